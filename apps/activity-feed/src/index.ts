@@ -1,0 +1,5 @@
+import {ActivityFeed} from './activity-feed';
+
+ActivityFeed.define();
+
+export {ActivityFeed};

@@ -1,0 +1,5 @@
+import {OrderForm} from './order-form';
+
+OrderForm.define();
+
+export {OrderForm};

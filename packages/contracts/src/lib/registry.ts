@@ -1,0 +1,107 @@
+import {z} from 'zod';
+import type {Contract} from './define-event';
+import {envelopeSchema, type Envelope} from './envelope';
+import {invalid, toIssues, type ValidationResult} from './validation';
+
+/**
+ * The set of contracts a bus, a hub or a service knows. Validates untrusted envelopes: first the
+ * envelope's own fields, then `data` against the contract for (`type`, `version`).
+ *
+ * ```ts
+ * const registry = new ContractRegistry().register(OrderPlaced, OrderShipped);
+ * const result = registry.validate(JSON.parse(body));
+ * if (!result.ok) return reply(400, {error: result.error, issues: result.issues});
+ * ```
+ */
+export class ContractRegistry {
+  readonly #byType = new Map<string, Map<number, Contract>>();
+
+  /**
+   * Adds contracts. Registering the same (`type`, `version`) again is allowed only with a schema
+   * that describes the same data (two bundles may each carry a copy of a contract); anything else
+   * throws here, at registration, rather than surfacing later as a confusing validation failure.
+   */
+  register(...contracts: readonly Contract[]): this {
+    for (const contract of contracts) {
+      let versions = this.#byType.get(contract.type);
+      const existing = versions?.get(contract.version);
+      if (existing !== undefined && existing !== contract) {
+        if (existing.kind !== contract.kind || !sameShape(existing.schema, contract.schema)) {
+          throw new Error(
+            `ContractRegistry: "${contract.type}" version ${contract.version} is already registered with a different ${
+              existing.kind !== contract.kind ? 'kind' : 'schema'
+            }`,
+          );
+        }
+        continue;
+      }
+      if (versions === undefined) this.#byType.set(contract.type, (versions = new Map()));
+      versions.set(contract.version, contract);
+    }
+    return this;
+  }
+
+  /** The contract for `type` at `version`, or its latest version when `version` is omitted. */
+  get(type: string, version?: number): Contract | undefined {
+    const versions = this.#byType.get(type);
+    if (versions === undefined) return undefined;
+    if (version !== undefined) return versions.get(version);
+    let latest: Contract | undefined;
+    for (const c of versions.values()) if (latest === undefined || c.version > latest.version) latest = c;
+    return latest;
+  }
+
+  /** Whether any version of `type` is registered. */
+  has(type: string): boolean {
+    return this.#byType.has(type);
+  }
+
+  /** Every registered type name. */
+  types(): string[] {
+    return [...this.#byType.keys()];
+  }
+
+  /** Every registered contract, all versions. */
+  contracts(): Contract[] {
+    return [...this.#byType.values()].flatMap((versions) => [...versions.values()]);
+  }
+
+  /**
+   * Validates an untrusted envelope. On success `value` is the parsed envelope (its `data` parsed
+   * by the contract's schema); on failure `issues` lists every problem with its path.
+   */
+  validate(input: unknown): ValidationResult<Envelope> {
+    const head = envelopeSchema.safeParse(input);
+    if (!head.success) return invalid('invalid envelope', toIssues(head.error));
+    const {type, version} = head.data;
+    const contract = this.get(type, version);
+    if (contract === undefined) {
+      const known = this.has(type);
+      return invalid(known ? 'unknown version' : 'unknown event type', [
+        known
+          ? {path: 'version', message: `"${type}" has no version ${version}`, code: 'unknown_version'}
+          : {path: 'type', message: `"${type}" is not a registered contract`, code: 'unknown_type'},
+      ]);
+    }
+    const data = contract.schema.safeParse(head.data.data);
+    if (!data.success) return invalid(`invalid data for "${type}" v${version}`, toIssues(data.error, 'data'));
+    return {ok: true, value: {...head.data, data: data.data}};
+  }
+
+  /** Validates `data` against `contract` alone (for producers that build their own envelopes). */
+  validateData<C extends Contract>(contract: C, data: unknown): ValidationResult<z.output<C['schema']>> {
+    const parsed = contract.schema.safeParse(data);
+    if (parsed.success) return {ok: true, value: parsed.data as z.output<C['schema']>};
+    return invalid(`invalid data for "${contract.type}" v${contract.version}`, toIssues(parsed.error, 'data'));
+  }
+}
+
+function sameShape(a: z.ZodType, b: z.ZodType): boolean {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(z.toJSONSchema(a)) === JSON.stringify(z.toJSONSchema(b));
+  } catch {
+    // Schemas JSON Schema cannot express (transforms, custom checks) cannot be compared: refuse.
+    return false;
+  }
+}

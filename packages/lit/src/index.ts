@@ -1,0 +1,1 @@
+export {BusController} from './lib/bus-controller';

@@ -1,0 +1,120 @@
+import {existsSync} from 'node:fs';
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import type {ContractRegistry} from '@switchboard/contracts';
+import {pino, type Logger} from 'pino';
+import sirv from 'sirv';
+import {EventService} from '../events/event-service';
+import {Hub, type HubOptions} from '../hub';
+import {MemoryTopicLog, type TopicLog} from '../log/topic-log';
+import {HubEndpoint} from '../transports/hub-endpoint';
+import {sendJson} from './respond';
+import {handleTopicsApi} from './topics-api';
+
+/** Where the events hub is served. */
+export const HUB_PATH = '/hubs/events';
+
+/** Options of {@link SwitchboardServer}. */
+export interface SwitchboardServerOptions {
+  /** The contracts every incoming envelope is validated against. */
+  readonly registry: ContractRegistry;
+  /** A folder of built pages and apps to serve at `/`; nothing is served when omitted or missing. */
+  readonly staticDir?: string;
+  /** Retained topic logs; in memory by default. */
+  readonly log?: TopicLog;
+  /** Hub settings (keep-alive, timeouts, limits). */
+  readonly hub?: Omit<HubOptions, 'logger'>;
+  /** Largest HTTP ingest body, in bytes; default 64 KB. */
+  readonly maxBodyBytes?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * The Switchboard server: the events hub at {@link HUB_PATH}, the topics HTTP API, health, and the
+ * built shell and apps, on one port.
+ *
+ * ```ts
+ * const server = new SwitchboardServer({registry: shopRegistry(), staticDir: 'dist'});
+ * const url = await server.listen(8080);
+ * ```
+ */
+export class SwitchboardServer {
+  readonly hub: Hub;
+  readonly events: EventService;
+  readonly logger: Logger;
+  readonly #http: Server;
+  readonly #endpoint: HubEndpoint;
+  readonly #static: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
+  readonly #maxBodyBytes: number;
+
+  constructor(options: SwitchboardServerOptions) {
+    this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
+    this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
+    this.events = new EventService({
+      hub: this.hub,
+      log: options.log ?? new MemoryTopicLog(),
+      registry: options.registry,
+      logger: this.logger.child({component: 'events'}),
+    });
+    this.#endpoint = new HubEndpoint({path: HUB_PATH, handler: this.hub});
+    this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    const dir = options.staticDir;
+    this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;
+    this.#http = createServer((req, res) => {
+      this.#route(req, res).catch((error: unknown) => {
+        this.logger.error({err: error, url: req.url}, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, {error: 'internal error'});
+        else res.destroy();
+      });
+    });
+    this.#http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+      if (!this.#endpoint.handleUpgrade(req, socket, head, requestUrl(req))) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+  }
+
+  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        this.#http.off('error', reject);
+        const address = this.#http.address() as AddressInfo;
+        const shown = host === '127.0.0.1' || host === '::1' || host === '::' || host === '0.0.0.0' ? 'localhost' : host;
+        resolve(`http://${shown}:${address.port}`);
+      });
+    });
+  }
+
+  /** The bound port, once listening. */
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port;
+  }
+
+  /** Closes every hub connection (each client gets a Close message) and stops listening. */
+  async close(): Promise<void> {
+    this.hub.close();
+    this.#endpoint.close();
+    await new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+    });
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = requestUrl(req);
+    if (this.#endpoint.handleRequest(req, res, url)) return;
+    if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount});
+    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
+    if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
+      return;
+    }
+    sendJson(res, 404, {error: 'not found'});
+  }
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', 'http://localhost');
+}

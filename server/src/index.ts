@@ -1,0 +1,10 @@
+export * from './protocol';
+export * from './hub';
+export {SwitchboardServer, HUB_PATH} from './http/switchboard-server';
+export type {SwitchboardServerOptions} from './http/switchboard-server';
+export {EventService, TOPIC_PATTERN, topicSchema} from './events/event-service';
+export type {PublishResult, SubscribeResult} from './events/event-service';
+export {MemoryTopicLog} from './log/topic-log';
+export type {AppendResult, LogEntry, MemoryTopicLogOptions, ReadResult, TopicLog} from './log/topic-log';
+export {HubEndpoint} from './transports/hub-endpoint';
+export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection';

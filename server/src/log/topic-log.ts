@@ -1,0 +1,133 @@
+import type {Envelope} from '@switchboard/contracts';
+
+/** One retained event and its position in its topic. */
+export interface LogEntry {
+  /** Opaque to clients; increasing within the topic. */
+  readonly offset: string;
+  readonly event: Envelope;
+}
+
+/** What appending returned: the event's offset, and whether it was already in the log. */
+export interface AppendResult {
+  readonly offset: string;
+  /** True when an event with the same id was already retained: nothing was appended. */
+  readonly duplicate: boolean;
+}
+
+/** A page of retained events after an offset. */
+export interface ReadResult {
+  readonly entries: readonly LogEntry[];
+  /** True when events after the requested offset were already dropped by retention. */
+  readonly truncated: boolean;
+  /** The offset to pass as `after` to read on; the last entry's, or the requested one when empty. */
+  readonly next: string | null;
+}
+
+/**
+ * Per-topic retained logs with offsets: the server's memory of what it pushed, so a client can
+ * resume from the last offset it saw. In memory by default; Redis Streams implement it for
+ * several hub processes.
+ */
+export interface TopicLog {
+  /** Appends `event` unless an event with its id is retained already (idempotent publish). */
+  append(topic: string, event: Envelope): AppendResult;
+  /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
+  read(topic: string, after: string | null, limit: number): ReadResult;
+  /** The offset of the newest event, or `null` for an empty topic. */
+  head(topic: string): string | null;
+  /** Whether `offset` could have been produced by this log (so bad client input is refused early). */
+  isOffset(offset: string): boolean;
+}
+
+interface Ring {
+  /** Sequence number of the oldest retained entry, entries[head]. */
+  first: number;
+  /** Sequence number the next append gets. */
+  next: number;
+  /** Retained entries start at `head`; the dropped prefix is cut off in bulk, not one shift per append. */
+  entries: Array<{seq: number; event: Envelope; at: number}>;
+  head: number;
+  ids: Map<string, number>;
+}
+
+/** Retention of the in-memory log. */
+export interface MemoryTopicLogOptions {
+  /** Events kept per topic; the oldest go first. Default 10,000. */
+  readonly maxEvents?: number;
+  /** Events older than this are dropped; default: kept until `maxEvents` pushes them out. */
+  readonly maxAgeMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The default {@link TopicLog}: one bounded array per topic. Offsets are the decimal sequence
+ * numbers 1, 2, 3…; clients must treat them as opaque.
+ */
+export class MemoryTopicLog implements TopicLog {
+  readonly #topics = new Map<string, Ring>();
+  readonly #maxEvents: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryTopicLogOptions = {}) {
+    this.#maxEvents = options.maxEvents ?? 10_000;
+    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
+    this.#now = options.now ?? Date.now;
+  }
+
+  append(topic: string, event: Envelope): AppendResult {
+    const ring = this.#ring(topic);
+    this.#expire(ring);
+    const existing = ring.ids.get(event.id);
+    if (existing !== undefined) return {offset: String(existing), duplicate: true};
+    const seq = ring.next++;
+    ring.entries.push({seq, event, at: this.#now()});
+    ring.ids.set(event.id, seq);
+    while (ring.entries.length - ring.head > this.#maxEvents) this.#dropOldest(ring);
+    return {offset: String(seq), duplicate: false};
+  }
+
+  read(topic: string, after: string | null, limit: number): ReadResult {
+    const ring = this.#topics.get(topic);
+    const from = after === null ? 0 : Number(after);
+    if (ring === undefined) return {entries: [], truncated: false, next: after};
+    this.#expire(ring);
+    // Events first..next-1 are retained; anything in (from, first) is lost.
+    const truncated = from + 1 < ring.first;
+    const start = ring.head + Math.max(0, from + 1 - ring.first);
+    const entries = ring.entries
+      .slice(start, start + Math.max(0, limit)).map((e) => ({offset: String(e.seq), event: e.event}));
+    return {entries, truncated, next: entries.length > 0 ? entries[entries.length - 1]!.offset : after};
+  }
+
+  head(topic: string): string | null {
+    const ring = this.#topics.get(topic);
+    return ring === undefined || ring.next === 1 ? null : String(ring.next - 1);
+  }
+
+  isOffset(offset: string): boolean {
+    return /^(0|[1-9][0-9]{0,15})$/.test(offset);
+  }
+
+  #ring(topic: string): Ring {
+    let ring = this.#topics.get(topic);
+    if (ring === undefined) this.#topics.set(topic, (ring = {first: 1, next: 1, entries: [], head: 0, ids: new Map()}));
+    return ring;
+  }
+
+  #expire(ring: Ring): void {
+    if (this.#maxAgeMs === Number.POSITIVE_INFINITY) return;
+    const oldest = this.#now() - this.#maxAgeMs;
+    while (ring.head < ring.entries.length && ring.entries[ring.head]!.at < oldest) this.#dropOldest(ring);
+  }
+
+  #dropOldest(ring: Ring): void {
+    const dropped = ring.entries[ring.head++]!;
+    ring.ids.delete(dropped.event.id);
+    ring.first = dropped.seq + 1;
+    if (ring.head > 1024 && ring.head * 2 > ring.entries.length) {
+      ring.entries = ring.entries.slice(ring.head);
+      ring.head = 0;
+    }
+  }
+}

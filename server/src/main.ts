@@ -1,0 +1,35 @@
+/**
+ * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory.
+ * Ctrl-C (SIGINT) or SIGTERM closes every connection cleanly and exits.
+ */
+import {dirname, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {existsSync} from 'node:fs';
+import {shopRegistry} from '@switchboard/shop-contracts';
+import {SwitchboardServer} from './http/switchboard-server';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const staticDir = resolve(root, 'dist');
+const port = Number(process.env['PORT'] ?? 8080);
+const host = process.env['HOST'] ?? '127.0.0.1';
+
+const server = new SwitchboardServer({registry: shopRegistry(), staticDir});
+if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
+
+try {
+  const url = await server.listen(port, host);
+  console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
+} catch (error) {
+  console.error(`Switchboard could not listen on ${host}:${port}: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log('Stopping…');
+    void server.close().then(() => process.exit(0));
+  });
+}

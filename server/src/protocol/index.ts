@@ -1,0 +1,7 @@
+export * from './hub-message';
+export {ProtocolError} from './errors';
+export type {HubProtocol, TransferFormat} from './hub-protocol';
+export {jsonHubProtocol} from './json-hub-protocol';
+export {parseHandshake, writeHandshakeResponse} from './handshake';
+export type {HandshakeRequest, ParsedHandshake} from './handshake';
+export {parseRecords, RECORD_SEPARATOR, writeRecord} from './text-message-format';

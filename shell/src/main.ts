@@ -1,0 +1,22 @@
+/**
+ * The shell: one bus for the page, answering every element's bus request, and one hub connection
+ * that brings the server's order events into it. The apps never see each other; they see the bus.
+ */
+import {Bus, installPageBus, provideBus} from '@switchboard/bus';
+import {ORDERS_TOPIC, shopRegistry} from '@switchboard/shop-contracts';
+import {pageHub} from '@switchboard/signalr';
+
+const bus = installPageBus(new Bus({registry: shopRegistry(), source: 'shell'}));
+bus.attach(document);
+provideBus(document.getElementById('shell')!, bus);
+
+const hub = pageHub('/hubs/events', bus);
+const status = document.getElementById('hub-status')!;
+hub.onStatus((s) => {
+  status.textContent = s;
+  status.dataset['status'] = s;
+});
+void hub.follow(ORDERS_TOPIC);
+
+// The apps are loaded after the bus exists, so their first bus request is answered by the shell.
+await Promise.all([import('@switchboard/app-order-form'), import('@switchboard/app-activity-feed')]);

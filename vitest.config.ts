@@ -1,0 +1,11 @@
+import {defineConfig} from 'vitest/config';
+
+/** Unit and integration tests in Node. Playwright specs (e2e/) are not vitest's: `include` keeps them out. */
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
