@@ -330,7 +330,8 @@ export class Hub implements ConnectionHandler {
 
   #startHeartbeat(): void {
     if (this.#heartbeat !== undefined) return;
-    const tick = Math.max(10, Math.min(1000, this.#options.keepAliveIntervalMs / 2, this.#options.clientTimeoutMs / 4));
+    const {keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs} = this.#options;
+    const tick = Math.max(10, Math.min(1000, keepAliveIntervalMs / 2, clientTimeoutMs / 4, handshakeTimeoutMs / 4));
     this.#heartbeat = setInterval(() => this.#beat(Date.now()), tick);
     this.#heartbeat.unref();
   }

@@ -1,0 +1,49 @@
+import {expect, test} from '@playwright/test';
+import {orderPlaced, pageErrors} from './support';
+
+/**
+ * shell/public/embed.html, served as /embed.html: nothing but one script tag of the standalone
+ * bundle and the element's tag. It is served by the real server rather than faked with page.route,
+ * since Chromium's Local Network Access checks treat a fulfilled page as public and block its
+ * requests to the loopback hub.
+ */
+const EMBED_PAGE = '/embed.html';
+
+test.describe('an app embedded alone in a plain page', () => {
+  test('renders and receives server events without the shell', async ({page, request}) => {
+    const errors = pageErrors(page);
+    await page.goto(EMBED_PAGE);
+    const feed = page.locator('shop-activity-feed');
+    await expect(feed.getByText('No events yet.')).toBeVisible();
+    // The element opened the page's one hub connection itself.
+    await expect.poll(() => page.evaluate(() => {
+      const hubs = (globalThis as Record<symbol, Map<string, {status: string}>>)[Symbol.for('switchboard.page-hubs')];
+      return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
+    })).toEqual(['connected']);
+
+    const envelope = orderPlaced('o-embedded');
+    expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+    await expect(feed.locator(`li[data-id="${envelope['id']}"] [data-field="data"]`)).toContainText('o-embedded');
+    expect(errors).toEqual([]);
+  });
+
+  test('picks up a plain DOM CustomEvent dispatched by any element, and rejects an invalid one', async ({page}) => {
+    const warnings: string[] = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.goto(EMBED_PAGE);
+    await expect(page.locator('shop-activity-feed').getByText('No events yet.')).toBeAttached();
+
+    await page.evaluate(() => {
+      const button = document.createElement('legacy-widget');
+      document.body.append(button);
+      button.dispatchEvent(new CustomEvent('order.placed', {detail: {orderId: 'o-bad', sku: 'x', quantity: -1}, bubbles: true, composed: true}));
+      button.dispatchEvent(new CustomEvent('order.placed', {detail: {orderId: 'o-dom', sku: 'tea-oolong', quantity: 1}, bubbles: true, composed: true}));
+    });
+    // Other tests publish to the same server topic meanwhile: look only at this widget's rows.
+    const rows = page.locator('shop-activity-feed li').filter({has: page.getByText('mfe:legacy-widget', {exact: true})});
+    await expect(rows).toHaveCount(1);
+    await expect(rows.locator('[data-field="data"]')).toContainText('o-dom');
+    await expect(page.locator('shop-activity-feed li', {hasText: 'o-bad'})).toHaveCount(0);
+    expect(warnings.join('\n')).toContain('invalid data for "order.placed" v1: data.quantity');
+  });
+});

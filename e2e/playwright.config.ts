@@ -1,0 +1,79 @@
+import {existsSync} from 'node:fs';
+import {createServer} from 'node:net';
+import {chromium, defineConfig} from '@playwright/test';
+
+/**
+ * The browser: $CHROMIUM_PATH, else Debian's /usr/bin/chromium, else a browser Playwright installed
+ * itself. Tests never download one.
+ */
+function findChromium(): string {
+  const candidates = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  try {
+    candidates.push(chromium.executablePath());
+  } catch {
+    // Playwright has no browser of its own here.
+  }
+  const found = candidates.find((path) => path !== undefined && path !== '' && existsSync(path));
+  if (found === undefined) {
+    console.error('No Chromium found: install one (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to its executable.');
+    process.exit(1);
+  }
+  return found;
+}
+
+/** A free loopback port, chosen once: workers inherit it through the environment. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const {port} = probe.address() as {port: number};
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+process.env['SB_E2E_PORT'] ??= String(await freePort());
+const port = Number(process.env['SB_E2E_PORT']);
+const baseURL = `http://localhost:${port}`;
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: '*.spec.ts',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  forbidOnly: !!process.env['CI'],
+  reporter: [['list']],
+  timeout: 30_000,
+  expect: {timeout: 10_000},
+  use: {
+    baseURL,
+    browserName: 'chromium',
+    launchOptions: {
+      executablePath: findChromium(),
+      // Root, closed network: no sandbox, no GPU, and none of Chromium's own calls home.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  webServer: {
+    // The production build (npm test builds first) served exactly as `npm start` serves it.
+    command: 'node --import tsx server/src/main.ts',
+    cwd: '..',
+    url: `${baseURL}/healthz`,
+    env: {PORT: String(port), LOG_LEVEL: 'warn'},
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

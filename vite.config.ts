@@ -1,0 +1,56 @@
+import {readdirSync} from 'node:fs';
+import {dirname, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {defineConfig, type UserConfig} from 'vite';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** Where the build goes: the shell at `dist/`, each app's standalone module at `dist/apps/<name>.js`. */
+export const outDir = resolve(root, 'dist');
+
+/** Every micro frontend: one folder under `apps/`, its entry `src/index.ts`. */
+export function appNames(): string[] {
+  return readdirSync(resolve(root, 'apps'), {withFileTypes: true})
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/**
+ * One app as one self-contained ES module (Lit, zod, the kit and the SignalR client inside), so a
+ * page embeds it with a single `<script type="module">` and nothing else.
+ */
+export function standaloneApp(name: string): UserConfig {
+  return {
+    configFile: false,
+    root,
+    publicDir: false,
+    logLevel: 'warn',
+    build: {
+      outDir: resolve(outDir, 'apps'),
+      emptyOutDir: false,
+      target: 'es2022',
+      sourcemap: true,
+      // Library builds keep whitespace by default (for pure annotations); these modules go straight to browsers.
+      minify: true,
+      rolldownOptions: {output: {minify: true}},
+      lib: {entry: resolve(root, 'apps', name, 'src/index.ts'), formats: ['es'], fileName: () => `${name}.js`},
+    },
+  } as UserConfig;
+}
+
+/**
+ * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
+ * `npm run dev` serves it with hot reload and forwards the hub and API to a server on :8080.
+ */
+export default defineConfig({
+  root: resolve(root, 'shell'),
+  build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
+  server: {
+    proxy: {
+      '/hubs': {target: 'http://127.0.0.1:8080', ws: true},
+      '/api': 'http://127.0.0.1:8080',
+      '/apps': 'http://127.0.0.1:8080',
+    },
+  },
+});
