@@ -63,8 +63,8 @@ export class EventService {
     const event = result.value;
     const {offset, duplicate} = this.#log.append(topic, event);
     if (!duplicate) {
-      const delivered = this.#hub.group(groupOf(topic)).send('event', {topic, offset, event});
-      this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, delivered}, 'event published');
+      this.#hub.clients.group(groupOf(topic)).send('event', {topic, offset, event});
+      this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId}, 'event published');
     }
     return {ok: true, value: {offset, duplicate}};
   }
@@ -73,18 +73,17 @@ export class EventService {
     this.#hub
       .method('subscribe', {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
-        handler: ({topic, fromOffset}, {hub, caller}): SubscribeResult => {
+        handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
           // Replay and join happen in one synchronous step: nothing can be appended in between,
           // so the client sees every event after fromOffset exactly once.
           let truncated = false;
           if (fromOffset !== null) {
-            const direct = hub.connection(caller.connectionId);
             let after: string | null = fromOffset;
             for (;;) {
               const page = this.#log.read(topic, after, REPLAY_PAGE);
               truncated ||= page.truncated;
-              for (const {offset, event} of page.entries) direct.send('event', {topic, offset, event});
+              for (const {offset, event} of page.entries) clients.caller.send('event', {topic, offset, event});
               if (page.entries.length < REPLAY_PAGE) break;
               after = page.next;
             }

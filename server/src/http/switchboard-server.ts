@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
+import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
 import {pino, type Logger} from 'pino';
 import sirv from 'sirv';
@@ -67,10 +68,16 @@ export class SwitchboardServer {
         else res.destroy();
       });
     });
-    this.#http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      if (!this.#endpoint.handleUpgrade(req, socket, head, requestUrl(req))) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      }
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#endpoint
+        .handleUpgrade(req, socket, head, requestUrl(req))
+        .then((handled) => {
+          if (!handled) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        })
+        .catch((error: unknown) => {
+          this.logger.error({err: error, url: req.url}, 'upgrade failed');
+          socket.destroy();
+        });
     });
   }
 
@@ -104,7 +111,7 @@ export class SwitchboardServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
-    if (this.#endpoint.handleRequest(req, res, url)) return;
+    if (await this.#endpoint.handleRequest(req, res, url)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount});
     if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
     if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {

@@ -1,43 +1,39 @@
-import type {Logger} from 'pino';
-import {pino} from 'pino';
+import {pino, type Logger} from 'pino';
 import type {z} from 'zod';
+import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} from '../backplane';
 import {
   jsonHubProtocol,
+  messagePackHubProtocol,
   MessageType,
   parseHandshake,
   ProtocolError,
   writeHandshakeResponse,
+  type CompletionMessage,
   type HubMessage,
   type HubProtocol,
   type InvocationMessage,
+  type StreamInvocationMessage,
 } from '../protocol';
 import type {ConnectionHandler, ConnectionSink, TransportConnection} from '../transports/transport-connection';
-import {HubConnection} from './hub-connection';
+import {HubClients} from './clients';
+import {HubConnection, isCounted} from './hub-connection';
 import {HubError} from './hub-error';
+import {
+  parseArguments,
+  registered,
+  type HubFilter,
+  type HubMethod,
+  type HubParams,
+  type HubStreamMethod,
+  type InvocationContext,
+  type RegisteredMethod,
+  type UploadStreamParam,
+} from './hub-method';
+import {UploadStream} from './upload-stream';
 
-/** The parameters of a hub method, in call order: name → schema. */
-export type HubParams = Readonly<Record<string, z.ZodType>>;
-
-/** The parsed arguments of a hub method, by parameter name. */
-export type HubArgs<P extends HubParams> = {[K in keyof P]: z.output<P[K]>};
-
-/** What a hub method's handler gets besides its arguments. */
-export interface InvocationContext {
-  readonly hub: Hub;
-  /** The calling connection. */
-  readonly caller: HubConnection;
-}
-
-/** A hub method: its parameters (validated before the handler runs) and its handler. */
-export interface HubMethod<P extends HubParams> {
-  readonly params: P;
-  /** Returns the invocation's result (awaited); throw {@link HubError} to fail it with a message. */
-  readonly handler: (args: HubArgs<P>, context: InvocationContext) => unknown;
-}
-
-/** Options of {@link Hub}; the defaults are ASP.NET Core SignalR's. */
+/** Options of {@link Hub}; every default is ASP.NET Core SignalR's. */
 export interface HubOptions {
-  /** Hub protocols offered; default JSON. */
+  /** Hub protocols offered; default JSON and MessagePack. */
   readonly protocols?: readonly HubProtocol[];
   /** Send a Ping after this long without sending anything; default 15 s. */
   readonly keepAliveIntervalMs?: number;
@@ -47,6 +43,16 @@ export interface HubOptions {
   readonly handshakeTimeoutMs?: number;
   /** Largest transport message accepted, in bytes; default 32 KB. */
   readonly maximumReceiveMessageSize?: number;
+  /** Invocations of one client that run at once; more wait their turn. Default 1. */
+  readonly maximumParallelInvocationsPerClient?: number;
+  /** Items of one upload stream buffered before the hub stops reading that connection; default 10. */
+  readonly streamBufferCapacity?: number;
+  /** Bytes of unacked messages kept per connection for stateful reconnect; default 100,000. */
+  readonly statefulReconnectBufferSize?: number;
+  /** How long {@link Hub.invokeClient} waits for a client's result; default 30 s. */
+  readonly clientResultTimeoutMs?: number;
+  /** How sends reach connections on every hub process; in memory by default. */
+  readonly backplane?: Backplane;
   readonly logger?: Logger;
   /** Called once a connection completed its handshake. */
   readonly onConnected?: (connection: HubConnection) => void;
@@ -54,130 +60,170 @@ export interface HubOptions {
   readonly onDisconnected?: (connection: HubConnection, error?: Error) => void;
 }
 
-interface RegisteredMethod {
-  readonly name: string;
-  readonly params: HubParams;
-  readonly names: readonly string[];
-  readonly handler: (args: Record<string, unknown>, context: InvocationContext) => unknown;
+/** A client result the server is waiting for. */
+interface PendingResult {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
 }
 
-/** Sends one invocation to a set of connections. */
-export interface ClientProxy {
-  /** Invokes `target` on every connection of the set (fire-and-forget); returns how many got it. */
-  send(target: string, ...args: unknown[]): number;
+/** The hub's bookkeeping for one connection beyond what hub methods see. */
+class Session {
+  readonly inbox: HubMessage[] = [];
+  draining = false;
+  running = 0;
+  readonly waiting: Array<() => void> = [];
+  readonly uploads = new Map<string, {stream: UploadStream<unknown>; item: z.ZodType; name: string}>();
+  readonly downloads = new Map<string, AbortController>();
+  readonly results = new Map<string, PendingResult>();
+  /** Aborted when the connection ends: every running invocation's signal follows it. */
+  readonly ended = new AbortController();
+  constructor(readonly connection: HubConnection) {}
 }
 
 /**
- * A SignalR hub: the logic between parsed messages and hub methods. It completes handshakes,
- * dispatches invocations to methods registered with zod parameter schemas, keeps connections alive,
- * and sends to connections and groups, serializing a broadcast once per protocol rather than once
- * per client.
+ * A SignalR hub: the logic between parsed messages and hub methods. It completes handshakes (JSON or
+ * MessagePack, versions 1 and 2), dispatches invocations to methods with zod-validated parameters,
+ * streams both ways, asks clients for results, keeps connections alive, resumes them after a dropped
+ * socket (stateful reconnect), and sends to connections, groups and users through a backplane,
+ * serializing each send once per protocol rather than once per client.
  *
  * ```ts
  * const hub = new Hub();
  * hub.method('echo', {params: {text: z.string()}, handler: ({text}) => text});
+ * hub.clients.group('news').send('headline', 'Hello');
  * ```
  */
 export class Hub implements ConnectionHandler {
   readonly logger: Logger;
+  /** Every audience this hub can send to. */
+  readonly clients: HubClients;
   readonly #protocols: ReadonlyMap<string, HubProtocol>;
   readonly #methods = new Map<string, RegisteredMethod>();
-  readonly #connections = new Map<string, HubConnection>();
-  readonly #groups = new Map<string, Set<HubConnection>>();
-  /** Per connection, the invocation running now: ASP.NET's default of one at a time per client. */
-  readonly #queues = new WeakMap<HubConnection, Promise<void>>();
-  readonly #options: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected'>>;
+  readonly #filters: HubFilter[] = [];
+  readonly #sessions = new Map<string, Session>();
+  readonly #groups = new Map<string, Set<Session>>();
+  readonly #users = new Map<string, Set<Session>>();
+  readonly #backplane: Backplane;
+  readonly #stopReceiving: () => void;
+  readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'backplane'>>;
   readonly #onConnected: HubOptions['onConnected'];
   readonly #onDisconnected: HubOptions['onDisconnected'];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #nextResultId = 0;
 
   constructor(options: HubOptions = {}) {
     this.logger = options.logger ?? pino({level: 'info'});
-    this.#protocols = new Map((options.protocols ?? [jsonHubProtocol]).map((p) => [p.name, p]));
-    this.#options = {
+    this.#protocols = new Map((options.protocols ?? [jsonHubProtocol, messagePackHubProtocol]).map((p) => [p.name, p]));
+    this.#o = {
       keepAliveIntervalMs: options.keepAliveIntervalMs ?? 15_000,
       clientTimeoutMs: options.clientTimeoutMs ?? 30_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
       maximumReceiveMessageSize: options.maximumReceiveMessageSize ?? 32 * 1024,
+      maximumParallelInvocationsPerClient: options.maximumParallelInvocationsPerClient ?? 1,
+      streamBufferCapacity: options.streamBufferCapacity ?? 10,
+      statefulReconnectBufferSize: options.statefulReconnectBufferSize ?? 100_000,
+      clientResultTimeoutMs: options.clientResultTimeoutMs ?? 30_000,
     };
     this.#onConnected = options.onConnected;
     this.#onDisconnected = options.onDisconnected;
+    this.#backplane = options.backplane ?? new MemoryBackplane();
+    this.#stopReceiving = this.#backplane.subscribe((message) => this.#deliver(message));
+    this.clients = new HubClients((audience, target, args) => this.#backplane.publish({audience, target, arguments: args}));
   }
 
-  /** Registers a hub method; names match case-insensitively, as in ASP.NET. */
+  /** Registers a method; names match case-insensitively, as in ASP.NET. */
   method<P extends HubParams>(name: string, method: HubMethod<P>): this {
-    const key = name.toLowerCase();
-    if (this.#methods.has(key)) throw new Error(`Hub method '${name}' is already registered`);
-    this.#methods.set(key, {
-      name,
-      params: method.params,
-      names: Object.keys(method.params),
-      handler: method.handler as RegisteredMethod['handler'],
-    });
+    return this.#register(registered(name, false, method.params, method.handler as RegisteredMethod['handler']));
+  }
+
+  /** Registers a server-to-client streaming method (the client calls it with `stream()`). */
+  stream<P extends HubParams, T>(name: string, method: HubStreamMethod<P, T>): this {
+    return this.#register(registered(name, true, method.params, method.handler as RegisteredMethod['handler']));
+  }
+
+  /** Adds a filter that runs around every invocation; the first added runs outermost. */
+  use(filter: HubFilter): this {
+    this.#filters.push(filter);
     return this;
   }
 
-  /** Connections that completed their handshake. */
+  /** Connections on this process that completed their handshake. */
   get connectionCount(): number {
     let n = 0;
-    for (const c of this.#connections.values()) if (c.phase === 'open') n++;
+    for (const s of this.#sessions.values()) if (s.connection.phase === 'open') n++;
     return n;
   }
 
-  /** Every open connection. */
-  get all(): ClientProxy {
-    return this.#proxy(() => this.#connections.values());
-  }
-
-  /** The connections in `group`. */
-  group(group: string): ClientProxy {
-    return this.#proxy(() => this.#groups.get(group) ?? []);
-  }
-
-  /** One connection. */
-  connection(connectionId: string): ClientProxy {
-    return this.#proxy(() => {
-      const c = this.#connections.get(connectionId);
-      return c === undefined ? [] : [c];
-    });
+  /** A connection on this process, by id. */
+  connection(connectionId: string): HubConnection | undefined {
+    return this.#sessions.get(connectionId)?.connection;
   }
 
   /** Adds a connection to a group (a no-op when it is already in it). */
   addToGroup(connection: HubConnection, group: string): void {
+    const session = this.#sessions.get(connection.connectionId);
+    if (session === undefined) return;
     let members = this.#groups.get(group);
     if (members === undefined) this.#groups.set(group, (members = new Set()));
-    members.add(connection);
+    members.add(session);
     connection.groups.add(group);
   }
 
   /** Removes a connection from a group. */
   removeFromGroup(connection: HubConnection, group: string): void {
+    const session = this.#sessions.get(connection.connectionId);
     const members = this.#groups.get(group);
-    members?.delete(connection);
+    if (session !== undefined) members?.delete(session);
     if (members?.size === 0) this.#groups.delete(group);
     connection.groups.delete(group);
   }
 
-  /** How many connections are in `group`. */
+  /** How many of this process's connections are in `group`. */
   groupSize(group: string): number {
     return this.#groups.get(group)?.size ?? 0;
   }
 
+  /**
+   * Invokes `target` on one client and resolves with its result (the client's `on` handler's return
+   * value). Rejects with the client's error, when the client is gone, or after the timeout.
+   */
+  invokeClient<T = unknown>(connectionId: string, target: string, args: readonly unknown[], options: {timeoutMs?: number} = {}): Promise<T> {
+    const session = this.#sessions.get(connectionId);
+    if (session === undefined || session.connection.phase !== 'open') {
+      return Promise.reject(new Error(`Connection '${connectionId}' is not connected to this hub.`));
+    }
+    const invocationId = `s${++this.#nextResultId}`;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.results.delete(invocationId);
+        reject(new Error(`Client '${connectionId}' did not answer '${target}' in time.`));
+      }, options.timeoutMs ?? this.#o.clientResultTimeoutMs);
+      session.results.set(invocationId, {resolve: resolve as (v: unknown) => void, reject, timer});
+      session.connection.send({type: MessageType.Invocation, invocationId, target, arguments: [...args]});
+    });
+  }
+
   /** Starts serving a connection a transport accepted. */
   connect(transport: TransportConnection): ConnectionSink {
-    const connection = new HubConnection(transport, Date.now());
-    this.#connections.set(connection.connectionId, connection);
+    const session = new Session(new HubConnection(transport, Date.now()));
+    this.#sessions.set(session.connection.connectionId, session);
     this.#startHeartbeat();
     return {
-      receive: (data) => this.#receive(connection, data),
-      closed: (error) => this.#closed(connection, error),
+      receive: (data) => this.#receive(session, data),
+      closed: (error) => this.#closed(session, error),
+      detached: () => {
+        session.connection.detached = true;
+      },
+      reattached: () => session.connection.reattached(),
     };
   }
 
-  /** Closes every connection (sending Close first) and stops the heartbeat. */
+  /** Closes every connection (sending Close first), stops the heartbeat and leaves the backplane. */
   close(): void {
-    for (const connection of this.#connections.values()) this.closeConnection(connection);
+    for (const session of this.#sessions.values()) this.closeConnection(session.connection);
     this.#stopHeartbeat();
+    this.#stopReceiving();
   }
 
   /**
@@ -197,37 +243,53 @@ export class Hub implements ConnectionHandler {
     connection.closeTransport();
   }
 
-  #proxy(targets: () => Iterable<HubConnection>): ClientProxy {
-    return {send: (target, ...args) => this.#broadcast(targets(), {type: MessageType.Invocation, target, arguments: args})};
+  #register(method: RegisteredMethod): this {
+    const key = method.name.toLowerCase();
+    if (this.#methods.has(key)) throw new Error(`Hub method '${method.name}' is already registered`);
+    this.#methods.set(key, method);
+    return this;
   }
 
-  #broadcast(targets: Iterable<HubConnection>, message: HubMessage): number {
+  /** Delivers a backplane message to this process's connections in its audience. */
+  #deliver({audience, target, arguments: args}: BackplaneMessage): void {
+    const message: HubMessage = {type: MessageType.Invocation, target, arguments: args};
     const serialized = new Map<HubProtocol, Uint8Array>();
-    let sent = 0;
-    for (const c of targets) {
+    for (const session of this.#audience(audience)) {
+      const c = session.connection;
       if (c.phase !== 'open' || c.protocol === undefined) continue;
       let payload = serialized.get(c.protocol);
       if (payload === undefined) serialized.set(c.protocol, (payload = c.protocol.writeMessage(message)));
-      c.sendSerialized(payload);
-      sent++;
+      c.sendSerialized(payload, true);
     }
-    return sent;
   }
 
-  #receive(connection: HubConnection, data: string | Uint8Array): void {
+  #audience(audience: Audience): Iterable<Session> {
+    switch (audience.kind) {
+      case 'all':
+        return except(this.#sessions.values(), audience.except);
+      case 'connections':
+        return audience.ids.flatMap((id) => this.#sessions.get(id) ?? []);
+      case 'groups':
+        return except(union(audience.names.map((n) => this.#groups.get(n))), audience.except);
+      case 'users':
+        return union(audience.ids.map((id) => this.#users.get(id)));
+    }
+  }
+
+  #receive(session: Session, data: string | Uint8Array): void {
+    const connection = session.connection;
     if (connection.phase === 'closed') return;
     connection.lastReceivedAt = Date.now();
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (size > this.#options.maximumReceiveMessageSize) {
-      this.#fail(connection, `The maximum message size of ${this.#options.maximumReceiveMessageSize}B was exceeded.`);
+    if (size > this.#o.maximumReceiveMessageSize) {
+      this.#fail(connection, `The maximum message size of ${this.#o.maximumReceiveMessageSize}B was exceeded.`);
       return;
     }
     let rest: string | Uint8Array = data;
     if (connection.phase === 'handshake') {
       const after = this.#handshake(connection, data);
-      if (after === undefined) return;
+      if (after === undefined || after.length === 0) return;
       rest = after;
-      if (rest.length === 0) return;
     }
     let messages: HubMessage[];
     try {
@@ -237,23 +299,43 @@ export class Hub implements ConnectionHandler {
       this.#fail(connection, `Connection closed with an error. ${error.message}`);
       return;
     }
-    for (const message of messages) this.#handle(connection, message);
+    session.inbox.push(...messages);
+    if (!session.draining) void this.#drain(session);
+  }
+
+  /** Handles a connection's messages in order; waits only while an upload stream's buffer is full. */
+  async #drain(session: Session): Promise<void> {
+    session.draining = true;
+    try {
+      while (session.inbox.length > 0 && session.connection.phase === 'open') {
+        const wait = this.#handle(session, session.inbox.shift()!);
+        if (wait !== undefined) await wait;
+      }
+    } catch (error) {
+      this.logger.error({err: error, connectionId: session.connection.connectionId}, 'message handling failed');
+    } finally {
+      session.draining = false;
+    }
   }
 
   /** Completes the handshake; returns what followed it, or undefined when the connection was refused. */
   #handshake(connection: HubConnection, data: string | Uint8Array): string | Uint8Array | undefined {
-    let request;
-    let rest;
+    let parsed;
     try {
-      ({request, rest} = parseHandshake(data));
+      parsed = parseHandshake(data);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#fail(connection, error.message);
       return undefined;
     }
+    const {request, rest} = parsed;
     const protocol = this.#protocols.get(request.protocol);
     if (protocol === undefined) {
       this.#fail(connection, `The protocol '${request.protocol}' is not supported.`);
+      return undefined;
+    }
+    if (protocol.transferFormat === 'Binary' && connection.transport === 'ServerSentEvents') {
+      this.#fail(connection, `The '${protocol.name}' protocol is binary and cannot travel over ServerSentEvents.`);
       return undefined;
     }
     if (request.version < 1 || request.version > protocol.version) {
@@ -261,57 +343,183 @@ export class Hub implements ConnectionHandler {
       return undefined;
     }
     connection.protocol = protocol;
+    if (request.version >= 2) connection.enableStatefulReconnect(this.#o.statefulReconnectBufferSize);
     connection.sendHandshake(new TextEncoder().encode(writeHandshakeResponse()));
     connection.phase = 'open';
-    this.logger.debug({connectionId: connection.connectionId, transport: connection.transport, protocol: protocol.name}, 'connected');
+    if (connection.userId !== undefined) {
+      let sessions = this.#users.get(connection.userId);
+      if (sessions === undefined) this.#users.set(connection.userId, (sessions = new Set()));
+      sessions.add(this.#sessions.get(connection.connectionId)!);
+    }
+    this.logger.debug(
+      {connectionId: connection.connectionId, transport: connection.transport, protocol: protocol.name, stateful: connection.stateful},
+      'connected',
+    );
     this.#onConnected?.(connection);
     return rest;
   }
 
-  #handle(connection: HubConnection, message: HubMessage): void {
+  /** Handles one message; returns a promise only when the connection must wait (upload backpressure). */
+  #handle(session: Session, message: HubMessage): Promise<void> | undefined {
+    const connection = session.connection;
+    if (isCounted(message.type) && !connection.received()) return undefined;
     switch (message.type) {
-      case MessageType.Invocation: {
-        const previous = this.#queues.get(connection) ?? Promise.resolve();
-        const next = previous
-          .then(() => this.#invoke(connection, message))
-          .catch((error: unknown) => this.logger.error({err: error, connectionId: connection.connectionId}, 'invocation failed'));
-        this.#queues.set(connection, next);
-        return;
-      }
+      case MessageType.Invocation:
+        this.#invocation(session, message);
+        return undefined;
       case MessageType.StreamInvocation:
-        connection.send({
-          type: MessageType.Completion,
-          invocationId: message.invocationId,
-          error: `Streaming method '${message.target}' does not exist.`,
-        });
-        return;
+        this.#streamInvocation(session, message);
+        return undefined;
+      case MessageType.StreamItem: {
+        const upload = session.uploads.get(message.invocationId);
+        if (upload === undefined) return undefined;
+        const item = upload.item.safeParse(message.item);
+        if (!item.success) {
+          session.uploads.delete(message.invocationId);
+          upload.stream.complete(new HubError(`Invalid item of stream '${upload.name}': ${item.error.issues[0]?.message ?? 'invalid'}.`));
+          return undefined;
+        }
+        return upload.stream.push(item.data);
+      }
+      case MessageType.Completion:
+        this.#completion(session, message);
+        return undefined;
+      case MessageType.CancelInvocation:
+        session.downloads.get(message.invocationId)?.abort();
+        return undefined;
+      case MessageType.Ack:
+        connection.acked(message.sequenceId);
+        return undefined;
+      case MessageType.Sequence:
+        connection.sequence(message.sequenceId);
+        return undefined;
       case MessageType.Close:
         connection.closeTransport();
-        return;
-      default:
-        // Ping only refreshes lastReceivedAt (done above). Stream items, completions, cancellations
-        // and stateful-reconnect acks have nothing to act on yet.
-        return;
+        return undefined;
+      case MessageType.Ping:
+        return undefined;
     }
   }
 
-  async #invoke(connection: HubConnection, message: InvocationMessage): Promise<void> {
+  /** A Completion from the client ends an upload stream or answers a client-result invocation. */
+  #completion(session: Session, message: CompletionMessage): void {
+    const upload = session.uploads.get(message.invocationId);
+    if (upload !== undefined) {
+      session.uploads.delete(message.invocationId);
+      upload.stream.complete(message.error === undefined ? undefined : new HubError(message.error));
+      return;
+    }
+    const pending = session.results.get(message.invocationId);
+    if (pending === undefined) return;
+    session.results.delete(message.invocationId);
+    clearTimeout(pending.timer);
+    if (message.error !== undefined) pending.reject(new Error(message.error));
+    else pending.resolve(message.result ?? null);
+  }
+
+  #invocation(session: Session, message: InvocationMessage): void {
     const {invocationId, target} = message;
     const reply = (outcome: {error: string} | {result: unknown}): void => {
-      if (invocationId !== undefined) connection.send({type: MessageType.Completion, invocationId, ...outcome});
+      if (invocationId !== undefined) session.connection.send({type: MessageType.Completion, invocationId, ...outcome});
     };
     const method = this.#methods.get(target.toLowerCase());
     if (method === undefined) return reply({error: `Unknown hub method '${target}'.`});
-    const args = parseArguments(method, message.arguments);
-    if ('error' in args) return reply(args);
-    try {
-      const result = await method.handler(args.value, {hub: this, caller: connection});
-      reply({result: result ?? null});
-    } catch (error) {
-      if (error instanceof HubError) return reply({error: error.message});
-      this.logger.error({err: error, connectionId: connection.connectionId, target: method.name}, 'hub method failed');
-      reply({error: `An unexpected error occurred invoking '${method.name}' on the server.`});
-    }
+    if (method.streaming) return reply({error: `'${method.name}' is a streaming method: call it with stream().`});
+    const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
+    if ('error' in parsed) return reply(parsed);
+    const args = parsed.value;
+    // Upload streams exist from now on, so items that follow the invocation are never lost.
+    const uploads = (message.streamIds ?? []).map((streamId, i) => {
+      const name = method.streamNames[i]!;
+      const stream = new UploadStream<unknown>(this.#o.streamBufferCapacity);
+      session.uploads.set(streamId, {stream, item: (method.params[name] as UploadStreamParam).item, name});
+      args[name] = stream;
+      return {streamId, stream};
+    });
+    this.#whenSlotFree(session, async () => {
+      try {
+        reply({result: (await this.#run(session, method, args, session.ended.signal)) ?? null});
+      } catch (error) {
+        reply({error: this.#describe(error, method, session)});
+      } finally {
+        for (const {streamId, stream} of uploads) {
+          session.uploads.delete(streamId);
+          stream.complete();
+        }
+      }
+    });
+  }
+
+  #streamInvocation(session: Session, message: StreamInvocationMessage): void {
+    const {invocationId, target} = message;
+    const fail = (error: string): void => session.connection.send({type: MessageType.Completion, invocationId, error});
+    const method = this.#methods.get(target.toLowerCase());
+    if (method === undefined) return fail(`Unknown hub method '${target}'.`);
+    if (!method.streaming) return fail(`'${method.name}' is not a streaming method.`);
+    const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
+    if ('error' in parsed) return fail(parsed.error);
+    const cancel = new AbortController();
+    const signal = AbortSignal.any([cancel.signal, session.ended.signal]);
+    session.downloads.set(invocationId, cancel);
+    void (async () => {
+      try {
+        const items = (await this.#run(session, method, parsed.value, signal)) as AsyncIterable<unknown> | Iterable<unknown>;
+        if (items === null || typeof items !== 'object' || !(Symbol.asyncIterator in items || Symbol.iterator in items)) {
+          throw new TypeError(`'${method.name}' did not return an iterable`);
+        }
+        for await (const item of items) {
+          if (signal.aborted) break;
+          session.connection.send({type: MessageType.StreamItem, invocationId, item});
+        }
+        if (!signal.aborted) session.connection.send({type: MessageType.Completion, invocationId});
+      } catch (error) {
+        if (!signal.aborted) fail(this.#describe(error, method, session));
+      } finally {
+        session.downloads.delete(invocationId);
+      }
+    })();
+  }
+
+  /** Runs a method's handler inside the filters. */
+  #run(session: Session, method: RegisteredMethod, args: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const connection = session.connection;
+    const context: InvocationContext = {
+      hub: this,
+      caller: connection,
+      method: method.name,
+      signal,
+      clients: {
+        caller: {send: (target, ...a) => connection.send({type: MessageType.Invocation, target, arguments: a})},
+        others: this.clients.allExcept([connection.connectionId]),
+        othersInGroup: (group) => this.clients.groupExcept(group, [connection.connectionId]),
+      },
+    };
+    const call = (index: number): Promise<unknown> => {
+      const filter = this.#filters[index];
+      if (filter === undefined) return Promise.resolve().then(() => method.handler(args, context));
+      return filter({args, context}, () => call(index + 1));
+    };
+    return call(0);
+  }
+
+  /** The message a failed invocation reports: a HubError's own, otherwise a generic one (logged). */
+  #describe(error: unknown, method: RegisteredMethod, session: Session): string {
+    if (error instanceof HubError) return error.message;
+    this.logger.error({err: error, connectionId: session.connection.connectionId, target: method.name}, 'hub method failed');
+    return `An unexpected error occurred invoking '${method.name}' on the server.`;
+  }
+
+  /** Runs `task` when the connection has fewer than the allowed invocations running. */
+  #whenSlotFree(session: Session, task: () => Promise<void>): void {
+    const start = (): void => {
+      session.running++;
+      void task().finally(() => {
+        session.running--;
+        session.waiting.shift()?.();
+      });
+    };
+    if (session.running < this.#o.maximumParallelInvocationsPerClient) start();
+    else session.waiting.push(start);
   }
 
   #fail(connection: HubConnection, error: string): void {
@@ -319,18 +527,34 @@ export class Hub implements ConnectionHandler {
     this.closeConnection(connection, error);
   }
 
-  #closed(connection: HubConnection, error?: Error): void {
+  #closed(session: Session, error?: Error): void {
+    const connection = session.connection;
+    if (connection.phase === 'closed') return;
     const wasOpen = connection.phase === 'open';
     connection.phase = 'closed';
-    this.#connections.delete(connection.connectionId);
+    connection.dispose();
+    session.ended.abort();
+    this.#sessions.delete(connection.connectionId);
     for (const group of [...connection.groups]) this.removeFromGroup(connection, group);
-    if (this.#connections.size === 0) this.#stopHeartbeat();
+    connection.groups.clear();
+    if (connection.userId !== undefined) {
+      const sessions = this.#users.get(connection.userId);
+      sessions?.delete(session);
+      if (sessions?.size === 0) this.#users.delete(connection.userId);
+    }
+    for (const {stream} of session.uploads.values()) stream.complete(new HubError('The connection closed.'));
+    for (const pending of session.results.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`Connection '${connection.connectionId}' closed before answering.`));
+    }
+    session.results.clear();
+    if (this.#sessions.size === 0) this.#stopHeartbeat();
     if (wasOpen) this.#onDisconnected?.(connection, error);
   }
 
   #startHeartbeat(): void {
     if (this.#heartbeat !== undefined) return;
-    const {keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs} = this.#options;
+    const {keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs} = this.#o;
     const tick = Math.max(10, Math.min(1000, keepAliveIntervalMs / 2, clientTimeoutMs / 4, handshakeTimeoutMs / 4));
     this.#heartbeat = setInterval(() => this.#beat(Date.now()), tick);
     this.#heartbeat.unref();
@@ -343,11 +567,11 @@ export class Hub implements ConnectionHandler {
 
   /** One sweep over all connections: one timer for the hub rather than several per connection. */
   #beat(now: number): void {
-    const {handshakeTimeoutMs, keepAliveIntervalMs, clientTimeoutMs} = this.#options;
-    for (const c of this.#connections.values()) {
+    const {handshakeTimeoutMs, keepAliveIntervalMs, clientTimeoutMs} = this.#o;
+    for (const {connection: c} of this.#sessions.values()) {
       if (c.phase === 'handshake') {
         if (now - c.openedAt > handshakeTimeoutMs) this.#fail(c, 'Handshake was canceled: no handshake within the timeout.');
-      } else if (c.phase === 'open') {
+      } else if (c.phase === 'open' && !c.inherentKeepAlive && !c.detached) {
         if (now - c.lastReceivedAt > clientTimeoutMs) {
           this.#fail(c, 'Server timeout elapsed without receiving a message from the client.');
         } else if (now - c.lastSentAt >= keepAliveIntervalMs) {
@@ -358,25 +582,13 @@ export class Hub implements ConnectionHandler {
   }
 }
 
-function parseArguments(
-  method: RegisteredMethod,
-  args: readonly unknown[],
-): {value: Record<string, unknown>} | {error: string} {
-  if (args.length !== method.names.length) {
-    return {
-      error: `'${method.name}' takes ${method.names.length} argument(s) (${method.names.join(', ')}) but was given ${args.length}.`,
-    };
-  }
-  const value: Record<string, unknown> = {};
-  for (let i = 0; i < args.length; i++) {
-    const name = method.names[i]!;
-    const parsed = method.params[name]!.safeParse(args[i]);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue !== undefined && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-      return {error: `Invalid argument '${name}' of '${method.name}'${where}: ${issue?.message ?? 'invalid'}.`};
-    }
-    value[name] = parsed.data;
-  }
-  return {value};
+function* except(sessions: Iterable<Session>, ids: readonly string[] | undefined): Iterable<Session> {
+  for (const s of sessions) if (ids === undefined || !ids.includes(s.connection.connectionId)) yield s;
+}
+
+function union(sets: ReadonlyArray<Set<Session> | undefined>): Set<Session> {
+  if (sets.length === 1) return sets[0] ?? new Set();
+  const all = new Set<Session>();
+  for (const set of sets) if (set !== undefined) for (const s of set) all.add(s);
+  return all;
 }

@@ -1,7 +1,10 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
-import {ConnectionRegistry, randomId} from './connection-registry';
+import {accessToken, type Authenticator, type Principal} from './authenticator';
+import {ConnectionRegistry, type ConnectionEntry} from './connection-registry';
+import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate';
+import {ServerSentEventsTransport} from './server-sent-events-transport';
 import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportKind} from './transport-connection';
 import {WebSocketTransport} from './websocket-transport';
 
@@ -11,97 +14,233 @@ export interface HubEndpointOptions {
   readonly path: string;
   /** The hub. */
   readonly handler: ConnectionHandler;
-  /** Largest transport message accepted, in bytes; larger frames close the socket. */
+  /** Transports offered, in the order clients should try them; default all three. */
+  readonly transports?: readonly TransportKind[];
+  /** Largest transport message (WebSocket frame, POST body) accepted, in bytes; default 1 MB. */
   readonly maxTransportMessageSize?: number;
+  /** Decides who each request is; without one every request is anonymous. */
+  readonly authenticate?: Authenticator;
+  readonly longPolling?: LongPollingOptions;
 }
 
+/** Every transport, in the order the official client should try them. */
+export const ALL_TRANSPORTS: readonly TransportKind[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+
 /**
- * The HTTP face of one hub: negotiate, and the transports that carry its connections. It knows
+ * The HTTP face of one hub: negotiate, the three transports, the POST send path and DELETE. It knows
  * tokens, status codes and sockets, and hands each connection to the hub as bytes in and out.
  */
 export class HubEndpoint {
   readonly path: string;
   readonly #handler: ConnectionHandler;
   readonly #registry = new ConnectionRegistry();
+  readonly #transports: readonly TransportKind[];
+  readonly #maxMessage: number;
+  readonly #authenticate: Authenticator | undefined;
   readonly #websockets: WebSocketTransport;
-  readonly #transports: readonly TransportKind[] = ['WebSockets'];
+  readonly #sse = new ServerSentEventsTransport();
+  readonly #longPolling: LongPollingTransport;
 
   constructor(options: HubEndpointOptions) {
     this.path = options.path.replace(/\/+$/, '');
     this.#handler = options.handler;
-    this.#websockets = new WebSocketTransport({maxPayload: options.maxTransportMessageSize ?? 1024 * 1024});
+    this.#transports = options.transports ?? ALL_TRANSPORTS;
+    this.#maxMessage = options.maxTransportMessageSize ?? 1024 * 1024;
+    this.#authenticate = options.authenticate;
+    this.#websockets = new WebSocketTransport({maxPayload: this.#maxMessage});
+    this.#longPolling = new LongPollingTransport(options.longPolling);
   }
 
-  /** Answers `req` if it is addressed to this hub; returns false otherwise. */
-  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+  /** Answers `req` if it is addressed to this hub; resolves false otherwise. */
+  async handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (url.pathname === `${this.path}/negotiate`) {
-      if (req.method !== 'POST') return reply(res, 405, 'Negotiate takes POST.', {allow: 'POST'});
-      this.#negotiate(url, res);
+      if (req.method !== 'POST') reply(res, 405, 'Negotiate takes POST.', {allow: 'POST'});
+      else await this.#negotiate(req, url, res);
       return true;
     }
     if (url.pathname !== this.path) return false;
-    if (req.method === 'GET' && url.searchParams.has('id') && this.#registry.get(url.searchParams.get('id')!) === undefined) {
-      return reply(res, 404, 'No connection with that id.');
+    const token = url.searchParams.get('id');
+    if (token === null) return reply(res, 400, 'Connection ID required.');
+    const entry = this.#registry.get(token);
+    if (entry === undefined) return reply(res, 404, 'No connection with that ID.');
+    const principal = await this.#authenticateFor(req, url, res, entry);
+    if (principal === false) return true;
+    switch (req.method) {
+      case 'GET':
+        this.#get(req, res, url, entry);
+        return true;
+      case 'POST':
+        await this.#post(req, res, entry);
+        return true;
+      case 'DELETE':
+        if (entry.transport !== 'LongPolling') return reply(res, 405, 'DELETE ends long-polling connections only.');
+        this.#longPolling.delete(token);
+        return reply(res, 202, '');
+      default:
+        return reply(res, 405, 'Use GET, POST or DELETE.', {allow: 'GET, POST, DELETE'});
     }
-    return reply(res, 400, 'This hub takes WebSocket connections: negotiate first, then upgrade.');
   }
 
-  /** Takes a WebSocket upgrade if it is addressed to this hub; returns false otherwise. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+  /** Takes a WebSocket upgrade if it is addressed to this hub; resolves false otherwise. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<boolean> {
     if (url.pathname !== this.path) return false;
+    if (!this.#transports.includes('WebSockets')) return rejectUpgrade(socket, 400, 'Bad Request');
     const token = url.searchParams.get('id');
-    let connectionId: string;
-    let forget = (): void => {};
+    let entry: ConnectionEntry;
     if (token === null) {
       // skipNegotiation: the client connects straight away and the connection starts here.
-      connectionId = randomId();
+      const principal = await this.#principal(req, url);
+      if (principal === null) return rejectUpgrade(socket, 401, 'Unauthorized');
+      entry = this.#registry.create({negotiateVersion: 1, principal});
     } else {
-      const pending = this.#registry.get(token);
-      if (pending === undefined) return rejectUpgrade(socket, 404, 'Not Found');
-      if (pending.attached) return rejectUpgrade(socket, 409, 'Conflict');
-      pending.attached = true;
-      connectionId = pending.connectionId;
-      forget = () => this.#registry.delete(token);
+      const found = this.#registry.get(token);
+      if (found === undefined) return rejectUpgrade(socket, 404, 'Not Found');
+      const reattach = found.websocket?.detached === true;
+      if (found.transport !== undefined && !reattach) return rejectUpgrade(socket, 409, 'Conflict');
+      const principal = await this.#principal(req, url);
+      if (principal === null) return rejectUpgrade(socket, 401, 'Unauthorized');
+      if (principal?.userId !== found.principal?.userId) return rejectUpgrade(socket, 403, 'Forbidden');
+      if (reattach) {
+        // Stateful reconnect: the same connection continues on a new socket, with no handshake.
+        this.#websockets.reattach(req, socket, head, found.websocket!);
+        return true;
+      }
+      entry = found;
     }
-    const request: ConnectionRequest = {url, headers: req.headers, remoteAddress: req.socket.remoteAddress};
-    const handler: ConnectionHandler = {
-      connect: (connection): ConnectionSink => {
-        const sink = this.#handler.connect(connection);
-        return {
-          receive: (data) => sink.receive(data),
-          closed: (error) => {
-            forget();
-            sink.closed(error);
-          },
-        };
-      },
-    };
-    this.#websockets.accept(req, socket, head, {connectionId, request, handler});
+    entry.transport = 'WebSockets';
+    entry.websocket = this.#websockets.accept(req, socket, head, {
+      connectionId: entry.connectionId,
+      request: this.#request(req, url, entry),
+      handler: this.#claim(entry),
+      supportsReconnect: entry.statefulReconnect,
+      onFinished: () => this.#registry.delete(entry.token),
+    });
     return true;
   }
 
-  /** Closes every connection's transport. */
+  /** Ends every connection's transport. */
   close(): void {
     this.#websockets.close();
+    this.#sse.close();
+    this.#longPolling.close();
   }
 
-  #negotiate(url: URL, res: ServerResponse): void {
+  async #negotiate(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    const principal = await this.#principal(req, url);
+    if (principal === null) {
+      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      return;
+    }
     const version = requestedNegotiateVersion(url);
-    const connection = this.#registry.create(version);
+    // Echoed only when asked: the official client fails if a server offers it unasked.
+    const statefulReconnect = url.searchParams.get('useStatefulReconnect') === 'true';
+    const entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
     const body = negotiateResponse({
       requestedVersion: version,
-      connectionId: connection.connectionId,
-      connectionToken: connection.token,
+      connectionId: entry.connectionId,
+      connectionToken: entry.token,
       transports: this.#transports,
-      statefulReconnect: false,
+      statefulReconnect,
     });
     res.writeHead(200, {'content-type': 'application/json', 'cache-control': 'no-store'});
     res.end(JSON.stringify(body));
   }
+
+  #get(req: IncomingMessage, res: ServerResponse, url: URL, entry: ConnectionEntry): void {
+    const wantsEvents = (req.headers.accept ?? '').includes('text/event-stream');
+    if (wantsEvents) {
+      if (!this.#transports.includes('ServerSentEvents')) return void reply(res, 400, 'Server-Sent Events are not offered.');
+      if (entry.transport !== undefined) return void reply(res, 409, `The connection already uses ${entry.transport}.`);
+      entry.transport = 'ServerSentEvents';
+      this.#sse.open(req, res, {connectionId: entry.connectionId, request: this.#request(req, url, entry), handler: this.#claim(entry)});
+      return;
+    }
+    if (!this.#transports.includes('LongPolling')) return void reply(res, 400, 'Long polling is not offered.');
+    if (entry.transport !== undefined && entry.transport !== 'LongPolling') {
+      return void reply(res, 409, `The connection already uses ${entry.transport}.`);
+    }
+    entry.transport = 'LongPolling';
+    this.#longPolling.poll(req, res, entry.token, {
+      connectionId: entry.connectionId,
+      request: this.#request(req, url, entry),
+      handler: this.#claim(entry),
+      onClosed: () => this.#registry.delete(entry.token),
+    });
+  }
+
+  async #post(req: IncomingMessage, res: ServerResponse, entry: ConnectionEntry): Promise<void> {
+    if (entry.transport === 'WebSockets') return void reply(res, 405, 'This connection sends over its WebSocket.');
+    if (entry.sink === undefined) return void reply(res, 409, 'No transport has started on this connection yet.');
+    if (entry.posting) return void reply(res, 409, 'Another send is in progress on this connection.');
+    entry.posting = true;
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.#maxMessage) return void reply(res, 413, 'Message too large.', {connection: 'close'});
+        chunks.push(chunk);
+      }
+      const body = Buffer.concat(chunks);
+      entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      reply(res, 200, '');
+    } finally {
+      entry.posting = false;
+    }
+  }
+
+  /** The handler a transport gets for `entry`: records the hub's sink and forgets the token on close. */
+  #claim(entry: ConnectionEntry): ConnectionHandler {
+    return {
+      connect: (connection): ConnectionSink => {
+        const sink = this.#handler.connect(connection);
+        const claimed: ConnectionSink = {
+          receive: (data) => sink.receive(data),
+          closed: (error) => {
+            this.#registry.delete(entry.token);
+            entry.sink = undefined;
+            sink.closed(error);
+          },
+          detached: () => sink.detached?.(),
+          reattached: () => sink.reattached?.(),
+        };
+        entry.sink = claimed;
+        return claimed;
+      },
+    };
+  }
+
+  #request(req: IncomingMessage, url: URL, entry: ConnectionEntry): ConnectionRequest {
+    return {url, headers: req.headers, remoteAddress: req.socket.remoteAddress, principal: entry.principal};
+  }
+
+  /** The principal of a request: undefined when no authenticator is set, null when refused. */
+  async #principal(req: IncomingMessage, url: URL): Promise<Principal | null | undefined> {
+    if (this.#authenticate === undefined) return undefined;
+    try {
+      return await this.#authenticate({url, headers: req.headers, token: accessToken(url, req.headers)});
+    } catch {
+      return null;
+    }
+  }
+
+  /** Authenticates a transport request; answers 401/403 and returns false when it may not proceed. */
+  async #authenticateFor(req: IncomingMessage, url: URL, res: ServerResponse, entry: ConnectionEntry): Promise<Principal | undefined | false> {
+    const principal = await this.#principal(req, url);
+    if (principal === null) {
+      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      return false;
+    }
+    if (principal?.userId !== entry.principal?.userId) {
+      reply(res, 403, 'This connection belongs to another user.');
+      return false;
+    }
+    return principal;
+  }
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): true {
-  res.writeHead(status, {'content-type': 'text/plain; charset=utf-8', ...headers});
+  res.writeHead(status, {'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers});
   res.end(message);
   return true;
 }

@@ -1,4 +1,5 @@
 import type {IncomingHttpHeaders} from 'node:http';
+import type {Principal} from './authenticator';
 
 /** The transports of the SignalR wire protocol, named as in negotiate responses. */
 export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
@@ -8,6 +9,8 @@ export interface ConnectionRequest {
   readonly url: URL;
   readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string | undefined;
+  /** Who the authenticator said the connection belongs to; undefined when anonymous. */
+  readonly principal: Principal | undefined;
 }
 
 /**
@@ -19,6 +22,15 @@ export interface TransportConnection {
   readonly connectionId: string;
   readonly transport: TransportKind;
   readonly request: ConnectionRequest;
+  /**
+   * The transport proves the client alive by itself (long polling: every poll), so the hub sends
+   * no pings and applies no client timeout; the transport ends the connection when polls stop.
+   */
+  readonly inherentKeepAlive: boolean;
+  /** The client negotiated stateful reconnect and this transport can resume a dropped socket (WebSockets). */
+  readonly supportsReconnect: boolean;
+  /** Keep the connection across an unclean drop: report `detached`, accept a reattach, then `reattached`. */
+  enableReconnect(): void;
   /** Sends one transport message; `binary` picks a binary WebSocket frame over a text one. */
   send(payload: Uint8Array, binary: boolean): void;
   /** Ends the connection; the sink's `closed` follows. */
@@ -31,6 +43,10 @@ export interface ConnectionSink {
   receive(data: string | Uint8Array): void;
   /** The connection ended, by either side; `error` when it did not end cleanly. */
   closed(error?: Error): void;
+  /** The socket dropped but the client may reattach (stateful reconnect): hold messages. */
+  detached?(): void;
+  /** A new socket took over the connection; nothing of negotiate or the handshake is repeated. */
+  reattached?(): void;
 }
 
 /** The hub as transports see it: given a new connection, it says where the connection's input goes. */

@@ -1,55 +1,63 @@
 import type {IncomingMessage} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type RawData, type WebSocket} from 'ws';
-import type {ConnectionHandler, ConnectionRequest, TransportConnection} from './transport-connection';
+import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection';
 
 /** WebSocket close code for a normal close: the only one the SignalR client does not treat as an error. */
 const NORMAL_CLOSURE = 1000;
+const GOING_AWAY = 1001;
 
 /**
- * The WebSockets transport over `ws`: text frames for text protocols, binary frames for binary ones.
- * It moves bytes between a socket and the hub's sink, nothing more.
+ * One connection over WebSockets. With stateful reconnect enabled it outlives its socket: an unclean
+ * drop detaches it for a while, and a new socket presenting the same token takes over.
  */
-export class WebSocketTransport {
-  readonly #wss: WebSocketServer;
+export class WebSocketConnection implements TransportConnection {
+  readonly transport = 'WebSockets' as const;
+  readonly inherentKeepAlive = false;
+  #ws: WebSocket | undefined;
+  #sink: ConnectionSink | undefined;
+  #reconnect = false;
+  #ending = false;
+  #finished = false;
+  #window: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: {maxPayload: number}) {
-    // No permessage-deflate: it costs CPU and memory per connection for small event messages.
-    this.#wss = new WebSocketServer({noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false});
+  constructor(
+    readonly connectionId: string,
+    readonly request: ConnectionRequest,
+    readonly supportsReconnect: boolean,
+    readonly reconnectWindowMs: number,
+    readonly onFinished: () => void,
+  ) {}
+
+  /** True while the socket is gone and a reattach is awaited. */
+  get detached(): boolean {
+    return this.#ws === undefined && !this.#finished && this.#sink !== undefined;
   }
 
-  /** Completes the upgrade and hands the new connection to the hub. */
-  accept(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    target: {connectionId: string; request: ConnectionRequest; handler: ConnectionHandler},
-  ): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, target.connectionId, target.request, target.handler));
+  enableReconnect(): void {
+    this.#reconnect = this.supportsReconnect;
   }
 
-  /** Closes every open socket. */
+  send(payload: Uint8Array, binary: boolean): void {
+    const ws = this.#ws;
+    if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(payload, {binary});
+  }
+
   close(): void {
-    for (const ws of this.#wss.clients) ws.terminate();
-    this.#wss.close();
+    this.#ending = true;
+    if (this.#ws !== undefined) this.#ws.close(NORMAL_CLOSURE);
+    else this.#finish();
   }
 
-  #open(ws: WebSocket, connectionId: string, request: ConnectionRequest, handler: ConnectionHandler): void {
-    let closedByServer = false;
-    const connection: TransportConnection = {
-      connectionId,
-      transport: 'WebSockets',
-      request,
-      send: (payload, binary) => {
-        if (ws.readyState === ws.OPEN) ws.send(payload, {binary});
-      },
-      close: () => {
-        closedByServer = true;
-        ws.close(NORMAL_CLOSURE);
-      },
-    };
-    const sink = handler.connect(connection);
+  /** Starts serving on `ws`: the first socket (handing the connection to the hub) or a reattach. */
+  attach(ws: WebSocket, handler: ConnectionHandler | undefined): void {
+    clearTimeout(this.#window);
+    this.#ws = ws;
+    const first = this.#sink === undefined;
+    if (first) this.#sink = handler!.connect(this);
+    const sink = this.#sink!;
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.#ws !== ws) return;
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       sink.receive(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
     });
@@ -57,8 +65,69 @@ export class WebSocketTransport {
       // 'close' follows every 'error'; the sink hears of it there.
     });
     ws.on('close', (code: number) => {
-      const clean = closedByServer || code === NORMAL_CLOSURE || code === 1001;
-      sink.closed(clean ? undefined : new Error(`WebSocket closed with code ${code}`));
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      const clean = this.#ending || code === NORMAL_CLOSURE || code === GOING_AWAY;
+      if (!clean && this.#reconnect) {
+        sink.detached?.();
+        this.#window = setTimeout(() => this.#finish(new Error('The client did not reconnect in time.')), this.reconnectWindowMs);
+        this.#window.unref();
+        return;
+      }
+      this.#finish(clean ? undefined : new Error(`WebSocket closed with code ${code}`));
     });
+    if (!first) sink.reattached?.();
+  }
+
+  #finish(error?: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#window);
+    this.onFinished();
+    this.#sink?.closed(error);
+  }
+}
+
+/**
+ * The WebSockets transport over `ws`: text frames for text protocols, binary frames for binary ones.
+ * It moves bytes between sockets and the hub's sink, nothing more.
+ */
+export class WebSocketTransport {
+  readonly #wss: WebSocketServer;
+  readonly #reconnectWindowMs: number;
+
+  constructor(options: {maxPayload: number; reconnectWindowMs?: number}) {
+    // No permessage-deflate: it costs CPU and memory per connection for small event messages.
+    this.#wss = new WebSocketServer({noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false});
+    this.#reconnectWindowMs = options.reconnectWindowMs ?? 30_000;
+  }
+
+  /** Completes the upgrade of a new connection and hands it to the hub. */
+  accept(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: {connectionId: string; request: ConnectionRequest; handler: ConnectionHandler; supportsReconnect: boolean; onFinished: () => void},
+  ): WebSocketConnection {
+    const connection = new WebSocketConnection(
+      target.connectionId,
+      target.request,
+      target.supportsReconnect,
+      this.#reconnectWindowMs,
+      target.onFinished,
+    );
+    this.#wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws, target.handler));
+    return connection;
+  }
+
+  /** Completes the upgrade of a socket that resumes a detached connection. */
+  reattach(req: IncomingMessage, socket: Duplex, head: Buffer, connection: WebSocketConnection): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws, undefined));
+  }
+
+  /** Closes every open socket. */
+  close(): void {
+    for (const ws of this.#wss.clients) ws.terminate();
+    this.#wss.close();
   }
 }

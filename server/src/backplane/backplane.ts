@@ -1,0 +1,45 @@
+/** Which connections a hub message is for. */
+export type Audience =
+  | {readonly kind: 'all'; readonly except?: readonly string[]}
+  | {readonly kind: 'connections'; readonly ids: readonly string[]}
+  | {readonly kind: 'groups'; readonly names: readonly string[]; readonly except?: readonly string[]}
+  | {readonly kind: 'users'; readonly ids: readonly string[]};
+
+/** One invocation to deliver to an audience, on every hub process. */
+export interface BackplaneMessage {
+  readonly audience: Audience;
+  readonly target: string;
+  readonly arguments: readonly unknown[];
+}
+
+/**
+ * How hub processes share what they send. A hub publishes every send to the backplane and delivers
+ * to its own connections only what the backplane hands back, so one process and many behave alike.
+ * The in-memory backplane is the default; Redis pub/sub implements it for several processes.
+ */
+export interface Backplane {
+  /** Sends `message` to every subscribed hub process, this one included. */
+  publish(message: BackplaneMessage): void;
+  /** Receives every published message; returns a function that stops receiving. */
+  subscribe(receive: (message: BackplaneMessage) => void): () => void;
+  /** Releases connections the backplane holds. */
+  close(): Promise<void>;
+}
+
+/** The single-process backplane: a synchronous loop back to this process's subscribers. */
+export class MemoryBackplane implements Backplane {
+  readonly #receivers = new Set<(message: BackplaneMessage) => void>();
+
+  publish(message: BackplaneMessage): void {
+    for (const receive of this.#receivers) receive(message);
+  }
+
+  subscribe(receive: (message: BackplaneMessage) => void): () => void {
+    this.#receivers.add(receive);
+    return () => this.#receivers.delete(receive);
+  }
+
+  async close(): Promise<void> {
+    this.#receivers.clear();
+  }
+}

@@ -1,0 +1,2 @@
+export {MemoryBackplane} from './backplane';
+export type {Audience, Backplane, BackplaneMessage} from './backplane';

@@ -1,0 +1,57 @@
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection';
+
+const decoder = new TextDecoder();
+
+/**
+ * The Server-Sent Events transport: the server's half is one long `text/event-stream` response; the
+ * client sends with POST (handled by the endpoint). Text protocols only.
+ */
+export class ServerSentEventsTransport {
+  readonly #open = new Set<ServerResponse>();
+
+  /** Starts the event stream for a connection and hands the connection to the hub. */
+  open(req: IncomingMessage, res: ServerResponse, target: {connectionId: string; request: ConnectionRequest; handler: ConnectionHandler}): ConnectionSink {
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    // A comment at once, so the client's EventSource fires `open` without waiting for data.
+    res.write(':\r\n');
+    this.#open.add(res);
+    let ended = false;
+    const connection: TransportConnection = {
+      connectionId: target.connectionId,
+      transport: 'ServerSentEvents',
+      request: target.request,
+      inherentKeepAlive: false,
+      supportsReconnect: false,
+      enableReconnect: () => {},
+      send: (payload) => {
+        if (ended) return;
+        // One SSE event per transport message; a line break inside it starts a new `data:` line.
+        const lines = decoder.decode(payload).split('\n');
+        res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
+      },
+      close: () => {
+        if (!ended) res.end();
+      },
+    };
+    const sink = target.handler.connect(connection);
+    res.on('close', () => {
+      ended = true;
+      this.#open.delete(res);
+      sink.closed();
+    });
+    return sink;
+  }
+
+  /** Ends every open event stream. */
+  close(): void {
+    for (const res of this.#open) res.end();
+  }
+}
