@@ -8,7 +8,7 @@ import sirv from 'sirv';
 import {EventService} from '../events/event-service';
 import {Hub, type HubOptions} from '../hub';
 import {MemoryTopicLog, type TopicLog} from '../log/topic-log';
-import {HubEndpoint} from '../transports/hub-endpoint';
+import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint';
 import {sendJson} from './respond';
 import {handleTopicsApi} from './topics-api';
 
@@ -23,8 +23,10 @@ export interface SwitchboardServerOptions {
   readonly staticDir?: string;
   /** Retained topic logs; in memory by default. */
   readonly log?: TopicLog;
-  /** Hub settings (keep-alive, timeouts, limits). */
+  /** Hub settings (keep-alive, timeouts, limits, backplane). */
   readonly hub?: Omit<HubOptions, 'logger'>;
+  /** Transport settings of the hub endpoint (transports offered, authentication, long polling). */
+  readonly endpoint?: Omit<HubEndpointOptions, 'path' | 'handler'>;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -57,7 +59,7 @@ export class SwitchboardServer {
       registry: options.registry,
       logger: this.logger.child({component: 'events'}),
     });
-    this.#endpoint = new HubEndpoint({path: HUB_PATH, handler: this.hub});
+    this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     const dir = options.staticDir;
     this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;

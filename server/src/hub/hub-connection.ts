@@ -122,6 +122,11 @@ export class HubConnection {
     this.#transport.close();
   }
 
+  /** Cuts the transport abruptly, as a network failure would (for failure drills). */
+  abortTransport(): void {
+    this.#transport.abort();
+  }
+
   /** Turns stateful reconnect on, when the client negotiated it and the transport can resume. */
   enableStatefulReconnect(bufferLimit: number): boolean {
     if (!this.#transport.supportsReconnect) return false;

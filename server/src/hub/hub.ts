@@ -58,6 +58,8 @@ export interface HubOptions {
   readonly onConnected?: (connection: HubConnection) => void;
   /** Called once a connection that completed its handshake is gone. */
   readonly onDisconnected?: (connection: HubConnection, error?: Error) => void;
+  /** Called when a connection resumed on a new socket after a drop (stateful reconnect). */
+  readonly onReconnected?: (connection: HubConnection) => void;
 }
 
 /** A client result the server is waiting for. */
@@ -106,9 +108,10 @@ export class Hub implements ConnectionHandler {
   readonly #users = new Map<string, Set<Session>>();
   readonly #backplane: Backplane;
   readonly #stopReceiving: () => void;
-  readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'backplane'>>;
+  readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'onReconnected' | 'backplane'>>;
   readonly #onConnected: HubOptions['onConnected'];
   readonly #onDisconnected: HubOptions['onDisconnected'];
+  readonly #onReconnected: HubOptions['onReconnected'];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #nextResultId = 0;
 
@@ -127,6 +130,7 @@ export class Hub implements ConnectionHandler {
     };
     this.#onConnected = options.onConnected;
     this.#onDisconnected = options.onDisconnected;
+    this.#onReconnected = options.onReconnected;
     this.#backplane = options.backplane ?? new MemoryBackplane();
     this.#stopReceiving = this.#backplane.subscribe((message) => this.#deliver(message));
     this.clients = new HubClients((audience, target, args) => this.#backplane.publish({audience, target, arguments: args}));
@@ -215,7 +219,11 @@ export class Hub implements ConnectionHandler {
       detached: () => {
         session.connection.detached = true;
       },
-      reattached: () => session.connection.reattached(),
+      reattached: () => {
+        session.connection.reattached();
+        this.logger.debug({connectionId: session.connection.connectionId}, 'resumed');
+        this.#onReconnected?.(session.connection);
+      },
     };
   }
 

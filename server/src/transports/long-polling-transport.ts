@@ -36,6 +36,11 @@ class LongPollingConnection implements TransportConnection {
 
   enableReconnect(): void {}
 
+  abort(): void {
+    this.#poll?.res.destroy();
+    this.finish(new Error('Connection aborted.'));
+  }
+
   send(payload: Uint8Array): void {
     if (this.#finished) return;
     this.#queue.push(payload);

@@ -40,6 +40,7 @@ export class ServerSentEventsTransport {
       close: () => {
         if (!ended) res.end();
       },
+      abort: () => res.destroy(),
     };
     const sink = target.handler.connect(connection);
     res.on('close', () => {

@@ -35,6 +35,8 @@ export interface TransportConnection {
   send(payload: Uint8Array, binary: boolean): void;
   /** Ends the connection; the sink's `closed` follows. */
   close(): void;
+  /** Cuts the connection abruptly, as a network failure would (for failure drills). */
+  abort(): void;
 }
 
 /** Where a transport delivers what arrives on one connection. */

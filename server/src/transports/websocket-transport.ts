@@ -49,6 +49,10 @@ export class WebSocketConnection implements TransportConnection {
     else this.#finish();
   }
 
+  abort(): void {
+    this.#ws?.terminate();
+  }
+
   /** Starts serving on `ws`: the first socket (handing the connection to the hub) or a reattach. */
   attach(ws: WebSocket, handler: ConnectionHandler | undefined): void {
     clearTimeout(this.#window);
