@@ -34,8 +34,12 @@ async function freePort(): Promise<number> {
 }
 
 process.env['SB_E2E_PORT'] ??= String(await freePort());
+process.env['SB_E2E_OTHER_PORT'] ??= String(await freePort());
 const port = Number(process.env['SB_E2E_PORT']);
+const otherPort = Number(process.env['SB_E2E_OTHER_PORT']);
 const baseURL = `http://localhost:${port}`;
+/** Another origin, serving a customer's page that embeds an app from the Switchboard server. */
+const otherOrigin = `http://localhost:${otherPort}`;
 
 export default defineConfig({
   testDir: '.',
@@ -65,15 +69,25 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    // The production build (npm test builds first) served exactly as `npm start` serves it.
-    command: 'node --import tsx server/src/main.ts',
-    cwd: '..',
-    url: `${baseURL}/healthz`,
-    env: {PORT: String(port), LOG_LEVEL: 'warn'},
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      // The production build (npm test builds first) served exactly as `npm start` serves it.
+      command: 'node --import tsx server/src/main.ts',
+      cwd: '..',
+      url: `${baseURL}/healthz`,
+      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin},
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: 'node --import tsx e2e/fixture-server.ts',
+      cwd: '..',
+      url: `${otherOrigin}/healthz`,
+      env: {PORT: String(otherPort), HUB_ORIGIN: baseURL},
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+  ],
 });

@@ -13,3 +13,5 @@ export type {AuthenticationRequest, Authenticator, Principal} from './transports
 export type {LongPollingOptions} from './transports/long-polling-transport';
 export * from './backplane';
 export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection';
+export {Cors} from './http/cors';
+export type {CorsOptions} from './http/cors';

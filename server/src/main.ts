@@ -13,7 +13,13 @@ const staticDir = resolve(root, 'dist');
 const port = Number(process.env['PORT'] ?? 8080);
 const host = process.env['HOST'] ?? '127.0.0.1';
 
-const server = new SwitchboardServer({registry: shopRegistry(), staticDir});
+// CORS_ORIGINS: comma-separated origins whose pages may embed the apps and connect to the hub.
+const origins = (process.env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+const server = new SwitchboardServer({
+  registry: shopRegistry(),
+  staticDir,
+  cors: {origins: origins.includes('*') ? '*' : origins},
+});
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 
 try {

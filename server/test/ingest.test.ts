@@ -126,7 +126,7 @@ describe('GET /api/topics/{topic}/events', () => {
 describe('the rest of the HTTP surface', () => {
   it('answers /healthz and 404 for unknown paths', async () => {
     const {url} = await watched();
-    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({status: 'ok', connections: 1});
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({status: 'ok', connections: 1, transports: {WebSockets: 1}});
     expect((await fetch(`${url}/nope`)).status).toBe(404);
   });
 

@@ -4,13 +4,17 @@
  */
 import {Bus, installPageBus, provideBus} from '@switchboard/bus';
 import {ORDERS_TOPIC, shopRegistry} from '@switchboard/shop-contracts';
-import {pageHub} from '@switchboard/signalr';
+import {pageHub, type TransportName} from '@switchboard/signalr';
 
 const bus = installPageBus(new Bus({registry: shopRegistry(), source: 'shell'}));
 bus.attach(document);
 provideBus(document.getElementById('shell')!, bus);
 
-const hub = pageHub('/hubs/events', bus);
+// ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy.
+const pinned = new URLSearchParams(location.search).get('transport');
+const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+const transport = transports.find((t) => t === pinned);
+const hub = pageHub('/hubs/events', bus, transport === undefined ? {} : {transport});
 const status = document.getElementById('hub-status')!;
 hub.onStatus((s) => {
   status.textContent = s;

@@ -1,3 +1,3 @@
 export {HubBridge} from './lib/hub-bridge';
-export type {ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent} from './lib/hub-bridge';
+export type {ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TransportName} from './lib/hub-bridge';
 export {pageHub} from './lib/page-hub';

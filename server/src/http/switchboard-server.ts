@@ -9,6 +9,7 @@ import {EventService} from '../events/event-service';
 import {Hub, type HubOptions} from '../hub';
 import {MemoryTopicLog, type TopicLog} from '../log/topic-log';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint';
+import {Cors, type CorsOptions} from './cors';
 import {sendJson} from './respond';
 import {handleTopicsApi} from './topics-api';
 
@@ -27,6 +28,8 @@ export interface SwitchboardServerOptions {
   readonly hub?: Omit<HubOptions, 'logger'>;
   /** Transport settings of the hub endpoint (transports offered, authentication, long polling). */
   readonly endpoint?: Omit<HubEndpointOptions, 'path' | 'handler'>;
+  /** Other origins allowed to use the hub, the API and the app bundles from a browser. */
+  readonly cors?: CorsOptions;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -49,6 +52,7 @@ export class SwitchboardServer {
   readonly #endpoint: HubEndpoint;
   readonly #static: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
   readonly #maxBodyBytes: number;
+  readonly #cors: Cors;
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
@@ -61,6 +65,7 @@ export class SwitchboardServer {
     });
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    this.#cors = new Cors(options.cors ?? {origins: []});
     const dir = options.staticDir;
     this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;
     this.#http = createServer((req, res) => {
@@ -71,6 +76,12 @@ export class SwitchboardServer {
       });
     });
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Browsers apply no CORS to WebSockets: refuse foreign pages here, or any site could ride a user's cookies.
+      const origin = req.headers.origin;
+      if (origin !== undefined && !this.#cors.allows(origin, req.headers.host)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       this.#endpoint
         .handleUpgrade(req, socket, head, requestUrl(req))
         .then((handled) => {
@@ -113,8 +124,9 @@ export class SwitchboardServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
+    if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
-    if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount});
+    if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
     if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
     if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));

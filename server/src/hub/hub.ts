@@ -159,6 +159,13 @@ export class Hub implements ConnectionHandler {
     return n;
   }
 
+  /** Open connections on this process, counted by transport. */
+  connectionsByTransport(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const {connection: c} of this.#sessions.values()) if (c.phase === 'open') counts[c.transport] = (counts[c.transport] ?? 0) + 1;
+    return counts;
+  }
+
   /** A connection on this process, by id. */
   connection(connectionId: string): HubConnection | undefined {
     return this.#sessions.get(connectionId)?.connection;

@@ -1,4 +1,4 @@
-import {HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
+import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import type {Bus} from '@switchboard/bus';
 
 /** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
@@ -17,6 +17,9 @@ export interface TopicEvent {
   readonly event: unknown;
 }
 
+/** A transport the page may insist on; by default the client picks the best the server offers. */
+export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+
 /** Where the page's hub connection stands. */
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -26,7 +29,9 @@ export interface HubBridgeOptions {
   readonly url: string;
   /** The bus that server events are delivered into. */
   readonly bus: Bus;
-  /** A connection built by the caller (transport, protocol, logging); built from `url` when omitted. */
+  /** Use only this transport (for pages behind proxies that break WebSockets, and for tests). */
+  readonly transport?: TransportName;
+  /** A connection built by the caller (protocol, logging, tokens); built from `url` when omitted. */
   readonly connection?: HubConnection;
 }
 
@@ -58,7 +63,11 @@ export class HubBridge {
     this.#bus = options.bus;
     this.connection =
       options.connection ??
-      new HubConnectionBuilder().withUrl(options.url).withAutomaticReconnect().configureLogging(LogLevel.Warning).build();
+      new HubConnectionBuilder()
+        .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
+        .withAutomaticReconnect()
+        .configureLogging(LogLevel.Warning)
+        .build();
     this.connection.on('event', (message: TopicEvent) => this.#receive(message));
     this.connection.onreconnecting(() => this.#setStatus('reconnecting'));
     this.connection.onreconnected(() => {

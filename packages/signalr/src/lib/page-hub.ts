@@ -1,5 +1,5 @@
 import {pageBus, type Bus} from '@switchboard/bus';
-import {HubBridge} from './hub-bridge';
+import {HubBridge, type TransportName} from './hub-bridge';
 
 /** The `globalThis` key of the page's hub bridges, shared by separately built bundles. */
 const PAGE_HUBS = Symbol.for('switchboard.page-hubs');
@@ -8,20 +8,20 @@ type WithPageHubs = typeof globalThis & {[PAGE_HUBS]?: Map<string, HubBridge>};
 
 /**
  * The page's one bridge to the hub at `url` (resolved against the page's address), created and
- * started on first use. Every element and the shell share it: one connection per page and hub,
+ * started on first use (`options` only count then). Every element and the shell share it: one connection per page and hub,
  * never one per element.
  *
  * ```ts
  * await pageHub('/hubs/events').follow('orders');
  * ```
  */
-export function pageHub(url: string, bus: Bus = pageBus()): HubBridge {
+export function pageHub(url: string, bus: Bus = pageBus(), options: {transport?: TransportName} = {}): HubBridge {
   const g = globalThis as WithPageHubs;
   const hubs = (g[PAGE_HUBS] ??= new Map());
   const absolute = typeof location === 'undefined' ? url : new URL(url, location.href).href;
   let hub = hubs.get(absolute);
   if (hub === undefined) {
-    hub = new HubBridge({url: absolute, bus});
+    hub = new HubBridge({url: absolute, bus, ...options});
     hubs.set(absolute, hub);
     hub.start().catch((error: unknown) => console.error(`switchboard: cannot connect to ${absolute}`, error));
   }

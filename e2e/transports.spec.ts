@@ -1,0 +1,39 @@
+import {expect, test} from '@playwright/test';
+import {hubConnected, orderPlaced, pageErrors} from './support';
+
+/** The official browser client, pinned to each transport by the shell's ?transport= parameter. */
+for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const) {
+  test(`the browser client receives server events over ${transport}`, async ({page, request}) => {
+    const errors = pageErrors(page);
+    const before = (await (await request.get('/healthz')).json()) as {transports: Record<string, number>};
+    await page.goto(`/?transport=${transport}`);
+    await hubConnected(page);
+    // The server sees one more connection on exactly this transport.
+    await expect
+      .poll(async () => ((await (await request.get('/healthz')).json()) as {transports: Record<string, number>}).transports[transport] ?? 0)
+      .toBeGreaterThan(before.transports[transport] ?? 0);
+
+    const envelope = orderPlaced(`o-${transport}`);
+    expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+    await expect(page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`)).toHaveCount(1);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('an app embedded in a page of another origin loads and connects with CORS', async ({page, request}) => {
+  const errors = pageErrors(page);
+  await page.goto(`http://localhost:${process.env['SB_E2E_OTHER_PORT']}/embed.html`);
+  await expect(page.locator('shop-activity-feed').getByText('No events yet.')).toBeAttached();
+  await expect
+    .poll(() =>
+      page.evaluate(() => {
+        const hubs = (globalThis as Record<symbol, Map<string, {status: string}>>)[Symbol.for('switchboard.page-hubs')];
+        return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
+      }),
+    )
+    .toEqual(['connected']);
+  const envelope = orderPlaced('o-cross-origin');
+  expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+  await expect(page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`)).toHaveCount(1);
+  expect(errors).toEqual([]);
+});
