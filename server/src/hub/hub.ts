@@ -549,9 +549,9 @@ export class Hub implements ConnectionHandler {
     connection.phase = 'closed';
     connection.dispose();
     session.ended.abort();
-    this.#sessions.delete(connection.connectionId);
+    // Leave the groups while the session is still registered: removeFromGroup looks it up by id.
     for (const group of [...connection.groups]) this.removeFromGroup(connection, group);
-    connection.groups.clear();
+    this.#sessions.delete(connection.connectionId);
     if (connection.userId !== undefined) {
       const sessions = this.#users.get(connection.userId);
       sessions?.delete(session);
