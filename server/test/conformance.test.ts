@@ -228,5 +228,13 @@ describe.each(matrix)('$name', ({transport, msgpack}) => {
       expect(await listener.invoke('add', 20, 22)).toBe(42);
       expect(observed.resumed).toBe(1);
     });
+
+    it('acks what it receives, so a stateful client can send past its 100 KB buffer', async () => {
+      const c = await started('alice', (b) => b.withStatefulReconnect({bufferSize: 20_000}));
+      const chunk = 'x'.repeat(1000);
+      // 100 KB through a 20 KB client buffer: the client blocks at the limit until the server acks.
+      for (let i = 0; i < 100; i++) await c.send('echo', chunk);
+      expect(await c.invoke('add', 1, 1)).toBe(2);
+    });
   }
 });

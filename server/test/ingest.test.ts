@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index';
-import {client, collect, orderPlaced, postEvent, startServer} from './helpers';
+import {client, orderPlaced, postEvent, startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;
 let listener: signalR.HubConnection | undefined;
@@ -26,7 +26,7 @@ async function watched(options: Parameters<typeof startServer>[0] = {}): Promise
 
 /** Posts a valid event and waits until the subscriber got it: everything before it was pushed or never will be. */
 async function barrier(url: string): Promise<void> {
-  const got = collect<{event: {id: string}}>((push) => listener!.on('event', push), 1);
+  const got = new Promise<void>((resolve) => listener!.on('event', (m: {event: {id: string}}) => m.event.id === 'barrier' && resolve()));
   await postEvent(url, 'orders', orderPlaced({id: 'barrier'}));
   await got;
 }

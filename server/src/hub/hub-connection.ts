@@ -49,7 +49,10 @@ export class HubConnection {
   readonly userId: string | undefined;
   readonly openedAt: number;
   lastReceivedAt: number;
+  /** When the hub's heartbeat last saw something sent (keep-alive needs no finer clock). */
   lastSentAt: number;
+  /** Something was sent since the last heartbeat; cheaper than reading the clock on every send. */
+  sentSinceBeat = false;
   /** The socket dropped and a reattach may follow: send nothing, buffer counted messages. */
   detached = false;
   readonly #transport: TransportConnection;
@@ -107,13 +110,13 @@ export class HubConnection {
       }
     }
     if (this.detached) return;
-    this.lastSentAt = Date.now();
+    this.sentSinceBeat = true;
     this.#transport.send(payload, this.protocol?.transferFormat === 'Binary');
   }
 
   /** Sends raw handshake bytes, which are always text. */
   sendHandshake(payload: Uint8Array): void {
-    this.lastSentAt = Date.now();
+    this.sentSinceBeat = true;
     this.#transport.send(payload, false);
   }
 
@@ -187,7 +190,7 @@ export class HubConnection {
     const first = s.unacked[0]?.id ?? s.sent + 1;
     if (this.protocol !== undefined) this.sendSerialized(this.protocol.writeMessage({type: MessageType.Sequence, sequenceId: first}), false);
     for (const {payload} of s.unacked) {
-      this.lastSentAt = Date.now();
+      this.sentSinceBeat = true;
       this.#transport.send(payload, this.protocol?.transferFormat === 'Binary');
     }
   }

@@ -78,9 +78,18 @@ class Session {
   readonly uploads = new Map<string, {stream: UploadStream<unknown>; item: z.ZodType; name: string}>();
   readonly downloads = new Map<string, AbortController>();
   readonly results = new Map<string, PendingResult>();
-  /** Aborted when the connection ends: every running invocation's signal follows it. */
-  readonly ended = new AbortController();
+  #ended: AbortController | undefined;
   constructor(readonly connection: HubConnection) {}
+
+  /** Aborted when the connection ends: every running invocation's signal follows it. Made on first use. */
+  get ended(): AbortSignal {
+    return (this.#ended ??= new AbortController()).signal;
+  }
+
+  /** Aborts {@link ended}, if anyone asked for it. */
+  end(): void {
+    this.#ended?.abort();
+  }
 }
 
 /**
@@ -281,11 +290,13 @@ export class Hub implements ConnectionHandler {
   #audience(audience: Audience): Iterable<Session> {
     switch (audience.kind) {
       case 'all':
-        return except(this.#sessions.values(), audience.except);
+        return audience.except === undefined ? this.#sessions.values() : except(this.#sessions.values(), audience.except);
       case 'connections':
         return audience.ids.flatMap((id) => this.#sessions.get(id) ?? []);
-      case 'groups':
-        return except(union(audience.names.map((n) => this.#groups.get(n))), audience.except);
+      case 'groups': {
+        const members = union(audience.names.map((n) => this.#groups.get(n)));
+        return audience.except === undefined ? members : except(members, audience.except);
+      }
       case 'users':
         return union(audience.ids.map((id) => this.#users.get(id)));
     }
@@ -453,7 +464,7 @@ export class Hub implements ConnectionHandler {
     });
     this.#whenSlotFree(session, async () => {
       try {
-        reply({result: (await this.#run(session, method, args, session.ended.signal)) ?? null});
+        reply({result: (await this.#run(session, method, args, session.ended)) ?? null});
       } catch (error) {
         reply({error: this.#describe(error, method, session)});
       } finally {
@@ -474,7 +485,7 @@ export class Hub implements ConnectionHandler {
     const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
     if ('error' in parsed) return fail(parsed.error);
     const cancel = new AbortController();
-    const signal = AbortSignal.any([cancel.signal, session.ended.signal]);
+    const signal = AbortSignal.any([cancel.signal, session.ended]);
     session.downloads.set(invocationId, cancel);
     void (async () => {
       try {
@@ -548,7 +559,7 @@ export class Hub implements ConnectionHandler {
     const wasOpen = connection.phase === 'open';
     connection.phase = 'closed';
     connection.dispose();
-    session.ended.abort();
+    session.end();
     // Leave the groups while the session is still registered: removeFromGroup looks it up by id.
     for (const group of [...connection.groups]) this.removeFromGroup(connection, group);
     this.#sessions.delete(connection.connectionId);
@@ -587,6 +598,10 @@ export class Hub implements ConnectionHandler {
       if (c.phase === 'handshake') {
         if (now - c.openedAt > handshakeTimeoutMs) this.#fail(c, 'Handshake was canceled: no handshake within the timeout.');
       } else if (c.phase === 'open' && !c.inherentKeepAlive && !c.detached) {
+        if (c.sentSinceBeat) {
+          c.lastSentAt = now;
+          c.sentSinceBeat = false;
+        }
         if (now - c.lastReceivedAt > clientTimeoutMs) {
           this.#fail(c, 'Server timeout elapsed without receiving a message from the client.');
         } else if (now - c.lastSentAt >= keepAliveIntervalMs) {
@@ -597,8 +612,8 @@ export class Hub implements ConnectionHandler {
   }
 }
 
-function* except(sessions: Iterable<Session>, ids: readonly string[] | undefined): Iterable<Session> {
-  for (const s of sessions) if (ids === undefined || !ids.includes(s.connection.connectionId)) yield s;
+function* except(sessions: Iterable<Session>, ids: readonly string[]): Iterable<Session> {
+  for (const s of sessions) if (!ids.includes(s.connection.connectionId)) yield s;
 }
 
 function union(sets: ReadonlyArray<Set<Session> | undefined>): Set<Session> {

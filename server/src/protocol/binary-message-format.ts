@@ -13,7 +13,8 @@ export function writeLengthPrefixed(body: Uint8Array): Uint8Array {
     if (size > 0) part |= 0x80;
     prefix.push(part);
   } while (size > 0);
-  const out = new Uint8Array(prefix.length + body.byteLength);
+  // A Buffer (a Uint8Array) so sockets take it without wrapping it again.
+  const out = Buffer.allocUnsafe(prefix.length + body.byteLength);
   out.set(prefix, 0);
   out.set(body, prefix.length);
   return out;

@@ -4,7 +4,6 @@ import type {HubProtocol} from './hub-protocol';
 import {parseRecords, writeRecord} from './text-message-format';
 
 const decoder = new TextDecoder('utf-8', {fatal: true});
-const encoder = new TextEncoder();
 
 /**
  * The SignalR JSON hub protocol, version 2: one JSON object per record, records ending in 0x1E.
@@ -43,7 +42,8 @@ export const jsonHubProtocol: HubProtocol = {
     // JSON carries no headers. A present `result` of undefined is written as null, not dropped.
     const {headers: _headers, ...fields} = message as HubMessage & {headers?: unknown};
     if ('result' in fields && fields.result === undefined) (fields as {result: unknown}).result = null;
-    return encoder.encode(writeRecord(JSON.stringify(fields)));
+    // A Buffer (a Uint8Array) rather than TextEncoder's output: sockets take it without wrapping it again.
+    return Buffer.from(writeRecord(JSON.stringify(fields)));
   },
 };
 

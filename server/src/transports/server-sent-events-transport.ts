@@ -24,6 +24,16 @@ export class ServerSentEventsTransport {
     res.write(':\r\n');
     this.#open.add(res);
     let ended = false;
+    // Messages of one turn of the event loop go out as one event: fewer writes, same records.
+    let pending: Uint8Array[] = [];
+    const flush = (): void => {
+      const parts = pending;
+      pending = [];
+      if (ended || parts.length === 0) return;
+      // A line break inside the message starts a new `data:` line.
+      const lines = decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts)).split('\n');
+      res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
+    };
     const connection: TransportConnection = {
       connectionId: target.connectionId,
       transport: 'ServerSentEvents',
@@ -33,11 +43,11 @@ export class ServerSentEventsTransport {
       enableReconnect: () => {},
       send: (payload) => {
         if (ended) return;
-        // One SSE event per transport message; a line break inside it starts a new `data:` line.
-        const lines = decoder.decode(payload).split('\n');
-        res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
+        if (pending.length === 0) queueMicrotask(flush);
+        pending.push(payload);
       },
       close: () => {
+        flush();
         if (!ended) res.end();
       },
       abort: () => res.destroy(),

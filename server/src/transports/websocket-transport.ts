@@ -3,6 +3,13 @@ import type {Duplex} from 'node:stream';
 import {WebSocketServer, type RawData, type WebSocket} from 'ws';
 import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection';
 
+/**
+ * Messages sent to one connection within one turn of the event loop travel in one frame, up to this
+ * many bytes. SignalR allows several records (JSON) or length-prefixed messages (MessagePack) per
+ * transport message, and one frame instead of twenty is most of what a broadcast costs.
+ */
+const COALESCE_LIMIT = 64 * 1024;
+
 /** WebSocket close code for a normal close: the only one the SignalR client does not treat as an error. */
 const NORMAL_CLOSURE = 1000;
 const GOING_AWAY = 1001;
@@ -20,6 +27,9 @@ export class WebSocketConnection implements TransportConnection {
   #ending = false;
   #finished = false;
   #window: ReturnType<typeof setTimeout> | undefined;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #pendingBinary = false;
 
   constructor(
     readonly connectionId: string,
@@ -27,6 +37,8 @@ export class WebSocketConnection implements TransportConnection {
     readonly supportsReconnect: boolean,
     readonly reconnectWindowMs: number,
     readonly onFinished: () => void,
+    /** Queues this connection for the transport's one flush at the end of the turn. */
+    readonly scheduleFlush: (connection: WebSocketConnection) => void,
   ) {}
 
   /** True while the socket is gone and a reattach is awaited. */
@@ -40,11 +52,36 @@ export class WebSocketConnection implements TransportConnection {
 
   send(payload: Uint8Array, binary: boolean): void {
     const ws = this.#ws;
-    if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(payload, {binary});
+    if (ws === undefined || ws.readyState !== ws.OPEN) return;
+    // A frame is text or binary as a whole: a change of kind (the text handshake reply before
+    // MessagePack) or a full batch goes out first.
+    if (this.#pending.length > 0 && (binary !== this.#pendingBinary || this.#pendingBytes + payload.byteLength > COALESCE_LIMIT)) {
+      this.#flush();
+    }
+    if (this.#pending.length === 0) this.scheduleFlush(this);
+    this.#pending.push(payload);
+    this.#pendingBytes += payload.byteLength;
+    this.#pendingBinary = binary;
   }
+
+  /** Sends what accumulated this turn as one frame. */
+  flush(): void {
+    this.#flush();
+  }
+
+  readonly #flush = (): void => {
+    const parts = this.#pending;
+    if (parts.length === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const ws = this.#ws;
+    if (ws === undefined || ws.readyState !== ws.OPEN) return;
+    ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary: this.#pendingBinary});
+  };
 
   close(): void {
     this.#ending = true;
+    this.#flush();
     if (this.#ws !== undefined) this.#ws.close(NORMAL_CLOSURE);
     else this.#finish();
   }
@@ -99,6 +136,17 @@ export class WebSocketConnection implements TransportConnection {
 export class WebSocketTransport {
   readonly #wss: WebSocketServer;
   readonly #reconnectWindowMs: number;
+  /** Connections with messages waiting; one microtask per turn flushes them all. */
+  #dirty: WebSocketConnection[] = [];
+  readonly #schedule = (connection: WebSocketConnection): void => {
+    if (this.#dirty.length === 0) queueMicrotask(this.#flushAll);
+    this.#dirty.push(connection);
+  };
+  readonly #flushAll = (): void => {
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    for (const connection of dirty) connection.flush();
+  };
 
   constructor(options: {maxPayload: number; reconnectWindowMs?: number}) {
     // No permessage-deflate: it costs CPU and memory per connection for small event messages.
@@ -119,6 +167,7 @@ export class WebSocketTransport {
       target.supportsReconnect,
       this.#reconnectWindowMs,
       target.onFinished,
+      this.#schedule,
     );
     this.#wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws, target.handler));
     return connection;

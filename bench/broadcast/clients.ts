@@ -1,0 +1,92 @@
+/**
+ * The bench's clients, in a process of their own: `count` connections of one kind to one server,
+ * each counting what it receives. Lean on purpose (raw ws speaking the SignalR JSON protocol rather
+ * than the official client), so the server, not the clients, is what is measured.
+ *
+ * IPC: {cmd: 'expect', count} → replies {cmd: 'received'} once every client has `count` more
+ * messages; {cmd: 'latency'} → replies with the one-way latencies (ms) of stamped messages.
+ */
+import {io, type Socket} from 'socket.io-client';
+import WebSocket from 'ws';
+
+const [kind, portArg, countArg] = process.argv.slice(2) as ['switchboard' | 'socketio' | 'ws', string, string];
+const port = Number(portArg);
+const count = Number(countArg);
+const RS = '\u001e';
+
+const received = new Array<number>(count).fill(0);
+const latencies: number[] = [];
+let target = Number.POSITIVE_INFINITY;
+let waiting = false;
+let total = 0;
+
+function onMessage(i: number, stamped: () => number | undefined): void {
+  received[i]!++;
+  total++;
+  const sentAt = stamped();
+  if (sentAt !== undefined) latencies.push(performance.timeOrigin + performance.now() - sentAt);
+  if (waiting && total >= target) {
+    waiting = false;
+    process.send!({cmd: 'received'});
+  }
+}
+
+/** Opens one connection and resolves once it is ready to receive. */
+function open(i: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (kind === 'socketio') {
+      const socket: Socket = io(`http://127.0.0.1:${port}`, {transports: ['websocket'], reconnection: false});
+      socket.on('connect', () => resolve());
+      socket.on('connect_error', reject);
+      socket.on('event', (m: {sentAt?: number}) => onMessage(i, () => m.sentAt));
+      return;
+    }
+    const path = kind === 'switchboard' ? '/hubs/events' : '/';
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {perMessageDeflate: false});
+    ws.on('error', reject);
+    if (kind === 'ws') {
+      ws.on('open', () => resolve());
+      ws.on('message', (data) => onMessage(i, () => sentAt(data.toString())));
+      return;
+    }
+    let handshaken = false;
+    ws.on('open', () => ws.send(`{"protocol":"json","version":1}${RS}`));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (!handshaken) {
+        handshaken = true;
+        resolve();
+        return;
+      }
+      // One transport message may hold several records; pings (type 6) are not events.
+      for (const record of text.split(RS)) if (record.startsWith('{"type":1')) onMessage(i, () => sentAt(record));
+    });
+  });
+}
+
+/** The `sentAt` stamp of a message, read without parsing the whole JSON unless stamped. */
+function sentAt(text: string): number | undefined {
+  const at = text.indexOf('"sentAt":');
+  return at === -1 ? undefined : Number.parseFloat(text.slice(at + 9));
+}
+
+// Open in waves, so the server's accept queue is not flooded.
+for (let i = 0; i < count; i += 200) {
+  await Promise.all(Array.from({length: Math.min(200, count - i)}, (_, k) => open(i + k)));
+}
+
+process.on('message', (msg: {cmd: string; count?: number}) => {
+  if (msg.cmd === 'expect') {
+    target = total + msg.count! * count;
+    waiting = true;
+    if (total >= target) {
+      waiting = false;
+      process.send!({cmd: 'received'});
+    }
+  } else if (msg.cmd === 'latency') {
+    process.send!({cmd: 'latency', samples: latencies.splice(0)});
+  } else if (msg.cmd === 'exit') {
+    process.exit(0);
+  }
+});
+process.send!({cmd: 'ready'});
