@@ -5,13 +5,15 @@ import {hubConnected, orderPlaced, pageErrors} from './support';
 for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const) {
   test(`the browser client receives server events over ${transport}`, async ({page, request}) => {
     const errors = pageErrors(page);
-    const before = (await (await request.get('/healthz')).json()) as {transports: Record<string, number>};
     await page.goto(`/?transport=${transport}`);
     await hubConnected(page);
-    // The server sees one more connection on exactly this transport.
-    await expect
-      .poll(async () => ((await (await request.get('/healthz')).json()) as {transports: Record<string, number>}).transports[transport] ?? 0)
-      .toBeGreaterThan(before.transports[transport] ?? 0);
+    // Ask the server how this page's own connection travels.
+    const connectionId = await page.evaluate(() => {
+      const hubs = (globalThis as Record<symbol, Map<string, {connection: {connectionId: string | null}}>>)[Symbol.for('switchboard.page-hubs')];
+      return [...hubs!.values()][0]!.connection.connectionId;
+    });
+    const info = await request.get(`/api/connections/${connectionId}`);
+    expect(await info.json()).toEqual({connectionId, transport, protocol: 'json'});
 
     const envelope = orderPlaced(`o-${transport}`);
     expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);

@@ -142,3 +142,12 @@ describe('the rest of the HTTP surface', () => {
     expect((await fetch(`${url}/hubs/events/negotiate`)).status).toBe(405);
   });
 });
+
+describe('GET /api/connections/{id}', () => {
+  it('says how a connection travels, and 404 for an unknown one', async () => {
+    const {url} = await watched();
+    const id = listener!.connectionId!;
+    expect(await (await fetch(`${url}/api/connections/${id}`)).json()).toEqual({connectionId: id, transport: 'WebSockets', protocol: 'json'});
+    expect((await fetch(`${url}/api/connections/nope`)).status).toBe(404);
+  });
+});

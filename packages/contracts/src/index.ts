@@ -1,8 +1,12 @@
 export {defineEvent, TYPE_PATTERN} from './lib/define-event';
-export type {Contract, ContractDefinition, ContractKind, DataOf, InputOf} from './lib/define-event';
+export type {Contract, ContractDefinition, ContractKind, DataOf, InputOf, ReplayPolicy} from './lib/define-event';
 export {createEnvelope, envelopeSchema} from './lib/envelope';
 export type {Envelope, EnvelopeOf, EnvelopeOptions} from './lib/envelope';
 export {ContractRegistry} from './lib/registry';
+export {defineUpcaster, isUpcaster} from './lib/upcaster';
+export type {Upcaster} from './lib/upcaster';
+export {asyncApi, contractId, jsonSchemas} from './lib/catalog';
+export type {AsyncApiInfo, JsonSchema} from './lib/catalog';
 export {newId} from './lib/ids';
 export {invalid, toIssues} from './lib/validation';
 export type {ValidationIssue, ValidationResult} from './lib/validation';

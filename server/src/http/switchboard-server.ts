@@ -128,6 +128,13 @@ export class SwitchboardServer {
     if (await this.#endpoint.handleRequest(req, res, url)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
     if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
+    const connection = /^\/api\/connections\/([^/]+)$/.exec(url.pathname);
+    if (connection !== null && req.method === 'GET') {
+      // The connection id is public in SignalR (the token is the secret); say only how it is connected.
+      const c = this.hub.connection(decodeURIComponent(connection[1]!));
+      if (c === undefined || c.phase !== 'open') return sendJson(res, 404, {error: 'no such connection'});
+      return sendJson(res, 200, {connectionId: c.connectionId, transport: c.transport, protocol: c.protocol?.name ?? null});
+    }
     if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
       return;

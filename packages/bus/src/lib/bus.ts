@@ -6,26 +6,62 @@ import {
   type EnvelopeOf,
   type EnvelopeOptions,
   type InputOf,
+  type Upcaster,
   type ValidationIssue,
   type ValidationResult,
 } from '@switchboard/contracts';
-import {EventValidationError} from './errors';
+import {
+  AmbiguousResponderError,
+  CausationLoopError,
+  DuplicateHandlerError,
+  EventValidationError,
+  NoHandlerError,
+  NoResponderError,
+  PermissionError,
+  RequestTimeoutError,
+} from './errors';
+import {isWildcard, matcher, type TypePattern} from './patterns';
+import {ReplayStore, retention, type Retention} from './replay';
+import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace';
 
 /** A subscriber: called once per delivered envelope. A thrown error or rejected promise is isolated. */
 export type Handler<E extends Envelope = Envelope> = (envelope: E) => void | Promise<void>;
+
+/** Retries of a failing subscriber: `attempts` in all, waiting `backoffMs`, doubling each time. */
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
 
 /** Options of {@link Bus.subscribe}. */
 export interface SubscribeOptions {
   /** Ends the subscription when aborted. */
   readonly signal?: AbortSignal;
-  /** Names the subscriber in dead letters, e.g. `mfe:order-tracker`. */
+  /** Names the subscriber in dead letters and traces, e.g. `mfe:order-tracker`. */
   readonly name?: string;
+  /** Deliver what the contract retains for late subscribers first (default), or live events only. */
+  readonly replay?: boolean;
+  /** End the subscription after the first delivery. */
+  readonly once?: boolean;
+  /** Retry a failing delivery before it becomes a dead letter. */
+  readonly retry?: RetryPolicy;
 }
 
-/** Options of {@link Bus.publish}: who produced the event and which flow it belongs to. */
+/**
+ * Options of {@link Bus.publish}: who produced the event and which flow it belongs to. Inside a
+ * handler, `parent` defaults to the event being handled (synchronously; after an `await`, pass it).
+ */
 export type PublishOptions = Partial<EnvelopeOptions>;
 
-/** A delivery that failed: the subscriber threw or its promise rejected. Other subscribers still ran. */
+/** Options of {@link Bus.request}. */
+export interface RequestOptions extends PublishOptions {
+  /** How long to wait for the answer; default 10 s. */
+  readonly timeoutMs?: number;
+  /** Abandons the request. */
+  readonly signal?: AbortSignal;
+}
+
+/** A delivery that failed for good: the subscriber threw or rejected on its last attempt. */
 export interface DeadLetter {
   readonly envelope: Envelope;
   readonly subscriber: string;
@@ -33,12 +69,20 @@ export interface DeadLetter {
   readonly attempt: number;
 }
 
-/** An input refused at a boundary (DOM ingress, server ingress, publish): delivered to no one. */
+/** An input refused (invalid, forbidden, a loop): delivered to no one. */
 export interface Rejection {
   readonly input: unknown;
-  readonly origin: string;
+  readonly origin: Origin;
   readonly error: string;
   readonly issues: readonly ValidationIssue[];
+}
+
+/** Which sources may publish which types. */
+export interface PublishPermissions {
+  /** Source (`mfe:order-form`) → the type patterns it may publish. */
+  readonly rules: Readonly<Record<string, readonly TypePattern[]>>;
+  /** Whether sources without a rule may publish anything; default `allow`. */
+  readonly otherSources?: 'allow' | 'deny';
 }
 
 /** Options of the {@link Bus} constructor. */
@@ -47,7 +91,19 @@ export interface BusOptions {
   readonly registry?: ContractRegistry;
   /** The `source` of envelopes published without one; default `page`. */
   readonly source?: string;
-  /** Called for every failed delivery; by default each is logged with `console.error`. */
+  /**
+   * `always` (default) validates every publish; `boundaries` skips typed publishes from code of the
+   * same bundle, whose types the compiler already checked, and still validates DOM, hub and tab input.
+   */
+  readonly validation?: 'always' | 'boundaries';
+  readonly permissions?: PublishPermissions;
+  /** Longest causation chain before the bus calls it a loop; default 32. */
+  readonly maxCausationDepth?: number;
+  /** Trace records kept for {@link Bus.inspect}; default 500, 0 turns tracing off. */
+  readonly traceCapacity?: number;
+  /** Dead letters kept in {@link Bus.deadLetters}; default 100. */
+  readonly deadLetterCapacity?: number;
+  /** Called for every dead letter; by default each is logged with `console.error`. */
   readonly onDeadLetter?: (letter: DeadLetter) => void;
   /** Called for every refused input; by default each is logged with `console.warn`. */
   readonly onReject?: (rejection: Rejection) => void;
@@ -56,18 +112,31 @@ export interface BusOptions {
 interface Subscription {
   readonly handler: Handler;
   readonly name: string;
-  /** When set, only envelopes of this version are delivered. */
+  /** When set, envelopes are delivered as this version (upcast if older, skipped if newer). */
   readonly version: number | undefined;
+  readonly once: boolean;
+  readonly retry: RetryPolicy | undefined;
+  active: boolean;
 }
+
+interface Wildcard {
+  readonly pattern: string;
+  readonly matches: (type: string) => boolean;
+  list: readonly Subscription[];
+}
+
+type Responder = (envelope: Envelope) => unknown;
 
 /** Marks a DOM event already routed by a bus, so nested roots never route it twice (works across bundles). */
 const ROUTED = Symbol.for('switchboard.routed');
-
-/** The wildcard subscription key: every type. */
-const ANY = '*';
+/** How many envelope ids (with their causation depth) the bus remembers for dedupe and loop checks. */
+const REMEMBERED_IDS = 10_000;
 
 /**
- * The page bus: typed publish/subscribe of event envelopes, validated against their contracts.
+ * The page bus: typed publish/subscribe of event envelopes, validated against their contracts, with
+ * every pattern micro frontends need: wildcards, replay for late subscribers, commands with exactly
+ * one handler, request/response, dedupe by envelope id, dead letters with retries, a loop guard,
+ * automatic correlation, publish permissions and an inspection API.
  *
  * Handlers are called directly, not through one DOM event each: dispatching a CustomEvent per
  * subscriber costs several times more, and the bus is on every page's hot path. The DOM is the bus's
@@ -85,96 +154,247 @@ export class Bus {
   /** The contracts this bus validates against. */
   readonly registry: ContractRegistry;
   readonly #source: string;
+  readonly #validateTyped: boolean;
+  readonly #permissions: PublishPermissions | undefined;
+  readonly #permissionMatchers = new Map<string, ReadonlyArray<(type: string) => boolean>>();
+  readonly #maxDepth: number;
   readonly #onDeadLetter: (letter: DeadLetter) => void;
   readonly #onReject: (rejection: Rejection) => void;
   /** Copy-on-write lists: a dispatch iterates the array it started with, whatever handlers do. */
-  readonly #subscriptions = new Map<string, readonly Subscription[]>();
+  readonly #exact = new Map<string, readonly Subscription[]>();
+  #wildcards: readonly Wildcard[] = [];
+  readonly #responders = new Map<string, readonly Responder[]>();
+  readonly #commandTypes = new Set<string>();
+  /** Envelope ids seen, with their causation depth, oldest first. */
+  readonly #seen = new Map<string, number>();
+  readonly #replay = new ReplayStore();
+  readonly #retention = new Map<string, Retention>();
+  readonly #trace: TraceLog | undefined;
+  readonly #deadLetters: DeadLetter[] = [];
+  readonly #deadLetterCapacity: number;
   readonly #roots = new Set<EventTarget>();
   readonly #domListeners = new Map<EventTarget, Map<string, EventListener>>();
+  /** The envelope whose handlers are running now: the implicit parent of what they publish. */
+  #current: Envelope | undefined;
 
   constructor(options: BusOptions = {}) {
     this.registry = options.registry ?? new ContractRegistry();
     this.#source = options.source ?? 'page';
+    this.#validateTyped = (options.validation ?? 'always') === 'always';
+    this.#permissions = options.permissions;
+    this.#maxDepth = options.maxCausationDepth ?? 32;
+    const capacity = options.traceCapacity ?? 500;
+    this.#trace = capacity > 0 ? new TraceLog(capacity) : undefined;
+    this.#deadLetterCapacity = options.deadLetterCapacity ?? 100;
     this.#onDeadLetter =
       options.onDeadLetter ??
-      ((l) => console.error(`switchboard: ${l.subscriber} failed on ${l.envelope.type} ${l.envelope.id}`, l.error));
+      ((l) => console.error(`switchboard: ${l.subscriber} failed on ${l.envelope.type} ${l.envelope.id} (attempt ${l.attempt})`, l.error));
     this.#onReject = options.onReject ?? ((r) => console.warn(`switchboard: rejected from ${r.origin}: ${r.error}`));
+    for (const contract of this.registry.contracts()) this.#learn(contract);
   }
 
-  /** Adds contracts to the registry and starts routing their DOM events on attached roots. */
-  register(...contracts: readonly Contract[]): this {
-    this.registry.register(...contracts);
+  /** Adds contracts (and upcasters) to the registry and starts routing their DOM events on attached roots. */
+  register(...items: ReadonlyArray<Contract | Upcaster>): this {
+    this.registry.register(...items);
+    for (const item of items) {
+      if ('upcast' in item) {
+        this.#learn(item.from);
+        this.#learn(item.to);
+      } else this.#learn(item);
+    }
     for (const root of this.#roots) this.#listen(root);
     return this;
   }
 
   /**
    * Validates `data` against `contract`, wraps it in an envelope and delivers it to every matching
-   * subscriber. Throws {@link EventValidationError}, delivering nothing, when the data is invalid.
+   * subscriber (a command: to its handler). Throws, delivering nothing, when the data is invalid
+   * ({@link EventValidationError}), the source may not publish it ({@link PermissionError}), the
+   * causation chain is too deep ({@link CausationLoopError}), or a command has no handler
+   * ({@link NoHandlerError}).
    */
   publish<C extends Contract>(contract: C, data: InputOf<C>, options: PublishOptions = {}): EnvelopeOf<C> {
-    this.register(contract);
-    const parsed = this.registry.validateData(contract, data);
-    if (!parsed.ok) {
-      this.#onReject({input: data, origin: options.source ?? this.#source, error: parsed.error, issues: parsed.issues});
-      throw new EventValidationError(parsed.error, parsed.issues);
-    }
-    const envelope = createEnvelope(contract, parsed.value as InputOf<C>, {...options, source: options.source ?? this.#source});
-    this.#deliver(envelope);
-    return envelope;
+    return this.#publish(contract, data, options, this.#validateTyped, 'local') as EnvelopeOf<C>;
   }
 
   /**
    * Takes an envelope from outside the page's trust boundary (the hub, another tab), validates it and
-   * delivers it. Never throws: an invalid input is reported through `onReject` and returned.
+   * delivers it. Never throws: an invalid input is reported through `onReject` and returned. An id
+   * delivered before is dropped, so an event that arrives both locally and from the server counts once.
    */
-  ingest(input: unknown, origin: string): ValidationResult<Envelope> {
+  ingest(input: unknown, origin: Origin): ValidationResult<Envelope> {
     const result = this.registry.validate(input);
-    if (result.ok) this.#deliver(result.value);
-    else this.#onReject({input, origin, error: result.error, issues: result.issues});
+    if (!result.ok) {
+      this.#refuse(input, origin, 'rejected', result.error, result.issues);
+      return result;
+    }
+    const envelope = result.value;
+    const causeDepth = envelope.causationId === undefined ? undefined : this.#seen.get(envelope.causationId);
+    if (!this.#checkDepth(envelope, origin, (causeDepth ?? 0) + 1)) {
+      return {ok: false, error: `causation chain deeper than ${this.#maxDepth}`, issues: []};
+    }
+    this.#deliver(envelope, origin, (causeDepth ?? 0) + 1);
     return result;
   }
 
   /**
-   * Calls `handler` for every envelope of `target`: a contract (that version only, typed), a type
-   * name, or `*` for everything. Returns a function that ends the subscription.
+   * Calls `handler` for every envelope of `target`: a contract (delivered as that version: older
+   * versions are upcast, typed), a type name, a prefix wildcard (`order.*`), or `*` for everything.
+   * What the contract retains for late subscribers is delivered first, unless `replay: false`.
+   * Returns a function that ends the subscription.
    */
   subscribe<C extends Contract>(target: C, handler: Handler<EnvelopeOf<C>>, options?: SubscribeOptions): () => void;
-  subscribe(target: string, handler: Handler, options?: SubscribeOptions): () => void;
-  subscribe(target: Contract | string, handler: Handler<never>, options: SubscribeOptions = {}): () => void {
+  subscribe(target: TypePattern, handler: Handler, options?: SubscribeOptions): () => void;
+  subscribe(target: Contract | TypePattern, handler: Handler<never>, options: SubscribeOptions = {}): () => void {
     const {signal} = options;
     if (signal?.aborted) return () => {};
     if (typeof target !== 'string') this.register(target);
-    const key = typeof target === 'string' ? target : target.type;
+    const pattern = typeof target === 'string' ? target : target.type;
     const subscription: Subscription = {
       handler: handler as Handler,
       name: options.name ?? 'anonymous',
       version: typeof target === 'string' ? undefined : target.version,
+      once: options.once ?? false,
+      retry: options.retry,
+      active: true,
     };
-    this.#subscriptions.set(key, [...(this.#subscriptions.get(key) ?? []), subscription]);
     const unsubscribe = (): void => {
+      subscription.active = false;
       signal?.removeEventListener('abort', unsubscribe);
-      const list = this.#subscriptions.get(key);
-      if (list === undefined) return;
-      const next = list.filter((s) => s !== subscription);
-      if (next.length === 0) this.#subscriptions.delete(key);
-      else this.#subscriptions.set(key, next);
+      this.#remove(pattern, subscription);
     };
     signal?.addEventListener('abort', unsubscribe, {once: true});
+    if (options.replay !== false) {
+      const matches = matcher(pattern);
+      const retained = this.#replay.retained(matches, (type) => this.#retention.get(type)?.ttlMs ?? 0);
+      for (const envelope of retained) {
+        if (!subscription.active) break;
+        this.#offer(subscription, envelope, undefined, unsubscribe);
+      }
+    }
+    if (subscription.active) this.#add(pattern, subscription);
     return unsubscribe;
+  }
+
+  /** Resolves with the next envelope of `target` (after replay, if the contract retains any). */
+  once<C extends Contract>(target: C, options?: {signal?: AbortSignal; replay?: boolean}): Promise<EnvelopeOf<C>>;
+  once(target: TypePattern, options?: {signal?: AbortSignal; replay?: boolean}): Promise<Envelope>;
+  once(target: Contract | TypePattern, options: {signal?: AbortSignal; replay?: boolean} = {}): Promise<Envelope> {
+    return new Promise((resolve, reject) => {
+      const {signal} = options;
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', () => reject(signal.reason), {once: true});
+      const opts = {once: true, name: 'once', ...options};
+      if (typeof target === 'string') this.subscribe(target, (e) => resolve(e), opts);
+      else this.subscribe(target, (e) => resolve(e as Envelope), opts);
+    });
+  }
+
+  /**
+   * Registers the one handler of a command; its return value answers {@link Bus.send}. A second
+   * handler for the same command throws {@link DuplicateHandlerError}. Returns a function that
+   * unregisters it.
+   */
+  handle<C extends Contract>(command: C, handler: (envelope: EnvelopeOf<C>) => unknown): () => void {
+    if (command.kind !== 'command') throw new TypeError(`"${command.type}" is an event, not a command: subscribe to it instead`);
+    if ((this.#responders.get(command.type)?.length ?? 0) > 0) {
+      throw new DuplicateHandlerError(`"${command.type}" already has a handler: a command has exactly one`);
+    }
+    this.#commandTypes.add(command.type);
+    return this.respond(command, handler);
+  }
+
+  /** Registers a responder to requests of `contract`. Returns a function that unregisters it. */
+  respond<C extends Contract>(contract: C, responder: (envelope: EnvelopeOf<C>) => unknown): () => void {
+    this.register(contract);
+    const r = responder as Responder;
+    this.#responders.set(contract.type, [...(this.#responders.get(contract.type) ?? []), r]);
+    return () => {
+      const left = (this.#responders.get(contract.type) ?? []).filter((x) => x !== r);
+      if (left.length === 0) this.#responders.delete(contract.type);
+      else this.#responders.set(contract.type, left);
+    };
+  }
+
+  /** Sends a command to its one handler and resolves with the handler's result. */
+  send<C extends Contract>(command: C, data: InputOf<C>, options: RequestOptions = {}): Promise<unknown> {
+    return this.request(command, data, options);
+  }
+
+  /**
+   * Publishes `data` as a request and resolves with its one responder's answer. Rejects with
+   * {@link NoResponderError} (or {@link NoHandlerError} for a command), {@link AmbiguousResponderError}
+   * when several respond, {@link RequestTimeoutError} after `timeoutMs`, or the signal's reason when
+   * aborted.
+   */
+  request<C extends Contract, R = unknown>(contract: C, data: InputOf<C>, options: RequestOptions = {}): Promise<R> {
+    const {timeoutMs = 10_000, signal, ...publishOptions} = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const responders = this.#responders.get(contract.type) ?? [];
+    if (responders.length === 0) {
+      return Promise.reject(
+        contract.kind === 'command'
+          ? new NoHandlerError(`no handler for command "${contract.type}"`)
+          : new NoResponderError(`no responder for "${contract.type}"`),
+      );
+    }
+    if (responders.length > 1) {
+      return Promise.reject(new AmbiguousResponderError(`${responders.length} responders for "${contract.type}"; a request needs exactly one`));
+    }
+    let envelope: Envelope;
+    try {
+      envelope = this.#publish(contract, data, publishOptions, this.#validateTyped, 'local', true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => finish(() => reject(new RequestTimeoutError(`"${contract.type}" got no answer within ${timeoutMs} ms`))), timeoutMs);
+      const onAbort = (): void => finish(() => reject(signal!.reason));
+      signal?.addEventListener('abort', onAbort, {once: true});
+      let done = false;
+      const finish = (settle: () => void): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      Promise.resolve()
+        .then(() => this.#within(envelope, () => responders[0]!(envelope)))
+        .then(
+          (answer) => finish(() => resolve(answer as R)),
+          (error: unknown) => finish(() => reject(error)),
+        );
+    });
   }
 
   /** How many subscriptions are live, over all types: for leak checks and devtools. */
   get subscriberCount(): number {
     let n = 0;
-    for (const list of this.#subscriptions.values()) n += list.length;
+    for (const list of this.#exact.values()) n += list.length;
+    for (const w of this.#wildcards) n += w.list.length;
     return n;
+  }
+
+  /** The last events through the bus, oldest first, with their handlers and outcomes. */
+  inspect(): readonly TraceRecord[] {
+    return this.#trace?.records() ?? [];
+  }
+
+  /** Calls `listener` with every new trace record; returns a function that stops it. */
+  onTrace(listener: (record: TraceRecord) => void): () => void {
+    return this.#trace?.listen(listener) ?? (() => {});
+  }
+
+  /** The last dead letters, oldest first. */
+  get deadLetters(): readonly DeadLetter[] {
+    return [...this.#deadLetters];
   }
 
   /**
    * Routes DOM CustomEvents that reach `root` (a document, a shell element, any EventTarget) and whose
-   * type is a registered contract: `detail` is the data, validated like a publish; `source` is
-   * `mfe:<tag>` of the element that dispatched it. Returns a function that detaches.
+   * type is a registered contract: `detail` is the data, always validated (a trust boundary); `source`
+   * is `mfe:<tag>` of the element that dispatched it. Returns a function that detaches.
    *
    * ```html
    * <script>el.dispatchEvent(new CustomEvent('order.placed', {detail: {...}, bubbles: true, composed: true}))</script>
@@ -188,6 +408,197 @@ export class Bus {
       for (const [type, listener] of this.#domListeners.get(root) ?? []) root.removeEventListener(type, listener);
       this.#domListeners.delete(root);
     };
+  }
+
+  #learn(contract: Contract): void {
+    const kept = retention(contract.replay);
+    if (kept !== undefined) this.#retention.set(contract.type, kept);
+    if (contract.kind === 'command') this.#commandTypes.add(contract.type);
+  }
+
+  #publish(contract: Contract, data: unknown, options: PublishOptions, validate: boolean, origin: Origin, isRequest = false): Envelope {
+    this.register(contract);
+    const source = options.source ?? this.#source;
+    if (!this.#allowed(source, contract.type)) {
+      const error = `${source} may not publish "${contract.type}"`;
+      this.#refuse(data, origin, 'forbidden', error, [], contract.type, source);
+      throw new PermissionError(error);
+    }
+    let value = data;
+    if (validate) {
+      const parsed = this.registry.validateData(contract, data);
+      if (!parsed.ok) {
+        this.#refuse(data, origin, 'rejected', parsed.error, parsed.issues, contract.type, source);
+        throw new EventValidationError(parsed.error, parsed.issues);
+      }
+      value = parsed.value;
+    }
+    const parent = options.parent ?? this.#current;
+    const envelope = createEnvelope(contract, value as InputOf<typeof contract>, {
+      ...options,
+      source,
+      ...(parent === undefined ? {} : {parent}),
+    });
+    const depth = parent === undefined ? 1 : (this.#seen.get(parent.id) ?? 0) + 1;
+    if (!this.#checkDepth(envelope, origin, depth)) {
+      throw new CausationLoopError(`"${contract.type}" would make a causation chain deeper than ${this.#maxDepth}: stopped`);
+    }
+    if (contract.kind === 'command' && !isRequest) {
+      const handlers = this.#responders.get(contract.type);
+      if (handlers === undefined || handlers.length === 0) {
+        this.#refuse(envelope, origin, 'unhandled', `no handler for command "${contract.type}"`, [], contract.type, source);
+        throw new NoHandlerError(`no handler for command "${contract.type}"`);
+      }
+      this.#deliver(envelope, origin, depth);
+      void Promise.resolve()
+        .then(() => this.#within(envelope, () => handlers[0]!(envelope)))
+        .catch((error: unknown) => this.#deadLetter({envelope, subscriber: `handler of ${contract.type}`, error, attempt: 1}));
+      return envelope;
+    }
+    this.#deliver(envelope, origin, depth);
+    return envelope;
+  }
+
+  #allowed(source: string, type: string): boolean {
+    const permissions = this.#permissions;
+    if (permissions === undefined) return true;
+    const patterns = permissions.rules[source];
+    if (patterns === undefined) return (permissions.otherSources ?? 'allow') === 'allow';
+    let matchers = this.#permissionMatchers.get(source);
+    if (matchers === undefined) this.#permissionMatchers.set(source, (matchers = patterns.map(matcher)));
+    return matchers.some((m) => m(type));
+  }
+
+  #checkDepth(envelope: Envelope, origin: Origin, depth: number): boolean {
+    if (depth <= this.#maxDepth) return true;
+    this.#refuse(envelope, origin, 'loop', `causation chain deeper than ${this.#maxDepth} at "${envelope.type}" (correlation ${envelope.correlationId})`, []);
+    return false;
+  }
+
+  #refuse(input: unknown, origin: Origin, outcome: Outcome, error: string, issues: readonly ValidationIssue[], type?: string, source?: string): void {
+    const envelope = isEnvelope(input) ? input : undefined;
+    this.#trace?.add({
+      envelope,
+      type: type ?? envelope?.type ?? typeOf(input),
+      source: source ?? envelope?.source ?? origin,
+      origin,
+      at: performance.now(),
+      outcome,
+      error,
+      issues,
+      handlers: [],
+    });
+    this.#onReject({input, origin, error, issues});
+  }
+
+  #deliver(envelope: Envelope, origin: Origin, depth: number): void {
+    if (this.#seen.has(envelope.id)) {
+      this.#trace?.add({envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'duplicate', error: 'already delivered', handlers: []});
+      return;
+    }
+    this.#seen.set(envelope.id, depth);
+    if (this.#seen.size > REMEMBERED_IDS) this.#seen.delete(this.#seen.keys().next().value!);
+    const kept = this.#retention.get(envelope.type);
+    if (kept !== undefined) this.#replay.keep(envelope, kept);
+    let record: TraceRecord | undefined;
+    if (this.#trace !== undefined) {
+      record = {envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'delivered', handlers: []};
+      this.#trace.add(record);
+    }
+    const exact = this.#exact.get(envelope.type);
+    if (exact !== undefined) for (const s of exact) this.#offer(s, envelope, record);
+    for (const w of this.#wildcards) if (w.matches(envelope.type)) for (const s of w.list) this.#offer(s, envelope, record);
+  }
+
+  /** Delivers to one subscription, as the version it asked for. */
+  #offer(s: Subscription, envelope: Envelope, record: TraceRecord | undefined, unsubscribe?: () => void): void {
+    if (!s.active) return;
+    let delivered = envelope;
+    if (s.version !== undefined && s.version !== envelope.version) {
+      const upcast = this.registry.upcast(envelope, s.version);
+      if (!upcast.ok) return;
+      delivered = upcast.value;
+    }
+    if (s.once) {
+      s.active = false;
+      if (unsubscribe !== undefined) unsubscribe();
+      else this.#removeEverywhere(s);
+    }
+    this.#invoke(s, delivered, 1, record);
+  }
+
+  #invoke(s: Subscription, envelope: Envelope, attempt: number, record: TraceRecord | undefined): void {
+    const start = record === undefined ? 0 : performance.now();
+    let ok = true;
+    const previous = this.#current;
+    this.#current = envelope;
+    try {
+      const result = s.handler(envelope);
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        (result as Promise<void>).then(undefined, (error: unknown) => this.#failed(s, envelope, error, attempt));
+      }
+    } catch (error) {
+      ok = false;
+      this.#failed(s, envelope, error, attempt);
+    } finally {
+      this.#current = previous;
+    }
+    record?.handlers.push({subscriber: s.name, ms: performance.now() - start, ok});
+  }
+
+  #failed(s: Subscription, envelope: Envelope, error: unknown, attempt: number): void {
+    if (s.retry !== undefined && attempt < s.retry.attempts && (s.active || s.once)) {
+      setTimeout(() => this.#invoke(s, envelope, attempt + 1, undefined), s.retry.backoffMs * 2 ** (attempt - 1));
+      return;
+    }
+    this.#deadLetter({envelope, subscriber: s.name, error, attempt});
+  }
+
+  #deadLetter(letter: DeadLetter): void {
+    this.#deadLetters.push(letter);
+    if (this.#deadLetters.length > this.#deadLetterCapacity) this.#deadLetters.shift();
+    this.#onDeadLetter(letter);
+  }
+
+  /** Runs `fn` with `envelope` as the implicit parent of what it publishes synchronously. */
+  #within<T>(envelope: Envelope, fn: () => T): T {
+    const previous = this.#current;
+    this.#current = envelope;
+    try {
+      return fn();
+    } finally {
+      this.#current = previous;
+    }
+  }
+
+  #add(pattern: string, s: Subscription): void {
+    if (!isWildcard(pattern)) {
+      this.#exact.set(pattern, [...(this.#exact.get(pattern) ?? []), s]);
+      return;
+    }
+    const existing = this.#wildcards.find((w) => w.pattern === pattern);
+    if (existing !== undefined) existing.list = [...existing.list, s];
+    else this.#wildcards = [...this.#wildcards, {pattern, matches: matcher(pattern), list: [s]}];
+  }
+
+  #remove(pattern: string, s: Subscription): void {
+    if (!isWildcard(pattern)) {
+      const list = this.#exact.get(pattern);
+      if (list === undefined) return;
+      const next = list.filter((x) => x !== s);
+      if (next.length === 0) this.#exact.delete(pattern);
+      else this.#exact.set(pattern, next);
+      return;
+    }
+    const w = this.#wildcards.find((x) => x.pattern === pattern);
+    if (w === undefined) return;
+    w.list = w.list.filter((x) => x !== s);
+    if (w.list.length === 0) this.#wildcards = this.#wildcards.filter((x) => x !== w);
+  }
+
+  #removeEverywhere(s: Subscription): void {
+    for (const [pattern, list] of this.#exact) if (list.includes(s)) this.#remove(pattern, s);
+    for (const w of this.#wildcards) if (w.list.includes(s)) this.#remove(w.pattern, s);
   }
 
   #listen(root: EventTarget): void {
@@ -211,35 +622,21 @@ export class Bus {
     const tag = (origin as {localName?: unknown} | undefined)?.localName;
     const source = typeof tag === 'string' ? `mfe:${tag}` : 'dom';
     try {
-      this.publish(contract, (event as CustomEvent).detail, {source});
+      this.#publish(contract, (event as CustomEvent).detail, {source}, true, 'dom');
     } catch (error) {
       // Already reported through onReject; a DOM dispatcher has no one to throw to.
-      if (!(error instanceof EventValidationError)) throw error;
-    }
-  }
-
-  #deliver(envelope: Envelope): void {
-    const exact = this.#subscriptions.get(envelope.type);
-    if (exact !== undefined) this.#run(exact, envelope);
-    const any = this.#subscriptions.get(ANY);
-    if (any !== undefined) this.#run(any, envelope);
-  }
-
-  #run(list: readonly Subscription[], envelope: Envelope): void {
-    for (const s of list) {
-      if (s.version !== undefined && s.version !== envelope.version) continue;
-      try {
-        const result = s.handler(envelope);
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          (result as Promise<void>).then(undefined, (error: unknown) => this.#failed(envelope, s, error));
-        }
-      } catch (error) {
-        this.#failed(envelope, s, error);
+      if (!(error instanceof EventValidationError || error instanceof PermissionError || error instanceof CausationLoopError || error instanceof NoHandlerError)) {
+        throw error;
       }
     }
   }
+}
 
-  #failed(envelope: Envelope, subscription: Subscription, error: unknown): void {
-    this.#onDeadLetter({envelope, subscriber: subscription.name, error, attempt: 1});
-  }
+function isEnvelope(value: unknown): value is Envelope {
+  return typeof value === 'object' && value !== null && 'id' in value && 'type' in value && 'data' in value;
+}
+
+function typeOf(input: unknown): string {
+  const type = (input as {type?: unknown} | null)?.type;
+  return typeof type === 'string' ? type : 'unknown';
 }

@@ -7,6 +7,12 @@ export const TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export type ContractKind = 'event' | 'command';
 
 /**
+ * What a late subscriber gets of the past: nothing (`none`), the last event (`last`), or the last
+ * `last` events, each only while younger than `ttlMs`.
+ */
+export type ReplayPolicy = 'none' | 'last' | {readonly last: number; readonly ttlMs?: number};
+
+/**
  * The contract of one version of one event or command type: the schema its `data` must satisfy.
  * Create it with {@link defineEvent}; share it through a contracts package.
  */
@@ -20,6 +26,8 @@ export interface Contract<
   readonly kind: ContractKind;
   readonly schema: Schema;
   readonly description?: string;
+  /** What the page bus keeps for late subscribers; `none` when omitted. */
+  readonly replay?: ReplayPolicy;
 }
 
 /** The type of a contract's `data` as consumers receive it (after parsing). */
@@ -38,6 +46,8 @@ export interface ContractDefinition<Type extends string, Schema extends z.ZodTyp
   readonly kind?: ContractKind;
   readonly schema: Schema;
   readonly description?: string;
+  /** What the page bus keeps for late subscribers (e.g. the last cart state); none by default. */
+  readonly replay?: ReplayPolicy;
 }
 
 /**
@@ -67,5 +77,6 @@ export function defineEvent<const Type extends string, Schema extends z.ZodType,
     kind: definition.kind ?? 'event',
     schema: definition.schema,
     ...(definition.description === undefined ? {} : {description: definition.description}),
+    ...(definition.replay === undefined ? {} : {replay: definition.replay}),
   });
 }

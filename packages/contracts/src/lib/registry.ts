@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import type {Contract} from './define-event';
 import {envelopeSchema, type Envelope} from './envelope';
+import {isUpcaster, type Upcaster} from './upcaster';
 import {invalid, toIssues, type ValidationResult} from './validation';
 
 /**
@@ -15,30 +16,81 @@ import {invalid, toIssues, type ValidationResult} from './validation';
  */
 export class ContractRegistry {
   readonly #byType = new Map<string, Map<number, Contract>>();
+  /** Upcasters by type, then by the version they start from. */
+  readonly #upcasters = new Map<string, Map<number, Upcaster>>();
 
   /**
-   * Adds contracts. Registering the same (`type`, `version`) again is allowed only with a schema
-   * that describes the same data (two bundles may each carry a copy of a contract); anything else
-   * throws here, at registration, rather than surfacing later as a confusing validation failure.
+   * Adds contracts and upcasters. Registering the same (`type`, `version`) again is allowed only
+   * with a schema that describes the same data (two bundles may each carry a copy of a contract);
+   * anything else throws here, at registration, rather than surfacing later as a confusing
+   * validation failure. An upcaster registers both its contracts.
    */
-  register(...contracts: readonly Contract[]): this {
-    for (const contract of contracts) {
-      let versions = this.#byType.get(contract.type);
-      const existing = versions?.get(contract.version);
-      if (existing !== undefined && existing !== contract) {
-        if (existing.kind !== contract.kind || !sameShape(existing.schema, contract.schema)) {
-          throw new Error(
-            `ContractRegistry: "${contract.type}" version ${contract.version} is already registered with a different ${
-              existing.kind !== contract.kind ? 'kind' : 'schema'
-            }`,
-          );
-        }
-        continue;
-      }
-      if (versions === undefined) this.#byType.set(contract.type, (versions = new Map()));
-      versions.set(contract.version, contract);
+  register(...items: ReadonlyArray<Contract | Upcaster>): this {
+    for (const item of items) {
+      if (isUpcaster(item)) this.#registerUpcaster(item);
+      else this.#registerContract(item);
     }
     return this;
+  }
+
+  #registerUpcaster(upcaster: Upcaster): void {
+    this.#registerContract(upcaster.from);
+    this.#registerContract(upcaster.to);
+    let byVersion = this.#upcasters.get(upcaster.from.type);
+    if (byVersion === undefined) this.#upcasters.set(upcaster.from.type, (byVersion = new Map()));
+    const existing = byVersion.get(upcaster.from.version);
+    if (existing !== undefined && existing.upcast !== upcaster.upcast) {
+      throw new Error(`ContractRegistry: "${upcaster.from.type}" already has an upcaster from version ${upcaster.from.version}`);
+    }
+    byVersion.set(upcaster.from.version, upcaster);
+  }
+
+  #registerContract(contract: Contract): void {
+    let versions = this.#byType.get(contract.type);
+    const existing = versions?.get(contract.version);
+    if (existing !== undefined && existing !== contract) {
+      if (existing.kind !== contract.kind || !sameShape(existing.schema, contract.schema)) {
+        throw new Error(
+          `ContractRegistry: "${contract.type}" version ${contract.version} is already registered with a different ${
+            existing.kind !== contract.kind ? 'kind' : 'schema'
+          }`,
+        );
+      }
+      return;
+    }
+    if (versions === undefined) this.#byType.set(contract.type, (versions = new Map()));
+    versions.set(contract.version, contract);
+  }
+
+  /**
+   * The envelope as version `version` of its type: itself when it already is, else upcast step by
+   * step (N → N+1 → …), each step's data validated by the next contract. Fails when the envelope is
+   * newer than asked (there is no downcasting) or a step has no upcaster.
+   */
+  upcast(envelope: Envelope, version: number): ValidationResult<Envelope> {
+    if (envelope.version === version) return {ok: true, value: envelope};
+    const what = `cannot turn "${envelope.type}" v${envelope.version} into v${version}`;
+    if (envelope.version > version) return invalid(what, [{path: 'version', message: 'no downcasting: the consumer is older than the event', code: 'newer_version'}]);
+    let data: unknown = envelope.data;
+    for (let v = envelope.version; v < version; v++) {
+      const step = this.#upcasters.get(envelope.type)?.get(v);
+      if (step === undefined) return invalid(what, [{path: 'version', message: `no upcaster from version ${v}`, code: 'no_upcaster'}]);
+      let next: unknown;
+      try {
+        next = step.upcast(data as never);
+      } catch (error) {
+        return invalid(what, [{path: 'data', message: `upcaster from version ${v} threw: ${(error as Error).message}`, code: 'upcaster_failed'}]);
+      }
+      const parsed = step.to.schema.safeParse(next);
+      if (!parsed.success) return invalid(`${what}: upcaster from version ${v} produced invalid data`, toIssues(parsed.error, 'data'));
+      data = parsed.data;
+    }
+    return {ok: true, value: {...envelope, version, data}};
+  }
+
+  /** Every registered upcaster. */
+  upcasters(): Upcaster[] {
+    return [...this.#upcasters.values()].flatMap((byVersion) => [...byVersion.values()]);
   }
 
   /** The contract for `type` at `version`, or its latest version when `version` is omitted. */
