@@ -46,4 +46,19 @@ test.describe('an app embedded alone in a plain page', () => {
     await expect(page.locator('shop-activity-feed li', {hasText: 'o-bad'})).toHaveCount(0);
     expect(warnings.join('\n')).toContain('invalid data for "order.placed" v1: data.quantity');
   });
+
+  test('two separately built bundles on one page share one bus', async ({page}) => {
+    const errors = pageErrors(page);
+    await page.goto('/embed-two.html');
+    await page.locator('shop-order-form').getByRole('button', {name: 'Place order'}).click();
+    const placed = await page.locator('shop-order-form output').textContent();
+    const orderId = /Placed (o-\w+)/.exec(placed ?? '')?.[1];
+    expect(orderId).toBeTruthy();
+    await expect(page.locator('shop-activity-feed li', {hasText: orderId!})).toHaveCount(1);
+    // Two bundles, each with its own copy of the bus code, and still one bus instance on the page.
+    const scripts = await page.evaluate(() => [...document.scripts].map((s) => new URL(s.src).pathname));
+    expect(scripts).toEqual(['/apps/order-form.js', '/apps/activity-feed.js']);
+    expect(await page.evaluate(() => Object.getOwnPropertySymbols(globalThis).filter((s) => s.description === 'switchboard.page-bus').length)).toBe(1);
+    expect(errors).toEqual([]);
+  });
 });

@@ -35,11 +35,14 @@ async function freePort(): Promise<number> {
 
 process.env['SB_E2E_PORT'] ??= String(await freePort());
 process.env['SB_E2E_OTHER_PORT'] ??= String(await freePort());
+process.env['SB_E2E_LAB_PORT'] ??= String(await freePort());
 const port = Number(process.env['SB_E2E_PORT']);
 const otherPort = Number(process.env['SB_E2E_OTHER_PORT']);
 const baseURL = `http://localhost:${port}`;
 /** Another origin, serving a customer's page that embeds an app from the Switchboard server. */
 const otherOrigin = `http://localhost:${otherPort}`;
+/** The lab: the kit's packages from source, served by Vite, for browser-only behaviour. */
+const labPort = Number(process.env['SB_E2E_LAB_PORT']);
 
 export default defineConfig({
   testDir: '.',
@@ -88,6 +91,13 @@ export default defineConfig({
       env: {PORT: String(otherPort), HUB_ORIGIN: baseURL},
       reuseExistingServer: false,
       timeout: 30_000,
+    },
+    {
+      command: `npx vite --config e2e/lab/vite.config.ts --port ${labPort}`,
+      cwd: '..',
+      url: `http://127.0.0.1:${labPort}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
     },
   ],
 });

@@ -1,1 +1,2 @@
 export {BusController} from './lib/bus-controller';
+export type {ControllerSubscribeOptions} from './lib/bus-controller';

@@ -394,7 +394,7 @@ export class Bus {
   /**
    * Routes DOM CustomEvents that reach `root` (a document, a shell element, any EventTarget) and whose
    * type is a registered contract: `detail` is the data, always validated (a trust boundary); `source`
-   * is `mfe:<tag>` of the element that dispatched it. Returns a function that detaches.
+   * is `mfe:<tag>` of the nearest custom element that dispatched it. Returns a function that detaches.
    *
    * ```html
    * <script>el.dispatchEvent(new CustomEvent('order.placed', {detail: {...}, bubbles: true, composed: true}))</script>
@@ -618,9 +618,7 @@ export class Bus {
     marked[ROUTED] = true;
     const contract = this.registry.get(event.type);
     if (contract === undefined) return;
-    const origin = event.composedPath()[0];
-    const tag = (origin as {localName?: unknown} | undefined)?.localName;
-    const source = typeof tag === 'string' ? `mfe:${tag}` : 'dom';
+    const source = sourceOf(event);
     try {
       this.#publish(contract, (event as CustomEvent).detail, {source}, true, 'dom');
     } catch (error) {
@@ -630,6 +628,22 @@ export class Bus {
       }
     }
   }
+}
+
+/**
+ * The producer of a DOM event: the nearest custom element on its composed path (`mfe:<tag>`), which
+ * is the micro frontend or its component whether its shadow root is open or closed; else the plain
+ * element that dispatched it (`dom:<tag>`), else `dom`.
+ */
+function sourceOf(event: Event): string {
+  let plain: string | undefined;
+  for (const node of event.composedPath()) {
+    const tag = (node as {localName?: unknown}).localName;
+    if (typeof tag !== 'string') continue;
+    if (tag.includes('-')) return `mfe:${tag}`;
+    plain ??= tag;
+  }
+  return plain === undefined ? 'dom' : `dom:${plain}`;
 }
 
 function isEnvelope(value: unknown): value is Envelope {

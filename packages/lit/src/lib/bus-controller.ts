@@ -1,12 +1,16 @@
-import {requestBus, type Bus, type Handler, type PublishOptions} from '@switchboard/bus';
+import {requestBus, type Bus, type Handler, type PublishOptions, type SubscribeOptions} from '@switchboard/bus';
 import type {Contract, EnvelopeOf, InputOf} from '@switchboard/contracts';
 import type {ReactiveController, ReactiveControllerHost} from 'lit';
 
 type Host = ReactiveControllerHost & HTMLElement;
 
+/** Subscription options a controller passes on; `signal` and `name` are the controller's own. */
+export type ControllerSubscribeOptions = Omit<SubscribeOptions, 'signal' | 'name'>;
+
 interface Wanted {
   readonly target: Contract | string;
   readonly handler: Handler<never>;
+  readonly options: ControllerSubscribeOptions;
 }
 
 /**
@@ -49,11 +53,14 @@ export class BusController implements ReactiveController {
     return `mfe:${this.#host.localName}`;
   }
 
-  /** Subscribes `handler` to `target` while the host is connected (from now on, if it already is). */
-  subscribe<C extends Contract>(target: C, handler: Handler<EnvelopeOf<C>>): void;
-  subscribe(target: string, handler: Handler): void;
-  subscribe(target: Contract | string, handler: Handler<never>): void {
-    const wanted = {target, handler};
+  /**
+   * Subscribes `handler` to `target` (a contract, a type, `order.*`, `*`) while the host is
+   * connected, from now on if it already is. Each reconnect subscribes again, replay included.
+   */
+  subscribe<C extends Contract>(target: C, handler: Handler<EnvelopeOf<C>>, options?: ControllerSubscribeOptions): void;
+  subscribe(target: string, handler: Handler, options?: ControllerSubscribeOptions): void;
+  subscribe(target: Contract | string, handler: Handler<never>, options: ControllerSubscribeOptions = {}): void {
+    const wanted = {target, handler, options};
     this.#wanted.push(wanted);
     if (this.#bus !== undefined && this.#abort !== undefined) this.#open(this.#bus, this.#abort.signal, wanted);
   }
@@ -74,8 +81,8 @@ export class BusController implements ReactiveController {
     this.#abort = undefined;
   }
 
-  #open(bus: Bus, signal: AbortSignal, {target, handler}: Wanted): void {
-    const options = {signal, name: this.source};
+  #open(bus: Bus, signal: AbortSignal, {target, handler, options: extra}: Wanted): void {
+    const options = {...extra, signal, name: this.source};
     if (typeof target === 'string') bus.subscribe(target, handler as Handler, options);
     else bus.subscribe(target, handler as Handler, options);
   }

@@ -1,0 +1,10 @@
+import {dirname} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {defineConfig} from 'vite';
+
+/** Serves the lab page (e2e/lab/index.html) with the kit's packages compiled from source. */
+export default defineConfig({
+  root: dirname(fileURLToPath(import.meta.url)),
+  logLevel: 'warn',
+  server: {strictPort: true, host: '127.0.0.1'},
+});
