@@ -1,25 +1,6 @@
-import {existsSync} from 'node:fs';
 import {createServer} from 'node:net';
-import {chromium, defineConfig} from '@playwright/test';
-
-/**
- * The browser: $CHROMIUM_PATH, else Debian's /usr/bin/chromium, else a browser Playwright installed
- * itself. Tests never download one.
- */
-function findChromium(): string {
-  const candidates = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  try {
-    candidates.push(chromium.executablePath());
-  } catch {
-    // Playwright has no browser of its own here.
-  }
-  const found = candidates.find((path) => path !== undefined && path !== '' && existsSync(path));
-  if (found === undefined) {
-    console.error('No Chromium found: install one (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to its executable.');
-    process.exit(1);
-  }
-  return found;
-}
+import {defineConfig} from '@playwright/test';
+import {CHROMIUM_ARGS, findChromium} from '../scripts/chromium';
 
 /** A free loopback port, chosen once: workers inherit it through the environment. */
 async function freePort(): Promise<number> {
@@ -59,16 +40,7 @@ export default defineConfig({
     browserName: 'chromium',
     launchOptions: {
       executablePath: findChromium(),
-      // Root, closed network: no sandbox, no GPU, and none of Chromium's own calls home.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     },
     trace: 'retain-on-failure',
   },

@@ -29,6 +29,14 @@ describe('Bus', () => {
     expect(envelope).toMatchObject({type: 'order.placed', source: 'mfe:test', data: {orderId: 'o-1', quantity: 3}});
   });
 
+  it('types publish: a wrong payload does not compile', () => {
+    const {bus} = quietBus();
+    // @ts-expect-error quantity must be a number
+    expect(() => bus.publish(OrderPlaced, {orderId: 'o', quantity: 'two'})).toThrow(EventValidationError);
+    // @ts-expect-error orderId is missing
+    expect(() => bus.publish(OrderPlaced, {quantity: 1})).toThrow(EventValidationError);
+  });
+
   it('delivers only the subscribed type, and everything to *', () => {
     const {bus} = quietBus();
     const placed: string[] = [];

@@ -93,3 +93,12 @@ describe('ContractRegistry', () => {
     expect(r.get('order.placed', 1)).toBe(OrderPlaced);
   });
 });
+
+describe('newId', () => {
+  it('makes RFC 4122 version 4 UUIDs, all different, across pool refills', async () => {
+    const {newId} = await import('@switchboard/contracts');
+    const ids = Array.from({length: 2000}, () => newId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(2000);
+  });
+});

@@ -99,8 +99,18 @@ export interface BusOptions {
   readonly permissions?: PublishPermissions;
   /** Longest causation chain before the bus calls it a loop; default 32. */
   readonly maxCausationDepth?: number;
+  /**
+   * Envelope ids remembered for dedupe (and causation depth); default 1,000, which at a page's rates
+   * covers far more than the time an event takes to come back from the server.
+   */
+  readonly dedupeWindow?: number;
   /** Trace records kept for {@link Bus.inspect}; default 500, 0 turns tracing off. */
   readonly traceCapacity?: number;
+  /**
+   * Time every event's handlers for its trace record (`ms`). By default the bus times them only
+   * while an {@link Bus.onTrace} listener (devtools) is attached, since the clock is not free.
+   */
+  readonly traceTimings?: boolean;
   /** Dead letters kept in {@link Bus.deadLetters}; default 100. */
   readonly deadLetterCapacity?: number;
   /** Called for every dead letter; by default each is logged with `console.error`. */
@@ -129,8 +139,24 @@ type Responder = (envelope: Envelope) => unknown;
 
 /** Marks a DOM event already routed by a bus, so nested roots never route it twice (works across bundles). */
 const ROUTED = Symbol.for('switchboard.routed');
-/** How many envelope ids (with their causation depth) the bus remembers for dedupe and loop checks. */
-const REMEMBERED_IDS = 10_000;
+/**
+ * An event's passage as the bus records it while delivering: the subscriber lists it was offered to
+ * (immutable snapshots, so keeping them costs nothing) and who threw. Turned into a
+ * {@link TraceRecord} only when someone inspects it.
+ */
+interface Passage {
+  readonly envelope: Envelope | undefined;
+  readonly type: string;
+  readonly source: string;
+  readonly origin: Origin;
+  readonly at: number;
+  readonly outcome: Outcome;
+  readonly error?: string;
+  readonly issues?: readonly ValidationIssue[];
+  lists: Array<readonly Subscription[]>;
+  threw: Subscription[] | undefined;
+  ms: number;
+}
 
 /**
  * The page bus: typed publish/subscribe of event envelopes, validated against their contracts, with
@@ -165,11 +191,19 @@ export class Bus {
   #wildcards: readonly Wildcard[] = [];
   readonly #responders = new Map<string, readonly Responder[]>();
   readonly #commandTypes = new Set<string>();
-  /** Envelope ids seen, with their causation depth, oldest first. */
+  /** Envelope ids seen, with their causation depth; the last `dedupeWindow` of them. */
   readonly #seen = new Map<string, number>();
+  /**
+   * The same ids in arrival order, as a ring: evicting the oldest is one slot overwrite. (Deleting
+   * a Map's first key instead leaves V8 to skip every earlier deletion on the next `keys()`.)
+   */
+  readonly #seenOrder: string[] = [];
+  readonly #dedupeWindow: number;
+  #seenNext = 0;
   readonly #replay = new ReplayStore();
   readonly #retention = new Map<string, Retention>();
-  readonly #trace: TraceLog | undefined;
+  readonly #trace: TraceLog<Passage> | undefined;
+  readonly #traceTimings: boolean;
   readonly #deadLetters: DeadLetter[] = [];
   readonly #deadLetterCapacity: number;
   readonly #roots = new Set<EventTarget>();
@@ -183,8 +217,10 @@ export class Bus {
     this.#validateTyped = (options.validation ?? 'always') === 'always';
     this.#permissions = options.permissions;
     this.#maxDepth = options.maxCausationDepth ?? 32;
+    this.#dedupeWindow = Math.max(1, options.dedupeWindow ?? 1000);
     const capacity = options.traceCapacity ?? 500;
     this.#trace = capacity > 0 ? new TraceLog(capacity) : undefined;
+    this.#traceTimings = options.traceTimings ?? false;
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 100;
     this.#onDeadLetter =
       options.onDeadLetter ??
@@ -378,12 +414,15 @@ export class Bus {
 
   /** The last events through the bus, oldest first, with their handlers and outcomes. */
   inspect(): readonly TraceRecord[] {
-    return this.#trace?.records() ?? [];
+    return (this.#trace?.records() ?? []).map(toRecord);
   }
 
-  /** Calls `listener` with every new trace record; returns a function that stops it. */
+  /**
+   * Calls `listener` with every event's trace record once its synchronous handlers ran; returns a
+   * function that stops it.
+   */
   onTrace(listener: (record: TraceRecord) => void): () => void {
-    return this.#trace?.listen(listener) ?? (() => {});
+    return this.#trace?.listen((p) => listener(toRecord(p))) ?? (() => {});
   }
 
   /** The last dead letters, oldest first. */
@@ -434,11 +473,11 @@ export class Bus {
       value = parsed.value;
     }
     const parent = options.parent ?? this.#current;
-    const envelope = createEnvelope(contract, value as InputOf<typeof contract>, {
-      ...options,
-      source,
-      ...(parent === undefined ? {} : {parent}),
-    });
+    const envelope = createEnvelope(
+      contract,
+      value as InputOf<typeof contract>,
+      options.source === source && options.parent === parent ? (options as EnvelopeOptions) : {...options, source, parent},
+    );
     const depth = parent === undefined ? 1 : (this.#seen.get(parent.id) ?? 0) + 1;
     if (!this.#checkDepth(envelope, origin, depth)) {
       throw new CausationLoopError(`"${contract.type}" would make a causation chain deeper than ${this.#maxDepth}: stopped`);
@@ -486,32 +525,59 @@ export class Bus {
       outcome,
       error,
       issues,
-      handlers: [],
+      lists: [],
+      threw: undefined,
+      ms: 0,
     });
     this.#onReject({input, origin, error, issues});
   }
 
   #deliver(envelope: Envelope, origin: Origin, depth: number): void {
     if (this.#seen.has(envelope.id)) {
-      this.#trace?.add({envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'duplicate', error: 'already delivered', handlers: []});
+      this.#trace?.add({
+        envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'duplicate',
+        error: 'already delivered', lists: [], threw: undefined, ms: 0,
+      });
       return;
     }
-    this.#seen.set(envelope.id, depth);
-    if (this.#seen.size > REMEMBERED_IDS) this.#seen.delete(this.#seen.keys().next().value!);
+    this.#remember(envelope.id, depth);
     const kept = this.#retention.get(envelope.type);
     if (kept !== undefined) this.#replay.keep(envelope, kept);
-    let record: TraceRecord | undefined;
+    let passage: Passage | undefined;
+    let start = 0;
+    const timed = this.#trace !== undefined && (this.#traceTimings || this.#trace.listening);
     if (this.#trace !== undefined) {
-      record = {envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'delivered', handlers: []};
-      this.#trace.add(record);
+      start = timed ? performance.now() : Date.now() - performance.timeOrigin;
+      passage = {envelope, type: envelope.type, source: envelope.source, origin, at: start, outcome: 'delivered', lists: [], threw: undefined, ms: 0};
+      // Recorded on arrival, so events its handlers publish come after it.
+      this.#trace.add(passage, false);
     }
     const exact = this.#exact.get(envelope.type);
-    if (exact !== undefined) for (const s of exact) this.#offer(s, envelope, record);
-    for (const w of this.#wildcards) if (w.matches(envelope.type)) for (const s of w.list) this.#offer(s, envelope, record);
+    if (exact !== undefined) {
+      passage?.lists.push(exact);
+      for (const s of exact) this.#offer(s, envelope, passage);
+    }
+    for (const w of this.#wildcards) {
+      if (!w.matches(envelope.type)) continue;
+      passage?.lists.push(w.list);
+      for (const s of w.list) this.#offer(s, envelope, passage);
+    }
+    if (passage !== undefined) {
+      if (timed) passage.ms = performance.now() - start;
+      this.#trace!.notify(passage);
+    }
+  }
+
+  #remember(id: string, depth: number): void {
+    const evicted = this.#seenOrder[this.#seenNext];
+    if (evicted !== undefined) this.#seen.delete(evicted);
+    this.#seenOrder[this.#seenNext] = id;
+    this.#seenNext = (this.#seenNext + 1) % this.#dedupeWindow;
+    this.#seen.set(id, depth);
   }
 
   /** Delivers to one subscription, as the version it asked for. */
-  #offer(s: Subscription, envelope: Envelope, record: TraceRecord | undefined, unsubscribe?: () => void): void {
+  #offer(s: Subscription, envelope: Envelope, passage: Passage | undefined, unsubscribe?: () => void): void {
     if (!s.active) return;
     let delivered = envelope;
     if (s.version !== undefined && s.version !== envelope.version) {
@@ -524,12 +590,10 @@ export class Bus {
       if (unsubscribe !== undefined) unsubscribe();
       else this.#removeEverywhere(s);
     }
-    this.#invoke(s, delivered, 1, record);
+    this.#invoke(s, delivered, 1, passage);
   }
 
-  #invoke(s: Subscription, envelope: Envelope, attempt: number, record: TraceRecord | undefined): void {
-    const start = record === undefined ? 0 : performance.now();
-    let ok = true;
+  #invoke(s: Subscription, envelope: Envelope, attempt: number, passage: Passage | undefined): void {
     const previous = this.#current;
     this.#current = envelope;
     try {
@@ -538,12 +602,11 @@ export class Bus {
         (result as Promise<void>).then(undefined, (error: unknown) => this.#failed(s, envelope, error, attempt));
       }
     } catch (error) {
-      ok = false;
+      if (passage !== undefined) (passage.threw ??= []).push(s);
       this.#failed(s, envelope, error, attempt);
     } finally {
       this.#current = previous;
     }
-    record?.handlers.push({subscriber: s.name, ms: performance.now() - start, ok});
   }
 
   #failed(s: Subscription, envelope: Envelope, error: unknown, attempt: number): void {
@@ -644,6 +707,13 @@ function sourceOf(event: Event): string {
     plain ??= tag;
   }
   return plain === undefined ? 'dom' : `dom:${plain}`;
+}
+
+/** A passage as inspection shows it: its subscribers by name, each with whether it threw. */
+function toRecord(p: Passage): TraceRecord {
+  const handlers = p.lists.flatMap((list) => list.map((s) => ({subscriber: s.name, ok: p.threw?.includes(s) !== true})));
+  const {lists: _lists, threw: _threw, ...rest} = p;
+  return {...rest, handlers};
 }
 
 function isEnvelope(value: unknown): value is Envelope {

@@ -6,10 +6,9 @@ export type Origin = 'local' | 'dom' | 'tab' | `hub:${string}` | (string & {});
 /** What happened to an event. */
 export type Outcome = 'delivered' | 'rejected' | 'forbidden' | 'duplicate' | 'loop' | 'unhandled';
 
-/** One handler's run on an event. */
+/** One handler's run on an event: who, and whether it threw (async failures show as dead letters). */
 export interface HandlerRun {
   readonly subscriber: string;
-  readonly ms: number;
   readonly ok: boolean;
 }
 
@@ -20,33 +19,59 @@ export interface TraceRecord {
   readonly type: string;
   readonly source: string;
   readonly origin: Origin;
-  /** `performance.now()` when the bus took it. */
+  /** When the bus took it, on the `performance.now()` clock (millisecond precision unless timed). */
   readonly at: number;
   readonly outcome: Outcome;
   /** Why it was not delivered, for every outcome but `delivered`. */
   readonly error?: string;
   readonly issues?: readonly ValidationIssue[];
-  /** Each handler that ran, with its time; filled in as they run. */
-  readonly handlers: HandlerRun[];
+  /** Each handler that ran on it, in order. */
+  readonly handlers: readonly HandlerRun[];
+  /**
+   * Milliseconds all its handlers took together (synchronous part); measured while someone listens
+   * with `onTrace` or with `traceTimings`, else 0.
+   */
+  readonly ms: number;
 }
 
-/** The last `capacity` trace records, oldest first, and live listeners. */
-export class TraceLog {
-  readonly #records: TraceRecord[] = [];
-  readonly #listeners = new Set<(record: TraceRecord) => void>();
-  constructor(readonly capacity: number) {}
+/** The last `capacity` records, in a ring (adding is one slot write), and live listeners. */
+export class TraceLog<R = TraceRecord> {
+  readonly #ring: Array<R | undefined>;
+  #next = 0;
+  #size = 0;
+  readonly #listeners = new Set<(record: R) => void>();
 
-  add(record: TraceRecord): void {
-    this.#records.push(record);
-    if (this.#records.length > this.capacity) this.#records.splice(0, this.#records.length - this.capacity);
-    for (const listener of this.#listeners) listener(record);
+  constructor(readonly capacity: number) {
+    this.#ring = new Array<R | undefined>(capacity);
   }
 
-  records(): readonly TraceRecord[] {
-    return [...this.#records];
+  /** Keeps `record` in arrival order; listeners hear of it now, or at {@link notify} if `notify` is false. */
+  add(record: R, notify = true): void {
+    this.#ring[this.#next] = record;
+    this.#next = (this.#next + 1) % this.capacity;
+    if (this.#size < this.capacity) this.#size++;
+    if (notify) this.notify(record);
   }
 
-  listen(listener: (record: TraceRecord) => void): () => void {
+  /** Whether anyone listens live. */
+  get listening(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  /** Tells the listeners about a record, e.g. once an event's handlers have run. */
+  notify(record: R): void {
+    if (this.#listeners.size > 0) for (const listener of this.#listeners) listener(record);
+  }
+
+  /** The records kept, oldest first. */
+  records(): readonly R[] {
+    const start = this.#size < this.capacity ? 0 : this.#next;
+    const out: R[] = [];
+    for (let i = 0; i < this.#size; i++) out.push(this.#ring[(start + i) % this.capacity]!);
+    return out;
+  }
+
+  listen(listener: (record: R) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -74,15 +74,30 @@ export function createEnvelope<C extends Contract>(
   options: EnvelopeOptions,
 ): EnvelopeOf<C> {
   const id = options.id ?? newId();
-  const causationId = options.causationId ?? options.parent?.id;
-  return {
+  const parent = options.parent;
+  const causationId = options.causationId ?? parent?.id;
+  const envelope: {-readonly [K in keyof EnvelopeOf<C>]: EnvelopeOf<C>[K]} = {
     id,
     type: contract.type,
     version: contract.version,
-    time: options.time ?? new Date().toISOString(),
+    time: options.time ?? now(),
     source: options.source,
-    correlationId: options.correlationId ?? options.parent?.correlationId ?? id,
-    ...(causationId === undefined ? {} : {causationId}),
+    correlationId: options.correlationId ?? parent?.correlationId ?? id,
     data: data as DataOf<C>,
   };
+  if (causationId !== undefined) envelope.causationId = causationId;
+  return envelope;
+}
+
+let lastMs = 0;
+let lastIso = '';
+
+/** The current time as ISO-8601, formatted once per millisecond: bursts of events share it. */
+function now(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }

@@ -1,15 +1,30 @@
+/** Random bytes for 256 ids at a time: one `getRandomValues` call instead of one per id. */
+const POOL = new Uint8Array(16 * 256);
+let used = POOL.length;
+
+/** Two hex digits for every byte value. */
+const HEX = Array.from({length: 256}, (_, i) => i.toString(16).padStart(2, '0'));
+
 /**
- * A fresh RFC 4122 version 4 UUID.
+ * A fresh RFC 4122 version 4 UUID, from the platform's cryptographic random source.
  *
- * Uses `crypto.randomUUID()` where the platform offers it; pages served over plain HTTP from a
- * non-localhost address are not a secure context and lack it, so fall back to `getRandomValues`.
+ * The bytes come from a pooled `crypto.getRandomValues` buffer rather than `crypto.randomUUID()`:
+ * ids are made on every publish, and one call per 256 ids is markedly cheaper in browsers. It also
+ * works where `randomUUID` is missing (pages served over plain HTTP from a non-localhost address).
  */
 export function newId(): string {
-  const c = globalThis.crypto;
-  if (typeof c.randomUUID === 'function') return c.randomUUID();
-  const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  if (used === POOL.length) {
+    globalThis.crypto.getRandomValues(POOL);
+    used = 0;
+  }
+  const b = POOL;
+  const i = used;
+  used += 16;
+  return (
+    HEX[b[i]!]! + HEX[b[i + 1]!]! + HEX[b[i + 2]!]! + HEX[b[i + 3]!]! + '-' +
+    HEX[b[i + 4]!]! + HEX[b[i + 5]!]! + '-' +
+    HEX[(b[i + 6]! & 0x0f) | 0x40]! + HEX[b[i + 7]!]! + '-' +
+    HEX[(b[i + 8]! & 0x3f) | 0x80]! + HEX[b[i + 9]!]! + '-' +
+    HEX[b[i + 10]!]! + HEX[b[i + 11]!]! + HEX[b[i + 12]!]! + HEX[b[i + 13]!]! + HEX[b[i + 14]!]! + HEX[b[i + 15]!]!
+  );
 }
