@@ -6,7 +6,14 @@ import {Bus, installPageBus, provideBus} from '@switchboard/bus';
 import {ORDERS_TOPIC, shopRegistry} from '@switchboard/shop-contracts';
 import {pageHub, type TransportName} from '@switchboard/signalr';
 
-const bus = installPageBus(new Bus({registry: shopRegistry(), source: 'shell'}));
+// Each app may publish only its own part of the contract; anything else is rejected and traced.
+const bus = installPageBus(
+  new Bus({
+    registry: shopRegistry(),
+    source: 'shell',
+    permissions: {rules: {'mfe:shop-order-form': ['order.*'], 'mfe:shop-activity-feed': []}},
+  }),
+);
 bus.attach(document);
 provideBus(document.getElementById('shell')!, bus);
 
