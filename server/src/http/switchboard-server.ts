@@ -5,11 +5,12 @@ import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
 import {pino, type Logger} from 'pino';
 import sirv from 'sirv';
-import {EventService} from '../events/event-service';
+import {EventService, type EventServiceOptions} from '../events/event-service';
 import {Hub, type HubOptions} from '../hub';
 import {MemoryTopicLog, type TopicLog} from '../log/topic-log';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint';
 import {Cors, type CorsOptions} from './cors';
+import {Metrics} from './metrics';
 import {sendJson} from './respond';
 import {handleTopicsApi} from './topics-api';
 
@@ -24,6 +25,8 @@ export interface SwitchboardServerOptions {
   readonly staticDir?: string;
   /** Retained topic logs; in memory by default. */
   readonly log?: TopicLog;
+  /** Topic policies (unknown types), by topic name. */
+  readonly topics?: EventServiceOptions['topics'];
   /** Hub settings (keep-alive, timeouts, limits, backplane). */
   readonly hub?: Omit<HubOptions, 'logger'>;
   /** Transport settings of the hub endpoint (transports offered, authentication, long polling). */
@@ -47,6 +50,7 @@ export interface SwitchboardServerOptions {
 export class SwitchboardServer {
   readonly hub: Hub;
   readonly events: EventService;
+  readonly metrics: Metrics;
   readonly logger: Logger;
   readonly #http: Server;
   readonly #endpoint: HubEndpoint;
@@ -57,11 +61,15 @@ export class SwitchboardServer {
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
     this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
+    const log = options.log ?? new MemoryTopicLog();
+    this.metrics = new Metrics(this.hub, log);
     this.events = new EventService({
       hub: this.hub,
-      log: options.log ?? new MemoryTopicLog(),
+      log,
       registry: options.registry,
       logger: this.logger.child({component: 'events'}),
+      observer: this.metrics,
+      ...(options.topics === undefined ? {} : {topics: options.topics}),
     });
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -127,6 +135,12 @@ export class SwitchboardServer {
     if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      const text = await this.metrics.registry.metrics();
+      res.writeHead(200, {'content-type': this.metrics.registry.contentType});
+      res.end(text);
+      return;
+    }
     if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
     const connection = /^\/api\/connections\/([^/]+)$/.exec(url.pathname);
     if (connection !== null && req.method === 'GET') {

@@ -1,7 +1,9 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {EventService} from '../events/event-service';
 import {TOPIC_PATTERN} from '../events/event-service';
+import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body';
+import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents';
 import {sendJson} from './respond';
 
 /** Path of the topic events resource; the topic is the one captured segment. */
@@ -11,7 +13,8 @@ const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;
 const MAX_LIMIT = 1000;
 
 /**
- * `POST /api/topics/{topic}/events` (ingest one envelope) and `GET` of the same path (read retained
+ * `POST /api/topics/{topic}/events` (ingest: an envelope as `application/json`, a CloudEvent in
+ * structured or binary mode, or a batch of CloudEvents) and `GET` of the same path (read retained
  * events after an offset). Returns false for any other path.
  */
 export async function handleTopicsApi(
@@ -34,11 +37,16 @@ export async function handleTopicsApi(
   return true;
 }
 
+/** Media types the ingest endpoint takes. */
+const JSON_TYPE = 'application/json';
+const CLOUDEVENT = 'application/cloudevents+json';
+const CLOUDEVENT_BATCH = 'application/cloudevents-batch+json';
+
 async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, events: EventService, limit: number): Promise<void> {
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
+  if (mediaType !== JSON_TYPE && mediaType !== CLOUDEVENT && mediaType !== CLOUDEVENT_BATCH) {
     req.resume();
-    sendJson(res, 415, {error: `unsupported media type "${mediaType}"; send application/json`});
+    sendJson(res, 415, {error: `unsupported media type "${mediaType}"; send ${JSON_TYPE}, ${CLOUDEVENT} or ${CLOUDEVENT_BATCH}`});
     return;
   }
   let body: Buffer;
@@ -56,7 +64,28 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     sendJson(res, 400, {error: 'body is not valid JSON', issues: []});
     return;
   }
-  const result = events.publish(topic, input);
+  if (mediaType === CLOUDEVENT_BATCH) {
+    if (!Array.isArray(input)) return void sendJson(res, 400, {error: 'a batch must be a JSON array of CloudEvents', issues: []});
+    const envelopes: unknown[] = [];
+    const issues: ValidationIssue[] = [];
+    input.forEach((item, i) => {
+      const mapped = fromCloudEvent(item);
+      if (mapped.ok) envelopes.push(mapped.value);
+      else for (const issue of mapped.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
+    });
+    if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
+    const result = events.publishMany(topic, envelopes);
+    if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
+    else sendJson(res, 202, {offsets: result.value.map((r) => r.offset)});
+    return;
+  }
+  let envelope: unknown = input;
+  if (mediaType === CLOUDEVENT || isBinaryCloudEvent(req.headers)) {
+    const mapped = fromCloudEvent(mediaType === CLOUDEVENT ? input : binaryCloudEvent(req.headers, input));
+    if (!mapped.ok) return void sendJson(res, 400, {error: mapped.error, issues: mapped.issues});
+    envelope = mapped.value;
+  }
+  const result = events.publish(topic, envelope);
   if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
   else sendJson(res, 202, {offset: result.value.offset});
 }

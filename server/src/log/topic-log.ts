@@ -37,6 +37,8 @@ export interface TopicLog {
   head(topic: string): string | null;
   /** Whether `offset` could have been produced by this log (so bad client input is refused early). */
   isOffset(offset: string): boolean;
+  /** Events retained now per topic, for metrics (optional). */
+  sizes?(): Map<string, number>;
 }
 
 interface Ring {
@@ -47,15 +49,23 @@ interface Ring {
   /** Retained entries start at `head`; the dropped prefix is cut off in bulk, not one shift per append. */
   entries: Array<{seq: number; event: Envelope; at: number}>;
   head: number;
+  readonly maxEvents: number;
+  readonly maxAgeMs: number;
   ids: Map<string, number>;
 }
 
-/** Retention of the in-memory log. */
-export interface MemoryTopicLogOptions {
-  /** Events kept per topic; the oldest go first. Default 10,000. */
+/** How much of a topic is kept: by count, by age, or both. */
+export interface Retention {
+  /** Events kept; the oldest go first. */
   readonly maxEvents?: number;
-  /** Events older than this are dropped; default: kept until `maxEvents` pushes them out. */
+  /** Events older than this are dropped. */
   readonly maxAgeMs?: number;
+}
+
+/** Retention of the in-memory log. */
+export interface MemoryTopicLogOptions extends Retention {
+  /** Per-topic retention, overriding the defaults (10,000 events, no age limit). */
+  readonly topics?: Readonly<Record<string, Retention>>;
   readonly now?: () => number;
 }
 
@@ -65,14 +75,24 @@ export interface MemoryTopicLogOptions {
  */
 export class MemoryTopicLog implements TopicLog {
   readonly #topics = new Map<string, Ring>();
-  readonly #maxEvents: number;
-  readonly #maxAgeMs: number;
+  readonly #defaults: Retention;
+  readonly #perTopic: Readonly<Record<string, Retention>>;
   readonly #now: () => number;
 
   constructor(options: MemoryTopicLogOptions = {}) {
-    this.#maxEvents = options.maxEvents ?? 10_000;
-    this.#maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
+    this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? Number.POSITIVE_INFINITY};
+    this.#perTopic = options.topics ?? {};
     this.#now = options.now ?? Date.now;
+  }
+
+  /** Events retained now per topic, for metrics. */
+  sizes(): Map<string, number> {
+    const sizes = new Map<string, number>();
+    for (const [topic, ring] of this.#topics) {
+      this.#expire(ring);
+      sizes.set(topic, ring.entries.length - ring.head);
+    }
+    return sizes;
   }
 
   append(topic: string, event: Envelope): AppendResult {
@@ -83,7 +103,7 @@ export class MemoryTopicLog implements TopicLog {
     const seq = ring.next++;
     ring.entries.push({seq, event, at: this.#now()});
     ring.ids.set(event.id, seq);
-    while (ring.entries.length - ring.head > this.#maxEvents) this.#dropOldest(ring);
+    while (ring.entries.length - ring.head > ring.maxEvents) this.#dropOldest(ring);
     return {offset: String(seq), duplicate: false};
   }
 
@@ -111,13 +131,25 @@ export class MemoryTopicLog implements TopicLog {
 
   #ring(topic: string): Ring {
     let ring = this.#topics.get(topic);
-    if (ring === undefined) this.#topics.set(topic, (ring = {first: 1, next: 1, entries: [], head: 0, ids: new Map()}));
+    if (ring === undefined) {
+      const own = this.#perTopic[topic] ?? {};
+      ring = {
+        first: 1,
+        next: 1,
+        entries: [],
+        head: 0,
+        ids: new Map(),
+        maxEvents: own.maxEvents ?? this.#defaults.maxEvents!,
+        maxAgeMs: own.maxAgeMs ?? this.#defaults.maxAgeMs!,
+      };
+      this.#topics.set(topic, ring);
+    }
     return ring;
   }
 
   #expire(ring: Ring): void {
-    if (this.#maxAgeMs === Number.POSITIVE_INFINITY) return;
-    const oldest = this.#now() - this.#maxAgeMs;
+    if (ring.maxAgeMs === Number.POSITIVE_INFINITY) return;
+    const oldest = this.#now() - ring.maxAgeMs;
     while (ring.head < ring.entries.length && ring.entries[ring.head]!.at < oldest) this.#dropOldest(ring);
   }
 
