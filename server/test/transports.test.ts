@@ -25,7 +25,7 @@ async function negotiate(hub: string, query = 'negotiateVersion=1'): Promise<{co
 }
 
 const post = (hub: string, token: string | null, body: string | Uint8Array) =>
-  fetch(token === null ? hub : `${hub}?id=${token}`, {method: 'POST', body});
+  fetch(token === null ? hub : `${hub}?id=${token}`, {method: 'POST', body: typeof body === 'string' ? body : Buffer.from(body)});
 
 describe('negotiate', () => {
   it('offers every transport with its transfer formats, and stateful reconnect only when asked', async () => {

@@ -3,8 +3,8 @@
  * that brings the server's order events into it. The apps never see each other; they see the bus.
  */
 import {Bus, installPageBus, provideBus} from '@switchboard/bus';
-import {ORDERS_TOPIC, shopRegistry} from '@switchboard/shop-contracts';
-import {pageHub, type TransportName} from '@switchboard/signalr';
+import {shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {ConnectionChanged, pageHub, type TransportName} from '@switchboard/signalr';
 
 // Each app may publish only its own part of the contract; anything else is rejected and traced.
 const bus = installPageBus(
@@ -21,13 +21,15 @@ provideBus(document.getElementById('shell')!, bus);
 const pinned = new URLSearchParams(location.search).get('transport');
 const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 const transport = transports.find((t) => t === pinned);
-const hub = pageHub('/hubs/events', bus, transport === undefined ? {} : {transport});
+// Topics follow interest: the bridge subscribes a topic while some app wants its types.
+pageHub('/hubs/events', bus, {topics: shopTopics, ...(transport === undefined ? {} : {transport})});
+
+// The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;
-hub.onStatus((s) => {
-  status.textContent = s;
-  status.dataset['status'] = s;
-});
-void hub.follow(ORDERS_TOPIC);
+bus.subscribe(ConnectionChanged, ({data}) => {
+  status.textContent = data.status;
+  status.dataset['status'] = data.status;
+}, {name: 'shell'});
 
 // The apps are loaded after the bus exists, so their first bus request is answered by the shell.
 await Promise.all([import('@switchboard/app-order-form'), import('@switchboard/app-activity-feed')]);

@@ -20,7 +20,7 @@ export {
   PermissionError,
   RequestTimeoutError,
 } from './lib/errors';
-export {isWildcard, matcher} from './lib/patterns';
+export {isWildcard, matcher, overlaps} from './lib/patterns';
 export type {TypePattern} from './lib/patterns';
 export type {HandlerRun, Origin, Outcome, TraceRecord} from './lib/trace';
 export {shareAcrossTabs} from './lib/cross-tab';

@@ -340,3 +340,29 @@ describe('the trace log', () => {
     expect(bus.inspect().map((r) => (r.envelope!.data as {orderId: string}).orderId)).toEqual(['o3', 'o4', 'o5']);
   });
 });
+
+describe('interest', () => {
+  it('reports the patterns subscribers want as they come and go, not counting the kit’s own', () => {
+    const {bus} = quietBus();
+    const seen: string[][] = [];
+    bus.onInterest((p) => seen.push([...p].sort()));
+    const a = bus.subscribe(OrderPlaced, () => {});
+    const b = bus.subscribe(OrderPlaced, () => {});
+    const c = bus.subscribe('cart.*', () => {});
+    bus.subscribe(OrderShipped, () => {}, {name: 'switchboard:hub-bridge'});
+    a();
+    b();
+    c();
+    expect(seen).toEqual([[], ['order.placed'], ['cart.*', 'order.placed'], ['cart.*'], []]);
+  });
+
+  it('tells which patterns can match a common type', async () => {
+    const {overlaps} = await import('@switchboard/bus');
+    expect(overlaps('order.*', 'order.placed')).toBe(true);
+    expect(overlaps('order.placed', 'order.*')).toBe(true);
+    expect(overlaps('order.*', 'order.item.*')).toBe(true);
+    expect(overlaps('*', 'cart.updated')).toBe(true);
+    expect(overlaps('order.*', 'cart.*')).toBe(false);
+    expect(overlaps('order.placed', 'order.shipped')).toBe(false);
+  });
+});

@@ -16,6 +16,9 @@ export const OrderPlaced = defineEvent({
   }),
 });
 
+/** Which event types travel on which server topic: pages follow a topic while they want its types. */
+export const shopTopics: Readonly<Record<string, readonly string[]>> = {[ORDERS_TOPIC]: ['order.*']};
+
 /** Every contract of the shop, for registries in the page, the hub and the services. */
 export const shopContracts = [OrderPlaced] as const;
 

@@ -106,6 +106,8 @@ export class HubConnection {
           s.resumable = false;
           s.unacked = [];
           s.unackedBytes = 0;
+          // Overflowing while the socket is gone: no reattach can be honoured, so end it now.
+          if (this.detached) this.#transport.close();
         }
       }
     }

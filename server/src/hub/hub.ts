@@ -233,7 +233,10 @@ export class Hub implements ConnectionHandler {
       receive: (data) => this.#receive(session, data),
       closed: (error) => this.#closed(session, error),
       detached: () => {
-        session.connection.detached = true;
+        // A connection that gave up resuming (its replay buffer overflowed) cannot be resumed
+        // truthfully: end it, so the client reconnects from scratch instead of reattaching.
+        if (!session.connection.resumable) session.connection.closeTransport();
+        else session.connection.detached = true;
       },
       reattached: () => {
         session.connection.reattached();

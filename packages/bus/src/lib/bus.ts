@@ -210,6 +210,9 @@ export class Bus {
   readonly #domListeners = new Map<EventTarget, Map<string, EventListener>>();
   /** The envelope whose handlers are running now: the implicit parent of what they publish. */
   #current: Envelope | undefined;
+  /** Subscriptions per pattern, not counting the kit's own (named `switchboard:…`). */
+  readonly #interest = new Map<string, number>();
+  readonly #interestListeners = new Set<(patterns: ReadonlySet<string>) => void>();
 
   constructor(options: BusOptions = {}) {
     this.registry = options.registry ?? new ContractRegistry();
@@ -410,6 +413,17 @@ export class Bus {
     for (const list of this.#exact.values()) n += list.length;
     for (const w of this.#wildcards) n += w.list.length;
     return n;
+  }
+
+  /**
+   * Calls `listener` with the set of patterns the page's subscribers want, now and whenever it
+   * changes (a first subscriber of a pattern, a last one leaving). The kit's own subscriptions,
+   * named `switchboard:…`, do not count. The hub bridge follows server topics by it.
+   */
+  onInterest(listener: (patterns: ReadonlySet<string>) => void): () => void {
+    this.#interestListeners.add(listener);
+    listener(new Set(this.#interest.keys()));
+    return () => this.#interestListeners.delete(listener);
   }
 
   /** The last events through the bus, oldest first, with their handlers and outcomes. */
@@ -635,6 +649,7 @@ export class Bus {
   }
 
   #add(pattern: string, s: Subscription): void {
+    this.#countInterest(pattern, s, 1);
     if (!isWildcard(pattern)) {
       this.#exact.set(pattern, [...(this.#exact.get(pattern) ?? []), s]);
       return;
@@ -647,16 +662,30 @@ export class Bus {
   #remove(pattern: string, s: Subscription): void {
     if (!isWildcard(pattern)) {
       const list = this.#exact.get(pattern);
-      if (list === undefined) return;
+      if (list === undefined || !list.includes(s)) return;
+      this.#countInterest(pattern, s, -1);
       const next = list.filter((x) => x !== s);
       if (next.length === 0) this.#exact.delete(pattern);
       else this.#exact.set(pattern, next);
       return;
     }
     const w = this.#wildcards.find((x) => x.pattern === pattern);
-    if (w === undefined) return;
+    if (w === undefined || !w.list.includes(s)) return;
+    this.#countInterest(pattern, s, -1);
     w.list = w.list.filter((x) => x !== s);
     if (w.list.length === 0) this.#wildcards = this.#wildcards.filter((x) => x !== w);
+  }
+
+  #countInterest(pattern: string, s: Subscription, delta: 1 | -1): void {
+    if (s.name.startsWith('switchboard:')) return;
+    const before = this.#interest.get(pattern) ?? 0;
+    const after = before + delta;
+    if (after <= 0) this.#interest.delete(pattern);
+    else this.#interest.set(pattern, after);
+    if ((before === 0) !== (after <= 0) && this.#interestListeners.size > 0) {
+      const patterns = new Set(this.#interest.keys());
+      for (const listener of this.#interestListeners) listener(patterns);
+    }
   }
 
   #removeEverywhere(s: Subscription): void {

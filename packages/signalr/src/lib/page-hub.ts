@@ -1,5 +1,5 @@
 import {pageBus, type Bus} from '@switchboard/bus';
-import {HubBridge, type TransportName} from './hub-bridge';
+import {HubBridge, type HubBridgeOptions} from './hub-bridge';
 
 /** The `globalThis` key of the page's hub bridges, shared by separately built bundles. */
 const PAGE_HUBS = Symbol.for('switchboard.page-hubs');
@@ -15,7 +15,7 @@ type WithPageHubs = typeof globalThis & {[PAGE_HUBS]?: Map<string, HubBridge>};
  * await pageHub('/hubs/events').follow('orders');
  * ```
  */
-export function pageHub(url: string, bus: Bus = pageBus(), options: {transport?: TransportName} = {}): HubBridge {
+export function pageHub(url: string, bus: Bus = pageBus(), options: Omit<HubBridgeOptions, 'url' | 'bus'> = {}): HubBridge {
   const g = globalThis as WithPageHubs;
   const hubs = (g[PAGE_HUBS] ??= new Map());
   const absolute = typeof location === 'undefined' ? url : new URL(url, location.href).href;

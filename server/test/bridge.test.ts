@@ -1,0 +1,182 @@
+/**
+ * The page bridge (@switchboard/signalr's HubBridge over the official client) against the hub:
+ * nothing lost, nothing twice, across server-side connection drops on every transport.
+ */
+import * as signalR from '@microsoft/signalr';
+import {Bus} from '@switchboard/bus';
+import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
+import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
+import {afterEach, describe, expect, it} from 'vitest';
+import {z} from 'zod';
+import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
+import {startServer} from './helpers';
+
+let server: SwitchboardServer | undefined;
+const bridges: HubBridge[] = [];
+afterEach(async () => {
+  await Promise.all(bridges.splice(0).map((b) => b.stop()));
+  await server?.close();
+  server = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+function quietBus(): Bus {
+  return new Bus({registry: shopRegistry(), onReject: () => {}, onDeadLetter: () => {}});
+}
+
+function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<typeof HubBridge>[0]> = {}, transport?: TransportName): HubBridge {
+  const b = new HubBridge({
+    url: `${url}/hubs/events`,
+    bus,
+    topics: shopTopics,
+    storage: undefined,
+    logLevel: signalR.LogLevel.None,
+    ...(transport === undefined ? {} : {transport}),
+    ...options,
+  });
+  b.connection.serverTimeoutInMilliseconds = 30_000;
+  bridges.push(b);
+  return b;
+}
+
+const order = (n: number): Envelope =>
+  createEnvelope(OrderPlaced, {orderId: `o-${n}`, sku: 'tea-sencha', quantity: 1}, {source: 'test:publisher', id: `e-${n}`});
+
+describe.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('resume over %s', (transport) => {
+  it('receives exactly the published sequence while the server drops the connection 50 times', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    const bus = quietBus();
+    const received: string[] = [];
+    bus.subscribe(OrderPlaced, (e) => void received.push(e.id));
+    const statuses: string[] = [];
+    bus.subscribe(ConnectionChanged, (e) => void statuses.push(e.data.status), {replay: false});
+    const hub = bridge(url, bus, {}, transport);
+    await hub.start();
+    await until(() => hub.following.includes('orders') && server!.hub.groupSize('topic:orders') === 1);
+
+    const total = 1500;
+    let published = 0;
+    const publishing = (async () => {
+      while (published < total) {
+        for (let i = 0; i < 5 && published < total; i++) expect(server!.events.publish('orders', order(published++)).ok).toBe(true);
+        await sleep(1);
+      }
+    })();
+    let drops = 0;
+    while (drops < 50) {
+      await sleep(10 + Math.random() * 30);
+      const id = hub.connection.connectionId;
+      const connection = id === null ? undefined : server.hub.connection(id);
+      if (connection === undefined || connection.phase !== 'open' || connection.detached) continue;
+      connection.abortTransport();
+      drops++;
+    }
+    await publishing;
+    await until(() => received.length >= total);
+    await sleep(100);
+    expect(received).toEqual(Array.from({length: total}, (_, n) => `e-${n}`));
+    expect(drops).toBe(50);
+    if (transport !== 'WebSockets') expect(statuses).toContain('reconnecting');
+  }, 60_000);
+});
+
+describe('the page bridge', () => {
+  it('follows a topic only while some subscriber wants its types', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    const bus = quietBus();
+    const hub = bridge(url, bus);
+    await hub.start();
+    expect(hub.following).toEqual([]);
+    const stop = bus.subscribe('order.*', () => {});
+    await until(() => server!.hub.groupSize('topic:orders') === 1);
+    expect(hub.following).toEqual(['orders']);
+    stop();
+    await until(() => server!.hub.groupSize('topic:orders') === 0);
+    expect(hub.following).toEqual([]);
+  });
+
+  it('sends page events of chosen types to the server once, and does not echo server events back', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    const bus = quietBus();
+    const got: string[] = [];
+    bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
+    const hub = bridge(url, bus, {publish: {orders: ['order.placed']}});
+    await hub.start();
+    await until(() => server!.hub.groupSize('topic:orders') === 1);
+    const local = bus.publish(OrderPlaced, {orderId: 'o-page', sku: 'tea-assam', quantity: 2}, {source: 'mfe:form'});
+    await until(() => server!.events.log.read('orders', null, 10).entries.length === 1);
+    server.events.publish('orders', order(1));
+    await until(() => server!.events.log.read('orders', null, 10).entries.length === 2);
+    await sleep(100);
+    expect(server.events.log.read('orders', null, 10).entries.map((e) => e.event.id)).toEqual([local.id, 'e-1']);
+    // The page saw its own event once (the echo from the hub is a duplicate) and the server's once.
+    expect(got).toEqual([local.id, 'e-1']);
+  });
+
+  it('turns bus commands into hub commands and their results into answers', async () => {
+    const PlaceOrder = defineEvent({type: 'order.place', kind: 'command', schema: z.object({sku: z.string()})});
+    let url: string;
+    ({server, url} = await startServer());
+    server.events.handle(PlaceOrder, (e) => {
+      if (e.data.sku === 'none') throw new HubError('Out of stock.');
+      return {accepted: e.data.sku};
+    });
+    const bus = quietBus();
+    const hub = bridge(url, bus, {commands: [PlaceOrder]});
+    await hub.start();
+    expect(await bus.send(PlaceOrder, {sku: 'tea'})).toEqual({accepted: 'tea'});
+    await expect(bus.send(PlaceOrder, {sku: 'none'})).rejects.toThrow('Out of stock.');
+  });
+
+  it('resumes from stored offsets in a new page, and reports truncation when retention dropped events', async () => {
+    let url: string;
+    ({server, url} = await startServer({log: new MemoryTopicLog({topics: {orders: {maxEvents: 5}}})}));
+    const storage = new Map<string, string>();
+    const store = {getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => void storage.set(k, v)};
+    // First page: sees e-0..e-2, then goes away.
+    const first = quietBus();
+    const seenFirst: string[] = [];
+    first.subscribe(OrderPlaced, (e) => void seenFirst.push(e.id));
+    const a = bridge(url, first, {storage: store});
+    await a.start();
+    await until(() => server!.hub.groupSize('topic:orders') === 1);
+    for (let n = 0; n < 3; n++) server.events.publish('orders', order(n));
+    await until(() => seenFirst.length === 3);
+    await sleep(10);
+    await a.stop();
+    // While no page is open, two more events: the reloaded page gets exactly those.
+    for (let n = 3; n < 5; n++) server.events.publish('orders', order(n));
+    const second = quietBus();
+    const seenSecond: string[] = [];
+    second.subscribe(OrderPlaced, (e) => void seenSecond.push(e.id));
+    const b = bridge(url, second, {storage: store});
+    await b.start();
+    await until(() => seenSecond.length === 2);
+    expect(seenSecond).toEqual(['e-3', 'e-4']);
+    await b.stop();
+    // Ten more while away: retention (5) drops some, and the next page hears it was truncated.
+    for (let n = 5; n < 15; n++) server.events.publish('orders', order(n));
+    const third = quietBus();
+    const truncated: unknown[] = [];
+    const seenThird: string[] = [];
+    third.subscribe(TopicTruncated, (e) => void truncated.push(e.data));
+    third.subscribe(OrderPlaced, (e) => void seenThird.push(e.id));
+    const c = bridge(url, third, {storage: store});
+    await c.start();
+    await until(() => truncated.length === 1 && seenThird.length === 5);
+    expect(truncated).toEqual([{topic: 'orders', fromOffset: '5', offset: '15'}]);
+    expect(seenThird).toEqual(['e-10', 'e-11', 'e-12', 'e-13', 'e-14']);
+  });
+});
