@@ -19,6 +19,8 @@ const server = new SwitchboardServer({
   registry: shopRegistry(),
   staticDir,
   cors: {origins: origins.includes('*') ? '*' : origins},
+  // SWITCHBOARD_DRILLS=1 enables POST /api/connections/{id}/drop, for resilience tests.
+  drills: process.env['SWITCHBOARD_DRILLS'] === '1',
 });
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 

@@ -151,3 +151,10 @@ describe('GET /api/connections/{id}', () => {
     expect((await fetch(`${url}/api/connections/nope`)).status).toBe(404);
   });
 });
+
+describe('failure drills', () => {
+  it('are off unless enabled', async () => {
+    const {url} = await watched();
+    expect((await fetch(`${url}/api/connections/${listener!.connectionId}/drop`, {method: 'POST'})).status).toBe(404);
+  });
+});

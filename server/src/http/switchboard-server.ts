@@ -33,6 +33,12 @@ export interface SwitchboardServerOptions {
   readonly endpoint?: Omit<HubEndpointOptions, 'path' | 'handler'>;
   /** Other origins allowed to use the hub, the API and the app bundles from a browser. */
   readonly cors?: CorsOptions;
+  /**
+   * Failure drills: `POST /api/connections/{id}/drop?mode=abort|reconnect` cuts a connection (as a
+   * network failure would) or closes it inviting a reconnect (as a restarting server does). Off by
+   * default; for resilience tests and game days.
+   */
+  readonly drills?: boolean;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
@@ -57,6 +63,7 @@ export class SwitchboardServer {
   readonly #static: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
   readonly #maxBodyBytes: number;
   readonly #cors: Cors;
+  readonly #drills: boolean;
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
@@ -74,6 +81,7 @@ export class SwitchboardServer {
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#cors = new Cors(options.cors ?? {origins: []});
+    this.#drills = options.drills ?? false;
     const dir = options.staticDir;
     this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;
     this.#http = createServer((req, res) => {
@@ -142,6 +150,16 @@ export class SwitchboardServer {
       return;
     }
     if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
+    const drill = /^\/api\/connections\/([^/]+)\/drop$/.exec(url.pathname);
+    if (drill !== null && req.method === 'POST' && this.#drills) {
+      const c = this.hub.connection(decodeURIComponent(drill[1]!));
+      if (c === undefined || c.phase !== 'open') return sendJson(res, 404, {error: 'no such connection'});
+      const mode = url.searchParams.get('mode') ?? 'abort';
+      if (mode === 'reconnect') this.hub.closeConnection(c, 'Drill: the server closed this connection.', true);
+      else if (mode === 'abort') c.abortTransport();
+      else return sendJson(res, 400, {error: 'mode must be abort or reconnect'});
+      return sendJson(res, 202, {dropped: c.connectionId, mode});
+    }
     const connection = /^\/api\/connections\/([^/]+)$/.exec(url.pathname);
     if (connection !== null && req.method === 'GET') {
       // The connection id is public in SignalR (the token is the secret); say only how it is connected.
