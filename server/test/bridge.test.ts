@@ -178,5 +178,8 @@ describe('the page bridge', () => {
     await until(() => truncated.length === 1 && seenThird.length === 5);
     expect(truncated).toEqual([{topic: 'orders', fromOffset: '5', offset: '15'}]);
     expect(seenThird).toEqual(['e-10', 'e-11', 'e-12', 'e-13', 'e-14']);
+    // Recovering by query: what the server still holds is all there is to resync from.
+    const page = (await (await fetch(`${url}/api/topics/orders/events`)).json()) as {events: {event: {id: string}}[]};
+    expect(page.events.map((e) => e.event.id)).toEqual(seenThird);
   });
 });

@@ -177,3 +177,15 @@ describe('GET /metrics', () => {
     expect(text).toContain('switchboard_process_resident_memory_bytes');
   });
 });
+
+describe('idempotent publish across entry points', () => {
+  it('keeps one event when the same envelope comes through the hub and over HTTP', async () => {
+    const url = await setup();
+    const c = await connect(url);
+    const envelope = orderPlaced({id: 'same-everywhere'});
+    expect(await c.invoke('publish', 'orders', envelope)).toEqual({offset: '1'});
+    const again = await post(url, envelope, {'content-type': 'application/json'});
+    expect(await again.json()).toEqual({offset: '1'});
+    expect((await retained(url)).map((e) => e['id'])).toEqual(['same-everywhere']);
+  });
+});
