@@ -1,31 +1,16 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {jsonHubProtocol, MessageType, parseHandshake, ProtocolError, type HubMessage} from '../src/protocol';
+import {hubMessage} from './arbitraries';
+import {jsonHubProtocol, MessageType, parseHandshake, ProtocolError} from '../src/protocol';
 
 const RS = '\u001e';
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 /** JSON-safe values: what hub arguments and results can be. */
 const json = fc.jsonValue({maxDepth: 3}).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
-const id = fc.string({minLength: 1, maxLength: 12});
 
 /** Every message type the JSON protocol carries, with arbitrary contents. */
-const message: fc.Arbitrary<HubMessage> = fc.oneof(
-  fc.record(
-    {type: fc.constant(MessageType.Invocation), invocationId: id, target: id, arguments: fc.array(json, {maxLength: 4}), streamIds: fc.array(id, {minLength: 1, maxLength: 2})},
-    {requiredKeys: ['type', 'target', 'arguments']},
-  ),
-  fc.record({type: fc.constant(MessageType.StreamInvocation), invocationId: id, target: id, arguments: fc.array(json, {maxLength: 4})}),
-  fc.record({type: fc.constant(MessageType.StreamItem), invocationId: id, item: json}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id, result: json}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id, error: fc.string()}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id}),
-  fc.record({type: fc.constant(MessageType.CancelInvocation), invocationId: id}),
-  fc.constant({type: MessageType.Ping}),
-  fc.record({type: fc.constant(MessageType.Close), error: fc.string(), allowReconnect: fc.boolean()}, {requiredKeys: ['type']}),
-  fc.record({type: fc.constant(MessageType.Ack), sequenceId: fc.nat()}),
-  fc.record({type: fc.constant(MessageType.Sequence), sequenceId: fc.nat()}),
-) as fc.Arbitrary<HubMessage>;
+const message = hubMessage(json);
 
 describe('the JSON hub protocol', () => {
   it('reads back every message it writes (property, 2,000 cases)', () => {

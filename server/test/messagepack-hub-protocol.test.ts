@@ -1,9 +1,9 @@
 import {encode} from '@msgpack/msgpack';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
+import {hubMessage} from './arbitraries';
 import {MessageType, messagePackHubProtocol, ProtocolError, writeLengthPrefixed, type HubMessage} from '../src/protocol';
 
-const id = fc.string({minLength: 1, maxLength: 12});
 /**
  * Values MessagePack carries unchanged: JSON values, without `__proto__` keys, which the decoder
  * refuses (a prototype-pollution guard; see the case below).
@@ -13,22 +13,7 @@ const value = fc
   .map((v) => JSON.parse(JSON.stringify(v)) as unknown)
   .filter((v) => !JSON.stringify(v).includes('"__proto__"'));
 
-const message: fc.Arbitrary<HubMessage> = fc.oneof(
-  fc.record(
-    {type: fc.constant(MessageType.Invocation), invocationId: id, target: id, arguments: fc.array(value, {maxLength: 4}), streamIds: fc.array(id, {minLength: 1, maxLength: 2})},
-    {requiredKeys: ['type', 'target', 'arguments']},
-  ),
-  fc.record({type: fc.constant(MessageType.StreamInvocation), invocationId: id, target: id, arguments: fc.array(value, {maxLength: 4})}),
-  fc.record({type: fc.constant(MessageType.StreamItem), invocationId: id, item: value}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id, result: value}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id, error: fc.string()}),
-  fc.record({type: fc.constant(MessageType.Completion), invocationId: id}),
-  fc.record({type: fc.constant(MessageType.CancelInvocation), invocationId: id}),
-  fc.constant({type: MessageType.Ping}),
-  fc.record({type: fc.constant(MessageType.Close), error: fc.string(), allowReconnect: fc.boolean()}, {requiredKeys: ['type']}),
-  fc.record({type: fc.constant(MessageType.Ack), sequenceId: fc.nat()}),
-  fc.record({type: fc.constant(MessageType.Sequence), sequenceId: fc.nat()}),
-) as fc.Arbitrary<HubMessage>;
+const message = hubMessage(value);
 
 /** MessagePack turns a null item into null, as JSON does; compare modulo that. */
 function normalized(m: HubMessage): HubMessage {

@@ -144,15 +144,7 @@ const ROUTED = Symbol.for('switchboard.routed');
  * (immutable snapshots, so keeping them costs nothing) and who threw. Turned into a
  * {@link TraceRecord} only when someone inspects it.
  */
-interface Passage {
-  readonly envelope: Envelope | undefined;
-  readonly type: string;
-  readonly source: string;
-  readonly origin: Origin;
-  readonly at: number;
-  readonly outcome: Outcome;
-  readonly error?: string;
-  readonly issues?: readonly ValidationIssue[];
+interface Passage extends Omit<TraceRecord, 'handlers' | 'ms'> {
   lists: Array<readonly Subscription[]>;
   threw: Subscription[] | undefined;
   ms: number;
