@@ -17,3 +17,7 @@ export * from './backplane';
 export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection';
 export {Cors} from './http/cors';
 export type {CorsOptions} from './http/cors';
+export {Shop} from './domain/shop';
+export type {ShopOptions, StockLevel} from './domain/shop';
+export {applyOrderEvent, orderState, ORDER_STREAM_TYPES} from './domain/order-state';
+export type {OrderState, OrderStatus} from './domain/order-state';

@@ -6,6 +6,7 @@ import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
+import {Shop} from './domain/shop';
 import {SwitchboardServer} from './http/switchboard-server';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +23,15 @@ const server = new SwitchboardServer({
   // SWITCHBOARD_DRILLS=1 enables POST /api/connections/{id}/drop, for resilience tests.
   drills: process.env['SWITCHBOARD_DRILLS'] === '1',
 });
+// The demo's services. PAYMENT_FAILURE_RATE (0–1, default 0.2) makes the compensation path easy to
+// see; PUT /api/settings {"paymentFailureRate": 1} changes it while running.
+const shop = new Shop({
+  events: server.events,
+  logger: server.logger.child({component: 'shop'}),
+  paymentFailureRate: Number(process.env['PAYMENT_FAILURE_RATE'] ?? 0.2),
+  shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
+});
+server.addRoutes(shop.routes);
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 
 try {
@@ -38,6 +48,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) process.exit(1);
     stopping = true;
     console.log('Stopping…');
+    shop.close();
     void server.close().then(() => process.exit(0));
   });
 }

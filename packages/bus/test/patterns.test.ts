@@ -366,3 +366,20 @@ describe('interest', () => {
     expect(overlaps('order.placed', 'order.shipped')).toBe(false);
   });
 });
+
+describe('delivery order', () => {
+  it('gives every subscriber events in publish order, even those a handler publishes', () => {
+    const {bus} = quietBus();
+    const first: string[] = [];
+    const second: string[] = [];
+    bus.subscribe(OrderPlaced, (e) => {
+      first.push(e.type);
+      bus.publish(OrderShipped, {orderId: e.data.orderId});
+    });
+    bus.subscribe('order.*', (e) => void second.push(e.type));
+    bus.subscribe(OrderShipped, (e) => void first.push(e.type));
+    bus.publish(OrderPlaced, {orderId: 'o', quantity: 1});
+    expect(second).toEqual(['order.placed', 'order.shipped']);
+    expect(first).toEqual(['order.placed', 'order.shipped']);
+  });
+});

@@ -70,6 +70,7 @@ export class EventService {
   readonly #defaultTopic: TopicPolicy;
   readonly #observer: EventObserver;
   readonly #commands = new Map<string, CommandHandler>();
+  readonly #appended = new Set<(topic: string, offset: string, event: Envelope) => void>();
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -80,6 +81,12 @@ export class EventService {
     this.#defaultTopic = options.defaultTopic ?? {};
     this.#observer = options.observer ?? {};
     this.#installHubMethods();
+  }
+
+  /** Calls `listener` with every event appended to any topic (not for duplicates); returns a function that stops it. */
+  onAppended(listener: (topic: string, offset: string, event: Envelope) => void): () => void {
+    this.#appended.add(listener);
+    return () => this.#appended.delete(listener);
   }
 
   /** The contracts incoming envelopes are validated against. */
@@ -166,6 +173,7 @@ export class EventService {
       this.#observer.published?.(topic, event.type);
       this.#observer.delivered?.(topic, this.#hub.groupSize(group));
       this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId}, 'event published');
+      for (const listener of this.#appended) listener(topic, offset, event);
     }
     return {offset, duplicate};
   }

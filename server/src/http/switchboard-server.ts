@@ -64,6 +64,7 @@ export class SwitchboardServer {
   readonly #maxBodyBytes: number;
   readonly #cors: Cors;
   readonly #drills: boolean;
+  readonly #routes: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean> = [];
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
@@ -108,6 +109,14 @@ export class SwitchboardServer {
           socket.destroy();
         });
     });
+  }
+
+  /**
+   * Adds HTTP routes of the application (read models, settings): `handler` answers a request and
+   * returns true, or returns false to pass it on. Routes run after the hub and the topics API.
+   */
+  addRoutes(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean): void {
+    this.#routes.push(handler);
   }
 
   /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
@@ -167,6 +176,7 @@ export class SwitchboardServer {
       if (c === undefined || c.phase !== 'open') return sendJson(res, 404, {error: 'no such connection'});
       return sendJson(res, 200, {connectionId: c.connectionId, transport: c.transport, protocol: c.protocol?.name ?? null});
     }
+    for (const route of this.#routes) if (await route(req, res, url)) return;
     if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
       return;

@@ -202,6 +202,12 @@ export class Bus {
   readonly #domListeners = new Map<EventTarget, Map<string, EventListener>>();
   /** The envelope whose handlers are running now: the implicit parent of what they publish. */
   #current: Envelope | undefined;
+  /**
+   * Events published while another is being delivered wait here, so every subscriber sees events in
+   * publish order (a handler's event reaches everyone after the event it handled reached everyone).
+   */
+  readonly #queue: Array<{envelope: Envelope; origin: Origin}> = [];
+  #delivering = false;
   /** Subscriptions per pattern, not counting the kit's own (named `switchboard:…`). */
   readonly #interest = new Map<string, number>();
   readonly #interestListeners = new Set<(patterns: ReadonlySet<string>) => void>();
@@ -547,6 +553,21 @@ export class Bus {
       return;
     }
     this.#remember(envelope.id, depth);
+    if (this.#delivering) {
+      this.#queue.push({envelope, origin});
+      return;
+    }
+    this.#delivering = true;
+    try {
+      this.#dispatch(envelope, origin);
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) this.#dispatch(next.envelope, next.origin);
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** Offers one event to every matching subscription, in subscription order. */
+  #dispatch(envelope: Envelope, origin: Origin): void {
     const kept = this.#retention.get(envelope.type);
     if (kept !== undefined) this.#replay.keep(envelope, kept);
     let passage: Passage | undefined;
@@ -555,7 +576,6 @@ export class Bus {
     if (this.#trace !== undefined) {
       start = timed ? performance.now() : Date.now() - performance.timeOrigin;
       passage = {envelope, type: envelope.type, source: envelope.source, origin, at: start, outcome: 'delivered', lists: [], threw: undefined, ms: 0};
-      // Recorded on arrival, so events its handlers publish come after it.
       this.#trace.add(passage, false);
     }
     const exact = this.#exact.get(envelope.type);

@@ -1,0 +1,155 @@
+import {createEnvelope, type Envelope} from '@switchboard/contracts';
+import {OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
+import {pino} from 'pino';
+import {afterEach, describe, expect, it} from 'vitest';
+import {applyOrderEvent, orderState, Shop, type ShopOptions, type SwitchboardServer} from '../src/index';
+import {startServer} from './helpers';
+
+let server: SwitchboardServer | undefined;
+let shop: Shop | undefined;
+afterEach(async () => {
+  shop?.close();
+  await server?.close();
+  server = shop = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+async function open(options: Partial<ShopOptions> = {}): Promise<{url: string; shop: Shop}> {
+  let url: string;
+  ({server, url} = await startServer());
+  shop = new Shop({events: server.events, logger: pino({level: 'silent'}), shippingDelayMs: 0, retry: {attempts: 3, backoffMs: 1}, ...options});
+  server.addRoutes(shop.routes);
+  return {url, shop};
+}
+
+/** Events of `topic` as the server retained them, by type. */
+function topicTypes(topic: string): string[] {
+  return server!.events.log.read(topic, null, 1000).entries.map((e) => e.event.type);
+}
+
+function flow(correlationId: string): Envelope[] {
+  return ['orders', 'inventory', 'notifications']
+    .flatMap((t) => server!.events.log.read(t, null, 1000).entries.map((e) => e.event))
+    .filter((e) => e.correlationId === correlationId);
+}
+
+const place = (sku = 'tea-sencha', quantity = 2) => createEnvelope(PlaceOrder, {sku, quantity}, {source: 'mfe:shop-order-form'});
+
+describe('the order saga', () => {
+  it('takes an order from placed to shipped, every event carrying the command’s correlation', async () => {
+    const {shop} = await open({random: () => 0.99});
+    const command = place('tea-sencha', 2);
+    const {orderId} = (await server!.events.command(command)) as {orderId: string};
+    await until(() => shop.order(orderId)?.status === 'shipped');
+    expect(shop.order(orderId)!.history.map((h) => h.type)).toEqual(['order.placed', 'inventory.reserved', 'payment.processed', 'order.confirmed', 'order.shipped']);
+    const events = flow(command.correlationId);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['order.placed', 'inventory.reserved', 'payment.processed', 'order.confirmed', 'order.shipped', 'notification.raised']));
+    // Causation forms one chain back to the command.
+    const placed = events.find((e) => e.type === 'order.placed')!;
+    expect(placed.causationId).toBe(command.id);
+    const byId = new Map(events.map((e) => [e.id, e]));
+    for (const e of events.filter((x) => x !== placed)) expect(byId.has(e.causationId!) || e.causationId === command.id).toBe(true);
+    expect(shop.inventory().find((p) => p.sku === 'tea-sencha')!.level).toBe(18);
+    expect(shop.orders()[0]).toMatchObject({orderId, status: 'shipped'});
+  });
+
+  it('compensates a failed payment: the stock goes back and the order is cancelled saying so', async () => {
+    const {shop} = await open({random: () => 0});
+    const {orderId} = (await server!.events.command(place('tea-assam', 3))) as {orderId: string};
+    await until(() => shop.order(orderId)?.status === 'cancelled');
+    const order = shop.order(orderId)!;
+    expect(order.history.map((h) => h.type)).toEqual(['order.placed', 'inventory.reserved', 'payment.failed', 'inventory.released', 'order.cancelled']);
+    expect(order).toMatchObject({reason: 'Payment failed: Card declined', compensated: ['released 3 × tea-assam']});
+    expect(shop.inventory().find((p) => p.sku === 'tea-assam')!.level).toBe(20);
+    expect(topicTypes('notifications')).toContain('notification.raised');
+  });
+
+  it('cancels an order the shelf cannot fill, touching no stock', async () => {
+    const {shop} = await open({random: () => 0.99, initialStock: {'tea-oolong': 1}});
+    const {orderId} = (await server!.events.command(place('tea-oolong', 2))) as {orderId: string};
+    await until(() => shop.order(orderId)?.status === 'cancelled');
+    expect(shop.order(orderId)).toMatchObject({reason: 'Only 1 × Oolong left', compensated: []});
+    expect(shop.inventory().find((p) => p.sku === 'tea-oolong')!.level).toBe(1);
+  });
+
+  it('refuses an order for an unknown product as a command rejection', async () => {
+    await open();
+    await expect(server!.events.command(place('coffee', 1))).rejects.toThrow('Unknown product "coffee".');
+  });
+
+  it('warns about low stock', async () => {
+    const {shop} = await open({random: () => 0.99, initialStock: {'tea-sencha': 6}});
+    const {orderId} = (await server!.events.command(place('tea-sencha', 2))) as {orderId: string};
+    await until(() => shop.order(orderId)?.status === 'shipped');
+    const notes = server!.events.log.read('notifications', null, 100).entries.map((e) => (e.event.data as {message: string}).message);
+    expect(notes).toContain('Low stock: 4 × Sencha left.');
+  });
+});
+
+describe('idempotent consumers and dead letters', () => {
+  it('changes nothing when the same order arrives again, whether with the same id or a new one', async () => {
+    const {url, shop} = await open({random: () => 0.99});
+    const first = createEnvelope(OrderPlaced, {orderId: 'o-ext', sku: 'tea-sencha', quantity: 5}, {source: 'urn:pos'});
+    const again = createEnvelope(OrderPlaced, {orderId: 'o-ext', sku: 'tea-sencha', quantity: 5}, {source: 'urn:pos'});
+    for (const e of [first, first, again]) {
+      await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(e)});
+    }
+    await until(() => shop.order('o-ext')?.status === 'shipped');
+    await sleep(20);
+    expect(shop.inventory().find((p) => p.sku === 'tea-sencha')!.level).toBe(15);
+    expect(topicTypes('inventory').filter((t) => t === 'inventory.reserved')).toHaveLength(1);
+    expect(topicTypes('orders').filter((t) => t === 'payment.processed')).toHaveLength(1);
+  });
+
+  it('sends an event a service cannot handle, after its retries, to the dead-letter topic', async () => {
+    const {url} = await open();
+    const poison = createEnvelope(OrderPlaced, {orderId: 'o-poison', sku: 'tea-unknown', quantity: 1}, {source: 'urn:pos'});
+    await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(poison)});
+    await until(() => topicTypes('notifications').includes('deadletter.recorded'));
+    const letter = server!.events.log.read('notifications', null, 100).entries.find((e) => e.event.type === 'deadletter.recorded')!.event;
+    expect(letter.data).toEqual({eventId: poison.id, eventType: 'order.placed', subscriber: 'service:inventory', error: 'inventory has no product "tea-unknown"', attempt: 3});
+    expect(letter).toMatchObject({correlationId: poison.correlationId, causationId: poison.id});
+  });
+});
+
+describe('event sourcing and read models', () => {
+  it('folds an order’s events into its state, never moving back from a final status', () => {
+    const e = (type: string, data: Record<string, unknown>) => ({id: type, type, version: 1, time: 't', source: 's', correlationId: 'c', data});
+    const placed = e('order.placed', {orderId: 'o', sku: 's', quantity: 1});
+    expect(applyOrderEvent(undefined, e('payment.processed', {orderId: 'o'}))).toBeUndefined();
+    const steps = ['inventory.reserved', 'payment.processed', 'order.confirmed', 'order.shipped'];
+    let state = applyOrderEvent(undefined, placed);
+    const statuses = [state!.status];
+    for (const step of steps) statuses.push((state = applyOrderEvent(state, e(step, {orderId: 'o'})))!.status);
+    expect(statuses).toEqual(['placed', 'reserved', 'paid', 'confirmed', 'shipped']);
+    expect(applyOrderEvent(state, e('order.cancelled', {orderId: 'o', reason: 'late', compensated: []}))!.status).toBe('shipped');
+    expect(orderState([placed, e('order.cancelled', {orderId: 'o', reason: 'x', compensated: ['y']})])).toMatchObject({status: 'cancelled', reason: 'x', compensated: ['y']});
+  });
+
+  it('answers GET /api/orders, /api/orders/{id} (rebuilt from events) and /api/inventory; restocks by command', async () => {
+    const {url} = await open({random: () => 0.99});
+    const {orderId} = (await server!.events.command(place('tea-oolong', 1))) as {orderId: string};
+    await until(() => shop!.order(orderId)?.status === 'shipped');
+    const orders = (await (await fetch(`${url}/api/orders`)).json()) as {orders: {orderId: string; status: string}[]};
+    expect(orders.orders).toEqual([expect.objectContaining({orderId, status: 'shipped'})]);
+    const one = (await (await fetch(`${url}/api/orders/${orderId}`)).json()) as {status: string; events: Envelope[]};
+    expect(one.status).toBe('shipped');
+    expect(one.events.map((e) => e.type)).toEqual(['order.placed', 'inventory.reserved', 'payment.processed', 'order.confirmed', 'order.shipped']);
+    expect((await fetch(`${url}/api/orders/o-none`)).status).toBe(404);
+    expect(await server!.events.command(createEnvelope(Restock, {sku: 'tea-oolong', quantity: 5}, {source: 'mfe:inventory'}))).toEqual({level: 24});
+    await until(() => shop!.inventory().find((p) => p.sku === 'tea-oolong')!.level === 24);
+    const inventory = (await (await fetch(`${url}/api/inventory`)).json()) as {products: {sku: string; level: number}[]};
+    expect(inventory.products.find((p) => p.sku === 'tea-oolong')!.level).toBe(24);
+    const settings = await fetch(`${url}/api/settings`, {method: 'PUT', body: JSON.stringify({paymentFailureRate: 1})});
+    expect(await settings.json()).toEqual({paymentFailureRate: 1});
+    expect((await fetch(`${url}/api/settings`, {method: 'PUT', body: '{"paymentFailureRate": 2}'})).status).toBe(400);
+  });
+});
