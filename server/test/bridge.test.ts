@@ -4,11 +4,10 @@
  */
 import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
-import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
-import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {createEnvelope, type Envelope} from '@switchboard/contracts';
+import {OrderPlaced, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
 import {startServer} from './helpers';
 
@@ -126,18 +125,17 @@ describe('the page bridge', () => {
   });
 
   it('turns bus commands into hub commands and their results into answers', async () => {
-    const PlaceOrder = defineEvent({type: 'order.place', kind: 'command', schema: z.object({sku: z.string()})});
     let url: string;
     ({server, url} = await startServer());
     server.events.handle(PlaceOrder, (e) => {
       if (e.data.sku === 'none') throw new HubError('Out of stock.');
-      return {accepted: e.data.sku};
+      return {accepted: e.data.sku, quantity: e.data.quantity};
     });
     const bus = quietBus();
     const hub = bridge(url, bus, {commands: [PlaceOrder]});
     await hub.start();
-    expect(await bus.send(PlaceOrder, {sku: 'tea'})).toEqual({accepted: 'tea'});
-    await expect(bus.send(PlaceOrder, {sku: 'none'})).rejects.toThrow('Out of stock.');
+    expect(await bus.send(PlaceOrder, {sku: 'tea', quantity: 2})).toEqual({accepted: 'tea', quantity: 2});
+    await expect(bus.send(PlaceOrder, {sku: 'none', quantity: 1})).rejects.toThrow('Out of stock.');
   });
 
   it('resumes from stored offsets in a new page, and reports truncation when retention dropped events', async () => {

@@ -1,8 +1,7 @@
 import * as signalR from '@microsoft/signalr';
-import {defineEvent} from '@switchboard/contracts';
 import {afterEach, describe, expect, it} from 'vitest';
-import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
+import {PlaceOrder} from '@switchboard/shop-contracts';
 import {client, orderPlaced, startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;
@@ -128,7 +127,6 @@ describe('topic policies', () => {
 });
 
 describe('commands over the hub', () => {
-  const PlaceOrder = defineEvent({type: 'order.place', kind: 'command', schema: z.object({sku: z.string(), quantity: z.number().int().positive()})});
   const command = (data: unknown, type = 'order.place') => ({id: `c-${Math.random()}`, type, version: 1, time: new Date().toISOString(), source: 'mfe:form', correlationId: 'flow', data});
 
   it('runs the one handler and answers with its result; a rejection is an invocation error', async () => {
@@ -148,7 +146,6 @@ describe('commands over the hub', () => {
 
   it('says when a command has no handler', async () => {
     const url = await setup();
-    server!.events.registry.register(PlaceOrder);
     const c = await connect(url);
     await expect(c.invoke('command', command({sku: 'tea', quantity: 1}))).rejects.toThrow('No handler for command "order.place".');
   });
