@@ -27,3 +27,21 @@ export function pageErrors(page: Page): string[] {
 export async function hubConnected(page: Page): Promise<void> {
   await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
 }
+
+/**
+ * Waits until the shell is ready for a test: the hub is connected, every app tile has mounted (or
+ * failed), and the page follows `topic`. Topics follow interest, so an event published before an
+ * app wants its topic is rightly never shown: tests publish only after this.
+ */
+export async function shellReady(page: Page, topic = 'orders'): Promise<void> {
+  await hubConnected(page);
+  await expect(page.locator('.tile:not([data-state])')).toHaveCount(0);
+  await expect
+    .poll(() =>
+      page.evaluate((t) => {
+        const hubs = (globalThis as Record<symbol, Map<string, {following: string[]}>>)[Symbol.for('switchboard.page-hubs')];
+        return hubs !== undefined && [...hubs.values()].some((h) => h.following.includes(t));
+      }, topic),
+    )
+    .toBe(true);
+}

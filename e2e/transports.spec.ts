@@ -1,12 +1,12 @@
 import {expect, test} from '@playwright/test';
-import {hubConnected, orderPlaced, pageErrors} from './support';
+import {orderPlaced, pageErrors, shellReady} from './support';
 
 /** The official browser client, pinned to each transport by the shell's ?transport= parameter. */
 for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const) {
   test(`the browser client receives server events over ${transport}`, async ({page, request}) => {
     const errors = pageErrors(page);
     await page.goto(`/?transport=${transport}`);
-    await hubConnected(page);
+    await shellReady(page);
     // Ask the server how this page's own connection travels.
     const connectionId = await page.evaluate(() => {
       const hubs = (globalThis as Record<symbol, Map<string, {connection: {connectionId: string | null}}>>)[Symbol.for('switchboard.page-hubs')];

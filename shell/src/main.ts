@@ -1,28 +1,35 @@
 /**
- * The shell: one bus for the page, answering every element's bus request, and one hub connection
- * that brings the server's order events into it. The apps never see each other; they see the bus.
+ * The shell: one bus for the page, answering every element's bus request, one hub connection that
+ * brings the server's events into it, and the apps, each loaded from its own module URL as the
+ * manifest lists them. The apps never see each other; they see the bus.
  */
 import {Bus, installPageBus, provideBus} from '@switchboard/bus';
-import {shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {EventLog} from '@switchboard/devtools';
+import {shopHub, shopRegistry} from '@switchboard/shop-contracts';
 import {ConnectionChanged, pageHub, type TransportName} from '@switchboard/signalr';
+import {loadManifest} from './manifest';
+import {mount} from './mount';
 
-// Each app may publish only its own part of the contract; anything else is rejected and traced.
+const apps = await loadManifest('/manifest.json');
+
+// Each app may publish only what the manifest says; anything else is rejected and traced.
 const bus = installPageBus(
   new Bus({
     registry: shopRegistry(),
     source: 'shell',
-    permissions: {rules: {'mfe:shop-order-form': ['order.*'], 'mfe:shop-activity-feed': []}},
+    permissions: {rules: Object.fromEntries(apps.map((a) => [`mfe:${a.tag}`, a.publishes]))},
   }),
 );
 bus.attach(document);
-provideBus(document.getElementById('shell')!, bus);
+const root = document.getElementById('shell')!;
+provideBus(document.body, bus);
 
 // ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy.
 const pinned = new URLSearchParams(location.search).get('transport');
 const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 const transport = transports.find((t) => t === pinned);
 // Topics follow interest: the bridge subscribes a topic while some app wants its types.
-pageHub('/hubs/events', bus, {topics: shopTopics, ...(transport === undefined ? {} : {transport})});
+pageHub('/hubs/events', bus, {...shopHub, ...(transport === undefined ? {} : {transport})});
 
 // The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;
@@ -31,5 +38,41 @@ bus.subscribe(ConnectionChanged, ({data}) => {
   status.dataset['status'] = data.status;
 }, {name: 'shell'});
 
-// The apps are loaded after the bus exists, so their first bus request is answered by the shell.
-await Promise.all([import('@switchboard/app-order-form'), import('@switchboard/app-activity-feed')]);
+// The demo's one setting: how often payments fail, to see the saga compensate.
+const rate = document.getElementById('failure-rate') as HTMLSelectElement;
+void fetch('/api/settings')
+  .then((r) => r.json())
+  .then((s: {paymentFailureRate: number}) => (rate.value = String(s.paymentFailureRate)))
+  .catch(() => {});
+rate.addEventListener('change', () => {
+  void fetch('/api/settings', {method: 'PUT', headers: {'content-type': 'application/json'}, body: JSON.stringify({paymentFailureRate: Number(rate.value)})});
+});
+
+// The event timeline, on demand.
+EventLog.define();
+const toggle = document.getElementById('devtools-toggle')!;
+const devtools = document.getElementById('devtools')!;
+toggle.addEventListener('click', () => {
+  const open = devtools.hidden;
+  devtools.hidden = !open;
+  toggle.setAttribute('aria-expanded', String(open));
+  if (open && devtools.querySelector('sb-event-log') === null) devtools.append(document.createElement('sb-event-log'));
+});
+
+// Each app in its own tile, loaded in parallel; one that fails stays a contained error.
+await Promise.all(
+  apps.map((app) => {
+    const tile = document.createElement('section');
+    tile.className = 'tile';
+    tile.dataset['app'] = app.name;
+    tile.setAttribute('aria-labelledby', `${app.name}-title`);
+    const title = document.createElement('h2');
+    title.id = `${app.name}-title`;
+    title.textContent = app.title;
+    const slot = document.createElement('div');
+    slot.className = 'slot';
+    tile.append(title, slot);
+    root.append(tile);
+    return mount(app, tile);
+  }),
+);

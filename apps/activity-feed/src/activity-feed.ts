@@ -1,6 +1,6 @@
 import type {Envelope} from '@switchboard/contracts';
 import {BusController} from '@switchboard/lit';
-import {OrderPlaced, ORDERS_TOPIC, shopTopics} from '@switchboard/shop-contracts';
+import {OrderPlaced, ORDERS_TOPIC, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 
@@ -59,7 +59,7 @@ export class ActivityFeed extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.hub) void pageHub(this.hub, this.#bus.bus, {topics: shopTopics}).follow(this.topic);
+    if (this.hub) void pageHub(this.hub, this.#bus.bus, shopHub).follow(this.topic);
   }
 
   override render() {

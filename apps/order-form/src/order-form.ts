@@ -1,19 +1,16 @@
 import {BusController} from '@switchboard/lit';
-import {OrderPlaced} from '@switchboard/shop-contracts';
+import {PlaceOrder, PRODUCTS, shopHub} from '@switchboard/shop-contracts';
+import {pageHub} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 
-const SKUS = [
-  {sku: 'tea-sencha', label: 'Sencha'},
-  {sku: 'tea-assam', label: 'Assam'},
-  {sku: 'tea-oolong', label: 'Oolong'},
-];
-
 /**
- * Places orders: a click publishes `order.placed` on the page bus.
+ * Places orders: a submit sends the `order.place` command over the bus (and through the page's hub
+ * bridge to the server), then shows whether the shop accepted it, or why not.
  *
  * @summary The shop's order form.
- * @event order.placed - published on the bus, with this element as its source.
+ * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart button - the "Place order" button.
+ * @csspart result - the outcome of the last order.
  */
 export class OrderForm extends LitElement {
   static readonly tag = 'shop-order-form';
@@ -23,7 +20,7 @@ export class OrderForm extends LitElement {
     if (!customElements.get(OrderForm.tag)) customElements.define(OrderForm.tag, OrderForm);
   }
 
-  static override properties = {lastOrderId: {state: true}};
+  static override properties = {hub: {type: String}, outcome: {state: true}, busy: {state: true}};
 
   static override styles = css`
     :host { display: block; font: inherit; }
@@ -34,32 +31,56 @@ export class OrderForm extends LitElement {
       font: inherit; padding: 0.5rem 1rem; border: 0; border-radius: 6px; cursor: pointer;
       background: var(--sb-accent, #3b5bdb); color: var(--sb-on-accent, #fff);
     }
+    button[disabled] { opacity: 0.6; cursor: progress; }
     button:focus-visible { outline: 3px solid var(--sb-focus, #91a7ff); outline-offset: 2px; }
-    output { color: var(--sb-muted, #5c6370); font-size: 0.9rem; }
+    output { font-size: 0.9rem; }
+    output[data-outcome='accepted'] { color: var(--sb-ok, #2b8a3e); }
+    output[data-outcome='rejected'] { color: var(--sb-bad, #c92a2a); }
   `;
 
-  declare lastOrderId: string | undefined;
+  declare hub: string | undefined;
+  declare outcome: {kind: 'accepted'; orderId: string} | {kind: 'rejected'; reason: string} | undefined;
+  declare busy: boolean;
   readonly #bus = new BusController(this);
 
+  constructor() {
+    super();
+    this.busy = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.hub) pageHub(this.hub, this.#bus.bus, shopHub);
+  }
+
   override render() {
+    const o = this.outcome;
     return html`
       <form @submit=${this.#place}>
         <label>Tea
-          <select name="sku">${SKUS.map((s) => html`<option value=${s.sku}>${s.label}</option>`)}</select>
+          <select name="sku">${PRODUCTS.map((p) => html`<option value=${p.sku}>${p.name} (${(p.priceCents / 100).toFixed(2)} €)</option>`)}</select>
         </label>
-        <label>Quantity <input name="quantity" type="number" min="1" max="1000" value="1" required /></label>
-        <button part="button" type="submit">Place order</button>
-        <output aria-live="polite">${this.lastOrderId === undefined ? '' : `Placed ${this.lastOrderId}`}</output>
+        <label>Quantity <input name="quantity" type="number" min="1" max="100" value="1" required /></label>
+        <button part="button" type="submit" ?disabled=${this.busy}>Place order</button>
+        <output part="result" aria-live="polite" data-outcome=${o?.kind ?? ''}>
+          ${o === undefined ? '' : o.kind === 'accepted' ? `Order ${o.orderId} accepted` : `Rejected: ${o.reason}`}
+        </output>
       </form>
     `;
   }
 
-  #place(event: SubmitEvent): void {
+  async #place(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = new FormData(event.target as HTMLFormElement);
-    const orderId = `o-${Math.random().toString(36).slice(2, 10)}`;
-    this.#bus.emit(OrderPlaced, {orderId, sku: String(form.get('sku')), quantity: Number(form.get('quantity'))});
-    this.lastOrderId = orderId;
+    this.busy = true;
+    try {
+      const result = (await this.#bus.bus.send(PlaceOrder, {sku: String(form.get('sku')), quantity: Number(form.get('quantity'))}, {source: this.#bus.source})) as {orderId: string};
+      this.outcome = {kind: 'accepted', orderId: result.orderId};
+    } catch (error) {
+      this.outcome = {kind: 'rejected', reason: (error as Error).message.replace(/^.*HubException: /, '')};
+    } finally {
+      this.busy = false;
+    }
   }
 }
 

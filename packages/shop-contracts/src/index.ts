@@ -97,6 +97,12 @@ export const shopTopics: Readonly<Record<string, readonly string[]>> = {
   [NOTIFICATIONS_TOPIC]: ['notification.*', 'deadletter.*'],
 };
 
+/** Commands the server handles: a page's hub bridge turns `bus.send()` of these into hub commands. */
+export const shopCommands = [PlaceOrder, Restock] as const;
+
+/** The hub bridge options every shop page uses: topics by interest, server commands. */
+export const shopHub = {topics: shopTopics, commands: shopCommands};
+
 /** Every contract of the shop, for registries in the page, the hub and the services. */
 export const shopContracts = [
   PlaceOrder,

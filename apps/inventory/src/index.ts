@@ -1,0 +1,5 @@
+import {InventoryPanel} from './inventory';
+
+InventoryPanel.define();
+
+export {InventoryPanel};

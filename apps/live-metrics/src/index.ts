@@ -1,0 +1,5 @@
+import {LiveMetrics} from './live-metrics';
+
+LiveMetrics.define();
+
+export {LiveMetrics};

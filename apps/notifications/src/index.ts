@@ -1,0 +1,5 @@
+import {NotificationCenter} from './notifications';
+
+NotificationCenter.define();
+
+export {NotificationCenter};

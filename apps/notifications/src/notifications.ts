@@ -1,0 +1,78 @@
+import {BusController} from '@switchboard/lit';
+import {DeadLetterRecorded, NotificationRaised, shopHub} from '@switchboard/shop-contracts';
+import {pageHub} from '@switchboard/signalr';
+import {css, html, LitElement} from 'lit';
+
+interface Toast {
+  readonly id: string;
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+/** Toasts shown at once; older ones go. */
+const MAX_TOASTS = 5;
+
+/**
+ * Toasts pushed from the server: orders shipped, payments failed, low stock, and events a service
+ * gave up on (dead letters).
+ *
+ * @summary The shop's notifications.
+ * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
+ * @attr timeout - milliseconds a toast stays; default 8000, 0 keeps them.
+ * @csspart toast - one notification.
+ */
+export class NotificationCenter extends LitElement {
+  static readonly tag = 'shop-notifications';
+
+  /** Registers the element under {@link NotificationCenter.tag}, once, however many bundles call it. */
+  static define(): void {
+    if (!customElements.get(NotificationCenter.tag)) customElements.define(NotificationCenter.tag, NotificationCenter);
+  }
+
+  static override properties = {hub: {type: String}, timeout: {type: Number}, toasts: {state: true}};
+
+  static override styles = css`
+    :host { display: block; font: inherit; }
+    ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.4rem; }
+    li { padding: 0.5rem 0.75rem; border-radius: 6px; border-left: 4px solid var(--sb-accent, #3b5bdb); background: var(--sb-bg, #eef0f3); font-size: 0.9rem; }
+    li[data-level='warning'] { border-color: var(--sb-warn, #e67700); }
+    li[data-level='error'] { border-color: var(--sb-bad, #c92a2a); }
+    .empty { color: var(--sb-muted, #5c6370); }
+  `;
+
+  declare hub: string | undefined;
+  declare timeout: number;
+  declare toasts: readonly Toast[];
+  readonly #bus = new BusController(this);
+
+  constructor() {
+    super();
+    this.timeout = 8000;
+    this.toasts = [];
+    this.#bus.subscribe(NotificationRaised, (e) => this.#show({id: e.id, level: e.data.level, message: e.data.message}));
+    this.#bus.subscribe(DeadLetterRecorded, (e) =>
+      this.#show({id: e.id, level: 'error', message: `${e.data.subscriber} gave up on ${e.data.eventType} after ${e.data.attempt} attempts: ${e.data.error}`}),
+    );
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.hub) pageHub(this.hub, this.#bus.bus, shopHub);
+  }
+
+  override render() {
+    if (this.toasts.length === 0) return html`<p class="empty">Nothing new.</p>`;
+    return html`<ul role="status">${this.toasts.map((t) => html`<li part="toast" data-level=${t.level}>${t.message}</li>`)}</ul>`;
+  }
+
+  #show(toast: Toast): void {
+    this.toasts = [toast, ...this.toasts].slice(0, MAX_TOASTS);
+    if (this.timeout > 0) setTimeout(() => (this.toasts = this.toasts.filter((t) => t !== toast)), this.timeout);
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'shop-notifications': NotificationCenter;
+  }
+}

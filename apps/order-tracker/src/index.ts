@@ -1,0 +1,5 @@
+import {OrderTracker} from './order-tracker';
+
+OrderTracker.define();
+
+export {OrderTracker};

@@ -1,0 +1,109 @@
+import {requestBus, type TraceRecord} from '@switchboard/bus';
+import type {Envelope} from '@switchboard/contracts';
+import {css, html, LitElement, nothing, type TemplateResult} from 'lit';
+import {causalTree, type CausalNode} from './causal-tree';
+
+/** Records kept on screen. */
+const MAX_RECORDS = 300;
+
+/**
+ * Every event on the page, newest first, with its type, source, time, origin, validation outcome
+ * and handlers; filter by type or source; pick an event to see its whole causal chain (every event
+ * of its correlationId, as a tree by causationId), across apps and the server.
+ *
+ * @summary The Switchboard event timeline.
+ * @csspart record - one event in the list.
+ * @csspart chain - the causal chain of the picked event.
+ */
+export class EventLog extends LitElement {
+  static readonly tag = 'sb-event-log';
+
+  /** Registers the element under {@link EventLog.tag}, once, however many bundles call it. */
+  static define(): void {
+    if (!customElements.get(EventLog.tag)) customElements.define(EventLog.tag, EventLog);
+  }
+
+  static override properties = {records: {state: true}, filter: {state: true}, picked: {state: true}};
+
+  static override styles = css`
+    :host { display: block; font: 0.85rem/1.4 ui-monospace, monospace; }
+    input { font: inherit; width: 100%; box-sizing: border-box; padding: 0.3rem; margin-bottom: 0.5rem; border: 1px solid var(--sb-border, #c8ccd4); border-radius: 4px; }
+    ol { list-style: none; margin: 0; padding: 0; max-height: 24rem; overflow: auto; }
+    li button { all: unset; display: grid; grid-template-columns: 9ch 1fr auto; gap: 0.5rem; width: 100%; box-sizing: border-box; padding: 0.15rem 0.3rem; cursor: pointer; }
+    li button:hover, li button:focus-visible, li[aria-selected='true'] button { background: var(--sb-bg, #eef0f3); }
+    .outcome-rejected, .outcome-forbidden, .outcome-loop, .outcome-unhandled { color: var(--sb-bad, #c92a2a); }
+    .outcome-duplicate { color: var(--sb-muted, #5c6370); }
+    .source { color: var(--sb-muted, #5c6370); }
+    .chain { margin-top: 0.75rem; border-top: 1px solid var(--sb-border, #c8ccd4); padding-top: 0.5rem; }
+    .chain ul { list-style: none; margin: 0; padding-left: 1.2rem; border-left: 1px dotted var(--sb-border, #c8ccd4); }
+    .chain > ul { padding-left: 0; border: 0; }
+  `;
+
+  declare records: readonly TraceRecord[];
+  declare filter: string;
+  declare picked: Envelope | undefined;
+  #stop: (() => void) | undefined;
+
+  constructor() {
+    super();
+    this.records = [];
+    this.filter = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const bus = requestBus(this);
+    this.records = bus.inspect().slice(-MAX_RECORDS);
+    this.#stop = bus.onTrace((record) => {
+      this.records = [...this.records.slice(-(MAX_RECORDS - 1)), record];
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#stop?.();
+  }
+
+  override render() {
+    const needle = this.filter.toLowerCase();
+    const shown = [...this.records].reverse().filter((r) => needle === '' || r.type.toLowerCase().includes(needle) || r.source.toLowerCase().includes(needle));
+    return html`
+      <input type="search" placeholder="Filter by type or source" aria-label="Filter events" .value=${this.filter}
+        @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)} />
+      <ol aria-label="Events">
+        ${shown.map(
+          (r) => html`<li part="record" data-type=${r.type} data-outcome=${r.outcome} aria-selected=${String(r.envelope !== undefined && r.envelope.id === this.picked?.id)}>
+            <button @click=${() => (this.picked = r.envelope)} title=${r.error ?? r.handlers.map((h) => h.subscriber).join(', ')}>
+              <span class="outcome-${r.outcome}">${r.outcome === 'delivered' ? time(r) : r.outcome}</span>
+              <span>${r.type} <span class="source">${r.source} · ${r.origin}</span></span>
+              <span>${r.handlers.length}</span>
+            </button>
+          </li>`,
+        )}
+      </ol>
+      ${this.picked === undefined ? nothing : this.#chain(this.picked)}
+    `;
+  }
+
+  #chain(picked: Envelope): TemplateResult {
+    const flow = this.records.flatMap((r) => (r.outcome === 'delivered' && r.envelope?.correlationId === picked.correlationId ? [r.envelope] : []));
+    const node = (n: CausalNode): TemplateResult => html`<li data-id=${n.event.id} data-type=${n.event.type}>
+      ${n.event.type} <span class="source">${n.event.source}</span>
+      ${n.children.length === 0 ? nothing : html`<ul>${n.children.map(node)}</ul>`}
+    </li>`;
+    return html`<section class="chain" part="chain" aria-label="Causal chain">
+      <div>flow ${picked.correlationId} · ${flow.length} events</div>
+      <ul>${causalTree(flow).map(node)}</ul>
+    </section>`;
+  }
+}
+
+function time(r: TraceRecord): string {
+  return r.envelope?.time.slice(11, 19) ?? '';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sb-event-log': EventLog;
+  }
+}
