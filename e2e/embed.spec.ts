@@ -51,6 +51,15 @@ test.describe('an app embedded alone in a plain page', () => {
   test('two separately built bundles on one page share one bus', async ({page}) => {
     const errors = pageErrors(page);
     await page.goto('/embed-two.html');
+    // The feed's bridge must follow the topic before the order, or the event is rightly not shown.
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const hubs = (globalThis as Record<symbol, Map<string, {following: string[]}>>)[Symbol.for('switchboard.page-hubs')];
+          return hubs !== undefined && [...hubs.values()].some((h) => h.following.includes('orders'));
+        }),
+      )
+      .toBe(true);
     await page.locator('shop-order-form').getByRole('button', {name: 'Place order'}).click();
     // The form's command reaches the server through the bridge the feed's bundle opened: one bus.
     await expect(page.locator('shop-order-form output')).toHaveText(/Order o-\w+ accepted/);

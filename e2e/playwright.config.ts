@@ -50,7 +50,7 @@ export default defineConfig({
       command: 'node --import tsx server/src/main.ts',
       cwd: '..',
       url: `${baseURL}/healthz`,
-      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1'},
+      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100'},
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: 'ignore',

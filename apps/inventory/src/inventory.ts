@@ -1,5 +1,5 @@
 import {BusController} from '@switchboard/lit';
-import {PRODUCTS, Restock, shopHub} from '@switchboard/shop-contracts';
+import {PRODUCTS, Restock, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 
@@ -38,7 +38,7 @@ export class InventoryPanel extends LitElement {
   declare hub: string | undefined;
   declare levels: ReadonlyMap<string, number>;
   declare error: string | undefined;
-  readonly #bus = new BusController(this);
+  readonly #bus = new BusController(this, {contracts: shopContracts});
 
   constructor() {
     super();

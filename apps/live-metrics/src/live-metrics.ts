@@ -1,5 +1,5 @@
 import {BusController} from '@switchboard/lit';
-import {MetricsAlert, PaymentFailed, shopHub} from '@switchboard/shop-contracts';
+import {MetricsAlert, PaymentFailed, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 import {SlidingWindow} from './sliding-window';
@@ -40,7 +40,7 @@ export class LiveMetrics extends LitElement {
   declare hub: string | undefined;
   declare counts: ReadonlyArray<[string, number]>;
   declare alert: string | undefined;
-  readonly #bus = new BusController(this);
+  readonly #bus = new BusController(this, {contracts: shopContracts});
   readonly #window = new SlidingWindow(WINDOW_MS);
   #alerting = false;
 

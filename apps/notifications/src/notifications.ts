@@ -1,5 +1,5 @@
 import {BusController} from '@switchboard/lit';
-import {DeadLetterRecorded, NotificationRaised, shopHub} from '@switchboard/shop-contracts';
+import {DeadLetterRecorded, NotificationRaised, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 
@@ -43,7 +43,7 @@ export class NotificationCenter extends LitElement {
   declare hub: string | undefined;
   declare timeout: number;
   declare toasts: readonly Toast[];
-  readonly #bus = new BusController(this);
+  readonly #bus = new BusController(this, {contracts: shopContracts});
 
   constructor() {
     super();

@@ -1,5 +1,5 @@
 import {BusController} from '@switchboard/lit';
-import {ORDERS_TOPIC, PRODUCTS, shopHub} from '@switchboard/shop-contracts';
+import {ORDERS_TOPIC, PRODUCTS, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub, TopicTruncated} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 import {project, STEPS, type TrackedOrder} from './projection';
@@ -39,7 +39,7 @@ export class OrderTracker extends LitElement {
 
   declare hub: string | undefined;
   declare orders: ReadonlyMap<string, TrackedOrder>;
-  readonly #bus = new BusController(this);
+  readonly #bus = new BusController(this, {contracts: shopContracts});
 
   constructor() {
     super();

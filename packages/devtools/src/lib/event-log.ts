@@ -8,7 +8,7 @@ const MAX_RECORDS = 300;
 
 /**
  * Every event on the page, newest first, with its type, source, time, origin, validation outcome
- * and handlers; filter by type or source; pick an event to see its whole causal chain (every event
+ * and handlers; filter by type, source, ids or data (an order id); pick an event to see its whole causal chain (every event
  * of its correlationId, as a tree by causationId), across apps and the server.
  *
  * @summary The Switchboard event timeline.
@@ -66,9 +66,9 @@ export class EventLog extends LitElement {
 
   override render() {
     const needle = this.filter.toLowerCase();
-    const shown = [...this.records].reverse().filter((r) => needle === '' || r.type.toLowerCase().includes(needle) || r.source.toLowerCase().includes(needle));
+    const shown = [...this.records].reverse().filter((r) => needle === '' || matches(r, needle));
     return html`
-      <input type="search" placeholder="Filter by type or source" aria-label="Filter events" .value=${this.filter}
+      <input type="search" placeholder="Filter by type, source or data (an order id)" aria-label="Filter events" .value=${this.filter}
         @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)} />
       <ol aria-label="Events">
         ${shown.map(
@@ -96,6 +96,13 @@ export class EventLog extends LitElement {
       <ul>${causalTree(flow).map(node)}</ul>
     </section>`;
   }
+}
+
+/** Whether a record's type, source, ids or data mention `needle` (lower case). */
+function matches(r: TraceRecord, needle: string): boolean {
+  if (r.type.toLowerCase().includes(needle) || r.source.toLowerCase().includes(needle)) return true;
+  const e = r.envelope;
+  return e !== undefined && (e.id.includes(needle) || e.correlationId.includes(needle) || JSON.stringify(e.data).toLowerCase().includes(needle));
 }
 
 function time(r: TraceRecord): string {

@@ -37,8 +37,15 @@ export class BusController implements ReactiveController {
   #bus: Bus | undefined;
   #abort: AbortController | undefined;
 
-  constructor(host: Host) {
+  readonly #contracts: readonly Contract[];
+
+  /**
+   * @param options.contracts - contracts the element consumes by pattern (`order.*`): registered
+   *   with whatever bus it finds, so events of those types are accepted even on a page without a shell.
+   */
+  constructor(host: Host, options: {contracts?: readonly Contract[]} = {}) {
     this.#host = host;
+    this.#contracts = options.contracts ?? [];
     host.addController(this);
   }
 
@@ -72,6 +79,7 @@ export class BusController implements ReactiveController {
 
   hostConnected(): void {
     const bus = (this.#bus = requestBus(this.#host));
+    if (this.#contracts.length > 0) bus.register(...this.#contracts);
     const abort = (this.#abort = new AbortController());
     for (const wanted of this.#wanted) this.#open(bus, abort.signal, wanted);
   }
