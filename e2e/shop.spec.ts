@@ -10,9 +10,11 @@ async function failPayments(request: APIRequestContext, rate: number): Promise<v
 
 /** Restocks a product through the inventory panel, so an order is not refused for stock others used up. */
 async function restock(page: Page, name: string): Promise<void> {
-  const before = Number(await page.locator(`shop-inventory tr:has-text("${name}") td.level`).textContent());
+  const level = page.locator(`shop-inventory tr:has-text("${name}") td.level`);
+  await expect(level).toHaveText(/^\d+$/); // loaded: not "…" any more
+  const before = Number(await level.textContent());
   await page.locator('shop-inventory').getByRole('button', {name: `Restock ${name}`}).click();
-  await expect.poll(async () => Number(await page.locator(`shop-inventory tr:has-text("${name}") td.level`).textContent())).toBeGreaterThan(before);
+  await expect.poll(async () => Number(await level.textContent())).toBeGreaterThan(before);
 }
 
 /** Places an order in the form and returns its id once the server accepted it. */

@@ -14,6 +14,7 @@ const MAX_ROWS = 50;
  * alone, give it a `hub` and it connects the page to that hub itself, once per page.
  *
  * @summary The shop's live activity feed.
+ * @tagname shop-activity-feed
  * @attr hub - URL of a Switchboard hub to follow `topic` on, when no shell does it already.
  * @attr topic - the server topic to follow; default `orders`.
  * @csspart row - one event.

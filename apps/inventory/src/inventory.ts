@@ -11,6 +11,7 @@ const RESTOCK_UNITS = 10;
  * "Restock" sends the `inventory.restock` command.
  *
  * @summary The shop's inventory.
+ * @tagname shop-inventory
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart product - one product's row.
  */

@@ -15,6 +15,7 @@ const PAYMENT_FAILURE_LIMIT = 5;
  * crossing), for any other app to act on.
  *
  * @summary The shop's live metrics.
+ * @tagname shop-live-metrics
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart alert - the alert banner.
  */

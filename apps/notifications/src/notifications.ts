@@ -17,6 +17,7 @@ const MAX_TOASTS = 5;
  * gave up on (dead letters).
  *
  * @summary The shop's notifications.
+ * @tagname shop-notifications
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @attr timeout - milliseconds a toast stays; default 8000, 0 keeps them.
  * @csspart toast - one notification.

@@ -8,6 +8,7 @@ import {css, html, LitElement} from 'lit';
  * bridge to the server), then shows whether the shop accepted it, or why not.
  *
  * @summary The shop's order form.
+ * @tagname shop-order-form
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart button - the "Place order" button.
  * @csspart result - the outcome of the last order.

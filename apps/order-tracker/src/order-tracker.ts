@@ -11,6 +11,7 @@ const NAMES = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
  * placed → reserved → paid → confirmed → shipped, or ending cancelled with what was compensated.
  *
  * @summary The shop's order tracker.
+ * @tagname shop-order-tracker
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart order - one order.
  */

@@ -12,6 +12,7 @@ const MAX_RECORDS = 300;
  * of its correlationId, as a tree by causationId), across apps and the server.
  *
  * @summary The Switchboard event timeline.
+ * @tagname sb-event-log
  * @csspart record - one event in the list.
  * @csspart chain - the causal chain of the picked event.
  */
