@@ -1,5 +1,5 @@
 import {expect, test} from '@playwright/test';
-import {orderPlaced, pageErrors} from './support';
+import {followingTopic, oneHubConnected, orderPlaced, pageErrors} from './support';
 
 /**
  * shell/public/embed.html, served as /embed.html: nothing but one script tag of the standalone
@@ -14,12 +14,9 @@ test.describe('an app embedded alone in a plain page', () => {
     const errors = pageErrors(page);
     await page.goto(EMBED_PAGE);
     const feed = page.locator('shop-activity-feed');
-    await expect(feed.getByText('No events yet.')).toBeVisible();
     // The element opened the page's one hub connection itself.
-    await expect.poll(() => page.evaluate(() => {
-      const hubs = (globalThis as Record<symbol, Map<string, {status: string}>>)[Symbol.for('switchboard.page-hubs')];
-      return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
-    })).toEqual(['connected']);
+    await oneHubConnected(page);
+    await followingTopic(page);
 
     const envelope = orderPlaced('o-embedded');
     expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
@@ -52,14 +49,7 @@ test.describe('an app embedded alone in a plain page', () => {
     const errors = pageErrors(page);
     await page.goto('/embed-two.html');
     // The feed's bridge must follow the topic before the order, or the event is rightly not shown.
-    await expect
-      .poll(() =>
-        page.evaluate(() => {
-          const hubs = (globalThis as Record<symbol, Map<string, {following: string[]}>>)[Symbol.for('switchboard.page-hubs')];
-          return hubs !== undefined && [...hubs.values()].some((h) => h.following.includes('orders'));
-        }),
-      )
-      .toBe(true);
+    await followingTopic(page);
     await page.locator('shop-order-form').getByRole('button', {name: 'Place order'}).click();
     // The form's command reaches the server through the bridge the feed's bundle opened: one bus.
     await expect(page.locator('shop-order-form output')).toHaveText(/Order o-\w+ accepted/);

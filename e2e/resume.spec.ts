@@ -1,5 +1,5 @@
 import {expect, test, type Page} from '@playwright/test';
-import {hubConnected, orderPlaced, pageErrors, shellReady} from './support';
+import {connectionId, hubConnected, orderPlaced, pageErrors, shellReady} from './support';
 
 /** Records every connection status the page's bus announces, from now on. */
 async function recordStatuses(page: Page): Promise<void> {
@@ -10,13 +10,6 @@ async function recordStatuses(page: Page): Promise<void> {
       Symbol.for('switchboard.page-bus')
     ]!;
     bus.subscribe('switchboard.connection.changed', (e) => void w.statuses.push(e.data.status), {replay: false});
-  });
-}
-
-async function connectionId(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const hubs = (globalThis as Record<symbol, Map<string, {connection: {connectionId: string | null}}>>)[Symbol.for('switchboard.page-hubs')];
-    return [...hubs!.values()][0]!.connection.connectionId!;
   });
 }
 

@@ -1,5 +1,5 @@
 import {expect, test, type APIRequestContext, type Page} from '@playwright/test';
-import {orderPlaced, pageErrors, shellReady} from './support';
+import {followingTopic, oneHubConnected, orderPlaced, pageErrors, shellReady} from './support';
 
 // These tests change the payment failure rate: run them one after another.
 test.describe.configure({mode: 'serial'});
@@ -121,20 +121,13 @@ for (const app of ['order-form', 'order-tracker', 'inventory', 'notifications', 
   test(`${app} works alone on a plain page`, async ({page, request}) => {
     const errors = pageErrors(page);
     await page.goto(`/alone/${app}.html`);
-    await expect
-      .poll(() =>
-        page.evaluate(() => {
-          const hubs = (globalThis as Record<symbol, Map<string, {status: string}>>)[Symbol.for('switchboard.page-hubs')];
-          return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
-        }),
-      )
-      .toEqual(['connected']);
+    await oneHubConnected(page);
     // The element rendered into its shadow root.
     await expect.poll(() => page.evaluate(() => document.body.firstElementChild?.shadowRoot?.childElementCount ?? 0)).toBeGreaterThan(0);
     if (app === 'order-form') {
       await placeOrder(page, 'tea-sencha', 1);
     } else if (app === 'order-tracker' || app === 'activity-feed') {
-      await expect.poll(() => page.evaluate(() => [...(globalThis as Record<symbol, Map<string, {following: string[]}>>)[Symbol.for('switchboard.page-hubs')]!.values()][0]!.following.includes('orders'))).toBe(true);
+      await followingTopic(page);
       const envelope = orderPlaced(`o-alone-${app}`);
       await request.post('/api/topics/orders/events', {data: envelope});
       const row = app === 'order-tracker' ? `shop-order-tracker li[data-order="o-alone-${app}"]` : `shop-activity-feed li[data-id="${String(envelope['id'])}"]`;

@@ -28,20 +28,45 @@ export async function hubConnected(page: Page): Promise<void> {
   await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
 }
 
+/** What one of the page's hub bridges reports. */
+export interface HubState {
+  readonly status: string;
+  readonly following: readonly string[];
+  readonly connectionId: string | null;
+}
+
+/** The page's hub bridges (one per hub URL), read from where every bundle finds them. */
+export function pageHubs(page: Page): Promise<HubState[]> {
+  return page.evaluate(() => {
+    type Bridge = {status: string; following: string[]; connection: {connectionId: string | null}};
+    const hubs = (globalThis as Record<symbol, Map<string, Bridge> | undefined>)[Symbol.for('switchboard.page-hubs')];
+    return hubs === undefined ? [] : [...hubs.values()].map((h) => ({status: h.status, following: h.following, connectionId: h.connection.connectionId}));
+  });
+}
+
+/** Waits until the page has exactly one hub connection and it is connected. */
+export async function oneHubConnected(page: Page): Promise<void> {
+  await expect.poll(async () => (await pageHubs(page)).map((h) => h.status)).toEqual(['connected']);
+}
+
 /**
- * Waits until the shell is ready for a test: the hub is connected, every app tile has mounted (or
- * failed), and the page follows `topic`. Topics follow interest, so an event published before an
- * app wants its topic is rightly never shown: tests publish only after this.
+ * Waits until the page follows `topic`. Topics follow interest, so an event published before an app
+ * wants its topic is rightly never shown: tests publish only after this.
  */
+export async function followingTopic(page: Page, topic = 'orders'): Promise<void> {
+  await expect.poll(async () => (await pageHubs(page)).some((h) => h.following.includes(topic))).toBe(true);
+}
+
+/** The id of the page's (first) hub connection. */
+export async function connectionId(page: Page): Promise<string> {
+  const [hub] = await pageHubs(page);
+  if (hub?.connectionId == null) throw new Error('the page has no hub connection');
+  return hub.connectionId;
+}
+
+/** Waits until the shell is ready for a test: connected, every app tile mounted (or failed), `topic` followed. */
 export async function shellReady(page: Page, topic = 'orders'): Promise<void> {
   await hubConnected(page);
   await expect(page.locator('.tile:not([data-state])')).toHaveCount(0);
-  await expect
-    .poll(() =>
-      page.evaluate((t) => {
-        const hubs = (globalThis as Record<symbol, Map<string, {following: string[]}>>)[Symbol.for('switchboard.page-hubs')];
-        return hubs !== undefined && [...hubs.values()].some((h) => h.following.includes(t));
-      }, topic),
-    )
-    .toBe(true);
+  await followingTopic(page, topic);
 }

@@ -1,5 +1,5 @@
 import {expect, test} from '@playwright/test';
-import {orderPlaced, pageErrors, shellReady} from './support';
+import {connectionId, followingTopic, oneHubConnected, orderPlaced, pageErrors, shellReady} from './support';
 
 /** The official browser client, pinned to each transport by the shell's ?transport= parameter. */
 for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const) {
@@ -8,12 +8,9 @@ for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as con
     await page.goto(`/?transport=${transport}`);
     await shellReady(page);
     // Ask the server how this page's own connection travels.
-    const connectionId = await page.evaluate(() => {
-      const hubs = (globalThis as Record<symbol, Map<string, {connection: {connectionId: string | null}}>>)[Symbol.for('switchboard.page-hubs')];
-      return [...hubs!.values()][0]!.connection.connectionId;
-    });
-    const info = await request.get(`/api/connections/${connectionId}`);
-    expect(await info.json()).toEqual({connectionId, transport, protocol: 'json'});
+    const id = await connectionId(page);
+    const info = await request.get(`/api/connections/${id}`);
+    expect(await info.json()).toEqual({connectionId: id, transport, protocol: 'json'});
 
     const envelope = orderPlaced(`o-${transport}`);
     expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
@@ -25,15 +22,8 @@ for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as con
 test('an app embedded in a page of another origin loads and connects with CORS', async ({page, request}) => {
   const errors = pageErrors(page);
   await page.goto(`http://localhost:${process.env['SB_E2E_OTHER_PORT']}/embed.html`);
-  await expect(page.locator('shop-activity-feed').getByText('No events yet.')).toBeAttached();
-  await expect
-    .poll(() =>
-      page.evaluate(() => {
-        const hubs = (globalThis as Record<symbol, Map<string, {status: string}>>)[Symbol.for('switchboard.page-hubs')];
-        return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
-      }),
-    )
-    .toEqual(['connected']);
+  await oneHubConnected(page);
+  await followingTopic(page);
   const envelope = orderPlaced('o-cross-origin');
   expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
   await expect(page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`)).toHaveCount(1);
