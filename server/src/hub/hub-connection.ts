@@ -116,10 +116,10 @@ export class HubConnection {
     this.#transport.send(payload, this.protocol?.transferFormat === 'Binary');
   }
 
-  /** Sends raw handshake bytes, which are always text. */
-  sendHandshake(payload: Uint8Array): void {
+  /** Sends the handshake reply, which is always JSON text, whatever the hub protocol. */
+  sendHandshake(reply: string): void {
     this.sentSinceBeat = true;
-    this.#transport.send(payload, false);
+    this.#transport.send(Buffer.from(reply), false);
   }
 
   /** Asks the transport to end the connection. */

@@ -265,7 +265,7 @@ export class Hub implements ConnectionHandler {
         ...(allowReconnect ? {allowReconnect} : {}),
       });
     } else if (connection.phase === 'handshake' && error !== undefined) {
-      connection.sendHandshake(new TextEncoder().encode(writeHandshakeResponse(error)));
+      connection.sendHandshake(writeHandshakeResponse(error));
     }
     connection.closeTransport();
   }
@@ -373,7 +373,7 @@ export class Hub implements ConnectionHandler {
     }
     connection.protocol = protocol;
     if (request.version >= 2) connection.enableStatefulReconnect(this.#o.statefulReconnectBufferSize);
-    connection.sendHandshake(new TextEncoder().encode(writeHandshakeResponse()));
+    connection.sendHandshake(writeHandshakeResponse());
     connection.phase = 'open';
     if (connection.userId !== undefined) {
       let sessions = this.#users.get(connection.userId);
