@@ -5,6 +5,7 @@
  *   {cmd: 'rate', perSecond, durationMs, payload}  broadcast at a fixed rate, stamping each message
  *   {cmd: 'cpu'}                     reply with the process's CPU time so far (µs)
  *   {cmd: 'memory'}                  collect garbage and reply with memory usage
+ *   {cmd: 'exit'}                    exit normally (profilers write their output)
  */
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -89,6 +90,10 @@ process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSec
     }
     case 'cpu':
       process.send!({cmd: 'cpu', micros: cpu(), clients: clientCount()});
+      return;
+    case 'exit':
+      // A normal exit, so --cpu-prof can write its profile.
+      process.exit(0);
       return;
     case 'memory':
       globalThis.gc?.();

@@ -15,6 +15,7 @@ export function conformanceHub(hub: Hub): Observed {
   hub
     .method('echo', {params: {value: z.unknown()}, handler: ({value}) => value})
     .method('add', {params: {a: z.number(), b: z.number()}, handler: ({a, b}) => a + b})
+    .method('big', {params: {length: z.number().int().max(200_000)}, handler: ({length}) => 'x'.repeat(length)})
     .method('fire', {
       params: {text: z.string()},
       handler: ({text}, {clients}) => {

@@ -81,6 +81,11 @@ describe.each(matrix)('$name', ({transport, msgpack}) => {
     expect(c.state).toBe(signalR.HubConnectionState.Connected);
   });
 
+  it('sends results of every frame size: short, 16-bit and 64-bit lengths', async () => {
+    const c = await started();
+    for (const length of [10, 200, 70_000]) expect(((await c.invoke('big', length)) as string).length).toBe(length);
+  });
+
   it('sends fire-and-forget invocations', async () => {
     const c = await started();
     const fired = new Promise((resolve) => c.on('fired', resolve));

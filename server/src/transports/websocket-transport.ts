@@ -10,6 +10,73 @@ import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConn
  */
 const COALESCE_LIMIT = 64 * 1024;
 
+/**
+ * Prepared frames: a broadcast hands every connection the same payload object, and a server's
+ * frames are unmasked, so the frame is the same bytes for every client. It is built once and
+ * written whole to each socket: one write per client instead of ws framing each send anew and
+ * writing header and payload as two buffers.
+ */
+const prepared = new WeakMap<Uint8Array, Buffer>();
+
+/** A complete, unmasked, final WebSocket frame carrying `parts` back to back (RFC 6455 §5.2). */
+export function frame(parts: readonly Uint8Array[], binary: boolean): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(header + length);
+  out[0] = 0x80 | (binary ? 0x02 : 0x01);
+  if (length < 126) out[1] = length;
+  else if (length < 65_536) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(length), 2);
+  }
+  let at = header;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * The last coalesced frame built: in a broadcast burst, connection after connection flushes the
+ * very same parts, so the frame built for the first serves them all.
+ */
+let lastCoalesced: {parts: readonly Uint8Array[]; binary: boolean; bytes: Buffer} | undefined;
+
+/** The frame for `parts`, built once per distinct payload (one part) or run of identical part lists. */
+function framed(parts: readonly Uint8Array[], binary: boolean): Buffer {
+  if (parts.length === 1) {
+    let bytes = prepared.get(parts[0]!);
+    if (bytes === undefined) prepared.set(parts[0]!, (bytes = frame(parts, binary)));
+    return bytes;
+  }
+  const last = lastCoalesced;
+  if (last !== undefined && last.binary === binary && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) return last.bytes;
+  const bytes = frame(parts, binary);
+  lastCoalesced = {parts, binary, bytes};
+  return bytes;
+}
+
+/**
+ * The parts of a ws 8 `WebSocket` that prepared frames go through. Not public API: `socketFor`
+ * checks their shape and returns undefined (so ws.send is used) if a ws release changes them.
+ */
+interface WsInternals {
+  readonly _socket: Duplex | null;
+  readonly _sender: {readonly _state: unknown; readonly _queue: unknown} | undefined;
+}
+
+/** The socket to write a whole frame to now, or undefined when ws has frames of its own pending. */
+function socketFor(ws: WebSocket): Duplex | undefined {
+  const {_socket: socket, _sender: sender} = ws as unknown as WsInternals;
+  if (socket === null || sender === undefined || sender._state !== 0 || !Array.isArray(sender._queue) || sender._queue.length > 0) return undefined;
+  return socket;
+}
+
 /** WebSocket close code for a normal close: the only one the SignalR client does not treat as an error. */
 const NORMAL_CLOSURE = 1000;
 const GOING_AWAY = 1001;
@@ -76,7 +143,10 @@ export class WebSocketConnection implements TransportConnection {
     this.#pendingBytes = 0;
     const ws = this.#ws;
     if (ws === undefined || ws.readyState !== ws.OPEN) return;
-    ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary: this.#pendingBinary});
+    const binary = this.#pendingBinary;
+    const socket = socketFor(ws);
+    if (socket === undefined) ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary});
+    else socket.write(framed(parts, binary));
   };
 
   close(): void {
