@@ -83,7 +83,14 @@ describe.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('resum
     let drops = 0;
     const dropping = Date.now();
     while (drops < 50) {
-      if (Date.now() - dropping > 90_000) throw new Error(`${transport}: only ${drops} drops in 90 s; status ${hub.status}, received ${received.length}`);
+      if (Date.now() - dropping > 90_000) {
+        const id = hub.connection.connectionId;
+        const c = id === null ? undefined : server.hub.connection(id);
+        throw new Error(
+          `${transport}: only ${drops} drops in 90 s; bridge ${hub.status}, client ${hub.connection.state}, id ${id}, ` +
+            `server side ${c === undefined ? 'none' : `${c.phase}${c.detached ? ' detached' : ''}`}, server connections ${server.hub.connectionCount}, received ${received.length}`,
+        );
+      }
       await sleep(10 + Math.random() * 30);
       const id = hub.connection.connectionId;
       const connection = id === null ? undefined : server.hub.connection(id);

@@ -70,9 +70,11 @@ const REMEMBERED = 1000;
  * ```
  */
 export class HubBridge {
-  /** The underlying connection. */
-  readonly connection: HubConnection;
   readonly url: string;
+  #connection: HubConnection;
+  readonly #build: (() => HubConnection) | undefined;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #replacing = false;
   readonly #bus: Bus;
   readonly #topics: Readonly<Record<string, readonly TypePattern[]>>;
   /** Followed topics and the offset of the last event received from each (`null`: none yet). */
@@ -99,24 +101,21 @@ export class HubBridge {
     this.#storageKey = `switchboard:offsets:${options.url}`;
     this.#stored = this.#load();
     this.#bus.register(ConnectionChanged, TopicTruncated);
-    this.connection =
-      options.connection ??
-      new HubConnectionBuilder()
-        .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
-        // At once, then backing off to 10 s: a blip reconnects immediately, an outage is not hammered.
-        .withAutomaticReconnect({
-          nextRetryDelayInMilliseconds: (ctx) => (ctx.previousRetryCount === 0 ? 0 : Math.min(10_000, 250 * 2 ** Math.min(ctx.previousRetryCount - 1, 6))),
-        })
-        .withStatefulReconnect()
-        .configureLogging(options.logLevel ?? LogLevel.Warning)
-        .build();
-    this.connection.on('event', (message: TopicEvent) => this.#receive(message));
-    this.connection.onreconnecting(() => this.#setStatus('reconnecting'));
-    this.connection.onreconnected(() => {
-      this.#setStatus('connected');
-      void this.#afterConnect();
-    });
-    this.connection.onclose(() => this.#setStatus('disconnected'));
+    this.#build =
+      options.connection === undefined
+        ? () =>
+            new HubConnectionBuilder()
+              .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
+              // At once, then backing off to 10 s: a blip reconnects immediately, an outage is not hammered.
+              .withAutomaticReconnect({
+                nextRetryDelayInMilliseconds: (ctx) => (ctx.previousRetryCount === 0 ? 0 : Math.min(10_000, 250 * 2 ** Math.min(ctx.previousRetryCount - 1, 6))),
+              })
+              .withStatefulReconnect()
+              .configureLogging(options.logLevel ?? LogLevel.Warning)
+              .build()
+        : undefined;
+    this.#connection = options.connection ?? this.#build!();
+    this.#wire(this.#connection);
     for (const [topic, patterns] of Object.entries(options.publish ?? {})) {
       for (const pattern of patterns) {
         this.#stops.push(
@@ -128,6 +127,11 @@ export class HubBridge {
       this.#stops.push(this.#bus.handle(command, (envelope) => this.connection.invoke('command', envelope)));
     }
     if (Object.keys(this.#topics).length > 0) this.#stops.push(this.#bus.onInterest((patterns) => this.#followInterest(patterns)));
+  }
+
+  /** The underlying connection (a new one after the bridge had to replace a broken one). */
+  get connection(): HubConnection {
+    return this.#connection;
   }
 
   /** The connection's status now. */
@@ -154,6 +158,7 @@ export class HubBridge {
         throw error;
       }
       this.#setStatus('connected');
+      this.#startWatchdog();
       await this.#afterConnect();
     })();
     return this.#starting;
@@ -187,8 +192,62 @@ export class HubBridge {
   /** Closes the connection and stops bridging. */
   async stop(): Promise<void> {
     for (const stop of this.#stops.splice(0)) stop();
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     this.#starting = undefined;
     await this.connection.stop();
+  }
+
+  /** Routes a connection's callbacks to the bridge while it is the current one. */
+  #wire(connection: HubConnection): void {
+    const current = (): boolean => connection === this.#connection;
+    connection.on('event', (message: TopicEvent) => current() && this.#receive(message));
+    connection.onreconnecting(() => current() && this.#setStatus('reconnecting'));
+    connection.onreconnected(() => {
+      if (!current()) return;
+      this.#setStatus('connected');
+      void this.#afterConnect();
+    });
+    connection.onclose(() => current() && this.#setStatus('disconnected'));
+  }
+
+  /**
+   * Guards against a race in the official client: when a transport closes while the client is
+   * still starting it, the HubConnection can stay "Connected" with no connection under it (no
+   * connectionId, no onclose, and a server timeout that stops nothing), for good. Seen with the
+   * Node client over SSE. The bridge notices, replaces the connection with a fresh one and
+   * resubscribes every topic from its offset, so nothing is lost. It likewise restarts a
+   * connection that ended although the page never stopped it.
+   */
+  #startWatchdog(): void {
+    if (this.#build === undefined || this.#watchdog !== undefined) return;
+    this.#watchdog = setInterval(() => {
+      const {state, connectionId} = this.#connection;
+      // Broken: "Connected" with nothing under it, or stopped although the page never stopped it
+      // (a replacement whose start failed).
+      const broken = (state === HubConnectionState.Connected && connectionId === null) || (state === HubConnectionState.Disconnected && this.#starting !== undefined);
+      if (broken) void this.#replace();
+    }, 2000);
+    (this.#watchdog as {unref?: () => void}).unref?.();
+  }
+
+  async #replace(): Promise<void> {
+    if (this.#replacing || this.#build === undefined) return;
+    this.#replacing = true;
+    const broken = this.#connection;
+    this.#setStatus('reconnecting');
+    this.#connection = this.#build();
+    this.#wire(this.#connection);
+    void broken.stop().catch(() => {});
+    try {
+      await this.#connection.start();
+      this.#setStatus('connected');
+      await this.#afterConnect();
+    } catch {
+      this.#setStatus('disconnected');
+    } finally {
+      this.#replacing = false;
+    }
   }
 
   async #follow(topic: string): Promise<SubscribeResult | undefined> {
