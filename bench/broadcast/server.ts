@@ -13,7 +13,7 @@ import {shopRegistry} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {Server as SocketIOServer} from 'socket.io';
 import {WebSocketServer} from 'ws';
-import {SwitchboardServer} from '../../server/src/index';
+import {SwitchboardServer} from '@switchboard/hub';
 
 type Kind = 'switchboard' | 'socketio' | 'ws';
 const kind = process.argv[2] as Kind;

@@ -8,7 +8,7 @@ import * as signalR from '@microsoft/signalr';
 import {createEnvelope} from '@switchboard/contracts';
 import {OrderPlaced, shopRegistry} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
-import {SwitchboardServer} from '../../server/src/index';
+import {SwitchboardServer} from '@switchboard/hub';
 import {machine, median, table} from '../lib';
 
 const EVENTS = 10_000;

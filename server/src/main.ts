@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop} from './domain/shop';
-import {SwitchboardServer} from './http/switchboard-server';
+import {SwitchboardServer} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const staticDir = resolve(root, 'dist');

@@ -8,7 +8,7 @@ import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
+import {HubError, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
 import {startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;

@@ -1,56 +1,10 @@
-import * as signalR from '@microsoft/signalr';
 import {shopRegistry} from '@switchboard/shop-contracts';
+import {SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
 import {pino} from 'pino';
-import {SwitchboardServer, type SwitchboardServerOptions} from '../src/index';
 
-/** A server on a free loopback port, silent, with the shop's contracts. Close it after the test. */
+/** A hub on a free loopback port, silent, with the shop's contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
   const server = new SwitchboardServer({registry: shopRegistry(), logger: pino({level: 'silent'}), ...options});
   const url = await server.listen(0);
   return {server, url};
-}
-
-/** An official @microsoft/signalr client for `url`'s events hub, over WebSockets unless told otherwise. */
-export function client(
-  url: string,
-  options: signalR.IHttpConnectionOptions = {transport: signalR.HttpTransportType.WebSockets},
-): signalR.HubConnection {
-  return new signalR.HubConnectionBuilder()
-    .withUrl(`${url}/hubs/events`, options)
-    .configureLogging(signalR.LogLevel.None)
-    .build();
-}
-
-/** A valid order.placed envelope. */
-export function orderPlaced(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: `evt-${Math.random().toString(36).slice(2)}`,
-    type: 'order.placed',
-    version: 1,
-    time: new Date().toISOString(),
-    source: 'test',
-    correlationId: 'flow-1',
-    data: {orderId: 'o-1', sku: 'tea-sencha', quantity: 2},
-    ...overrides,
-  };
-}
-
-/** Resolves with the next `count` values `subscribe` hands to its callback. */
-export function collect<T>(subscribe: (push: (value: T) => void) => void, count: number): Promise<T[]> {
-  return new Promise((resolve) => {
-    const values: T[] = [];
-    subscribe((value) => {
-      values.push(value);
-      if (values.length === count) resolve(values);
-    });
-  });
-}
-
-/** POSTs `body` as JSON to a topic's ingest endpoint. */
-export function postEvent(url: string, topic: string, body: unknown, contentType = 'application/json'): Promise<Response> {
-  return fetch(`${url}/api/topics/${topic}/events`, {
-    method: 'POST',
-    headers: {'content-type': contentType},
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 }

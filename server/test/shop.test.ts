@@ -2,7 +2,9 @@ import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
-import {applyOrderEvent, orderState, Shop, type ShopOptions, type SwitchboardServer} from '../src/index';
+import type {SwitchboardServer} from '@switchboard/hub';
+import {applyOrderEvent, orderState} from '../src/domain/order-state';
+import {Shop, type ShopOptions} from '../src/domain/shop';
 import {startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;

@@ -20,10 +20,7 @@ import {
   StockReserved,
 } from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
-import type {EventService} from '../events/event-service';
-import {readBody} from '../http/body';
-import {sendJson} from '../http/respond';
-import {HubError} from '../hub';
+import {HubError, readBody, sendJson, type EventService} from '@switchboard/hub';
 import {applyOrderEvent, ORDER_STREAM_TYPES, orderState, type OrderState} from './order-state';
 
 /** Options of {@link Shop}. */

@@ -5,7 +5,7 @@
  */
 import * as signalR from '@microsoft/signalr';
 import {MessagePackHubProtocol} from '@microsoft/signalr-protocol-msgpack';
-import {shopRegistry} from '@switchboard/shop-contracts';
+import {testRegistry} from './fixtures';
 import {pino} from 'pino';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {SwitchboardServer} from '../src/index';
@@ -38,7 +38,7 @@ describe.each(matrix)('$name', ({transport, msgpack}) => {
 
   beforeEach(async () => {
     server = new SwitchboardServer({
-      registry: shopRegistry(),
+      registry: testRegistry(),
       logger: pino({level: 'silent'}),
       hub: {onReconnected: () => observed.resumed++},
       // Tokens are user names here; a real authenticator verifies a JWT.

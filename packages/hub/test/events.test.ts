@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
-import {PlaceOrder} from '@switchboard/shop-contracts';
+import {PlaceOrder} from './fixtures';
 import {client, orderPlaced, startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;

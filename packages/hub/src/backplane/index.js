@@ -1,0 +1,1 @@
+export { MemoryBackplane } from './backplane';

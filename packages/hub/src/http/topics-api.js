@@ -1,0 +1,109 @@
+import { TOPIC_PATTERN } from '../events/event-service';
+import { BodyTooLargeError, readBody } from './body';
+import { binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent } from './cloudevents';
+import { sendJson } from './respond';
+/** Path of the topic events resource; the topic is the one captured segment. */
+const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;
+/** The most events one GET returns. */
+const MAX_LIMIT = 1000;
+/**
+ * `POST /api/topics/{topic}/events` (ingest: an envelope as `application/json`, a CloudEvent in
+ * structured or binary mode, or a batch of CloudEvents) and `GET` of the same path (read retained
+ * events after an offset). Returns false for any other path.
+ */
+export async function handleTopicsApi(req, res, url, events, options) {
+    const match = EVENTS_PATH.exec(url.pathname);
+    if (match === null)
+        return false;
+    const topic = decodeURIComponent(match[1]);
+    if (!TOPIC_PATTERN.test(topic)) {
+        sendJson(res, 400, { error: 'invalid topic', issues: [{ path: 'topic', message: `"${topic}" is not a valid topic name` }] });
+        return true;
+    }
+    if (req.method === 'POST')
+        await ingest(req, res, topic, events, options.maxBodyBytes);
+    else if (req.method === 'GET' || req.method === 'HEAD')
+        query(res, url, topic, events);
+    else
+        sendJson(res, 405, { error: 'use GET or POST' }, { allow: 'GET, HEAD, POST' });
+    return true;
+}
+/** Media types the ingest endpoint takes. */
+const JSON_TYPE = 'application/json';
+const CLOUDEVENT = 'application/cloudevents+json';
+const CLOUDEVENT_BATCH = 'application/cloudevents-batch+json';
+async function ingest(req, res, topic, events, limit) {
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (mediaType !== JSON_TYPE && mediaType !== CLOUDEVENT && mediaType !== CLOUDEVENT_BATCH) {
+        req.resume();
+        sendJson(res, 415, { error: `unsupported media type "${mediaType}"; send ${JSON_TYPE}, ${CLOUDEVENT} or ${CLOUDEVENT_BATCH}` });
+        return;
+    }
+    let body;
+    try {
+        body = await readBody(req, limit);
+    }
+    catch (error) {
+        if (!(error instanceof BodyTooLargeError))
+            throw error;
+        sendJson(res, 413, { error: `body too large: the limit is ${limit} bytes` }, { connection: 'close' });
+        return;
+    }
+    let input;
+    try {
+        input = JSON.parse(body.toString('utf8'));
+    }
+    catch {
+        sendJson(res, 400, { error: 'body is not valid JSON', issues: [] });
+        return;
+    }
+    if (mediaType === CLOUDEVENT_BATCH) {
+        if (!Array.isArray(input))
+            return void sendJson(res, 400, { error: 'a batch must be a JSON array of CloudEvents', issues: [] });
+        const envelopes = [];
+        const issues = [];
+        input.forEach((item, i) => {
+            const mapped = fromCloudEvent(item);
+            if (mapped.ok)
+                envelopes.push(mapped.value);
+            else
+                for (const issue of mapped.issues)
+                    issues.push({ ...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}` });
+        });
+        if (issues.length > 0)
+            return void sendJson(res, 400, { error: 'invalid CloudEvents in batch', issues });
+        const result = events.publishMany(topic, envelopes);
+        if (!result.ok)
+            sendJson(res, 400, { error: result.error, issues: result.issues });
+        else
+            sendJson(res, 202, { offsets: result.value.map((r) => r.offset) });
+        return;
+    }
+    let envelope = input;
+    if (mediaType === CLOUDEVENT || isBinaryCloudEvent(req.headers)) {
+        const mapped = fromCloudEvent(mediaType === CLOUDEVENT ? input : binaryCloudEvent(req.headers, input));
+        if (!mapped.ok)
+            return void sendJson(res, 400, { error: mapped.error, issues: mapped.issues });
+        envelope = mapped.value;
+    }
+    const result = events.publish(topic, envelope);
+    if (!result.ok)
+        sendJson(res, 400, { error: result.error, issues: result.issues });
+    else
+        sendJson(res, 202, { offset: result.value.offset });
+}
+function query(res, url, topic, events) {
+    const after = url.searchParams.get('after');
+    const limitParam = url.searchParams.get('limit');
+    const limit = limitParam === null ? 100 : Number(limitParam);
+    if (after !== null && !events.log.isOffset(after)) {
+        sendJson(res, 400, { error: 'invalid offset', issues: [{ path: 'after', message: `"${after}" is not an offset` }] });
+        return;
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        sendJson(res, 400, { error: 'invalid limit', issues: [{ path: 'limit', message: `must be a whole number from 1 to ${MAX_LIMIT}` }] });
+        return;
+    }
+    const page = events.log.read(topic, after, limit);
+    sendJson(res, 200, { events: page.entries, next: page.next, truncated: page.truncated });
+}

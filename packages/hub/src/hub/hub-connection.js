@@ -1,0 +1,179 @@
+import { MessageType } from '../protocol';
+/** Messages stateful reconnect counts and may resend; Ping, Close, Ack and Sequence are not counted. */
+export function isCounted(type) {
+    return type >= MessageType.Invocation && type <= MessageType.CancelInvocation;
+}
+/** How long the server waits after receiving before it acks, as the official client does. */
+const ACK_DELAY_MS = 1000;
+/**
+ * The hub's view of one client connection: its protocol, groups, user, clocks, and (with stateful
+ * reconnect) the sequence numbers and replay buffer that let it survive a dropped socket.
+ * Hub methods receive it as the caller.
+ */
+export class HubConnection {
+    connectionId;
+    transport;
+    /** The transport proves liveness itself (long polling): no pings, no client timeout. */
+    inherentKeepAlive;
+    /** Groups this connection belongs to. */
+    groups = new Set();
+    /** Free-form per-connection state for hub methods. */
+    items = new Map();
+    phase = 'handshake';
+    protocol;
+    /** The user the authenticator said this connection belongs to, if any. */
+    userId;
+    openedAt;
+    lastReceivedAt;
+    /** When the hub's heartbeat last saw something sent (keep-alive needs no finer clock). */
+    lastSentAt;
+    /** Something was sent since the last heartbeat; cheaper than reading the clock on every send. */
+    sentSinceBeat = false;
+    /** The socket dropped and a reattach may follow: send nothing, buffer counted messages. */
+    detached = false;
+    #transport;
+    #sequencing;
+    constructor(transport, now) {
+        this.#transport = transport;
+        this.connectionId = transport.connectionId;
+        this.transport = transport.transport;
+        this.inherentKeepAlive = transport.inherentKeepAlive;
+        this.userId = transport.request.principal?.userId;
+        this.openedAt = this.lastReceivedAt = this.lastSentAt = now;
+    }
+    /** The request that opened the connection. */
+    get request() {
+        return this.#transport.request;
+    }
+    /** Whether this connection resumes after a dropped socket (stateful reconnect is on). */
+    get stateful() {
+        return this.#sequencing !== undefined;
+    }
+    /** Whether a dropped socket can be resumed: stateful, and the replay buffer never overflowed. */
+    get resumable() {
+        return this.#sequencing?.resumable ?? false;
+    }
+    /** Serializes and sends one message. */
+    send(message) {
+        if (this.protocol !== undefined)
+            this.sendSerialized(this.protocol.writeMessage(message), isCounted(message.type));
+    }
+    /**
+     * Sends bytes already serialized with this connection's protocol (a broadcast serializes once).
+     * `counted` says whether stateful reconnect numbers the message (see {@link isCounted}).
+     */
+    sendSerialized(payload, counted) {
+        if (this.phase === 'closed')
+            return;
+        const s = this.#sequencing;
+        if (counted && s !== undefined) {
+            const id = ++s.sent;
+            if (s.resumable) {
+                s.unacked.push({ id, payload });
+                s.unackedBytes += payload.byteLength;
+                if (s.unackedBytes > s.bufferLimit) {
+                    // Past the limit the server neither blocks (a broadcast cannot wait for one slow client) nor
+                    // keeps buffering: it gives up resuming. A later drop then ends the connection, and the
+                    // client's automatic reconnect plus topic offsets recover instead.
+                    s.resumable = false;
+                    s.unacked = [];
+                    s.unackedBytes = 0;
+                    // Overflowing while the socket is gone: no reattach can be honoured, so end it now.
+                    if (this.detached)
+                        this.#transport.close();
+                }
+            }
+        }
+        if (this.detached)
+            return;
+        this.sentSinceBeat = true;
+        this.#transport.send(payload, this.protocol?.transferFormat === 'Binary');
+    }
+    /** Sends the handshake reply, which is always JSON text, whatever the hub protocol. */
+    sendHandshake(reply) {
+        this.sentSinceBeat = true;
+        this.#transport.send(Buffer.from(reply), false);
+    }
+    /** Asks the transport to end the connection. */
+    closeTransport() {
+        this.#transport.close();
+    }
+    /** Cuts the transport abruptly, as a network failure would (for failure drills). */
+    abortTransport() {
+        this.#transport.abort();
+    }
+    /** Turns stateful reconnect on, when the client negotiated it and the transport can resume. */
+    enableStatefulReconnect(bufferLimit) {
+        if (!this.#transport.supportsReconnect)
+            return false;
+        this.#sequencing = {
+            sent: 0,
+            unacked: [],
+            unackedBytes: 0,
+            bufferLimit,
+            resumable: true,
+            nextReceived: 1,
+            latestReceived: 0,
+            ackTimer: undefined,
+        };
+        this.#transport.enableReconnect();
+        return true;
+    }
+    /**
+     * Numbers an incoming counted message. Returns false for a duplicate the client resent after a
+     * reattach, which must be dropped; schedules an Ack, so the client's send buffer keeps draining.
+     */
+    received() {
+        const s = this.#sequencing;
+        if (s === undefined)
+            return true;
+        const id = s.nextReceived++;
+        if (id <= s.latestReceived)
+            return false;
+        s.latestReceived = id;
+        s.ackTimer ??= setTimeout(() => {
+            s.ackTimer = undefined;
+            if (this.phase === 'open' && !this.detached)
+                this.send({ type: MessageType.Ack, sequenceId: s.latestReceived });
+        }, ACK_DELAY_MS);
+        s.ackTimer.unref?.();
+        return true;
+    }
+    /** The client acked every counted message up to `sequenceId`: drop them from the replay buffer. */
+    acked(sequenceId) {
+        const s = this.#sequencing;
+        if (s === undefined)
+            return;
+        let drop = 0;
+        while (drop < s.unacked.length && s.unacked[drop].id <= sequenceId)
+            s.unackedBytes -= s.unacked[drop++].payload.byteLength;
+        if (drop > 0)
+            s.unacked.splice(0, drop);
+    }
+    /** The client's next counted message will be `sequenceId` (it resends from there after a reattach). */
+    sequence(sequenceId) {
+        if (this.#sequencing !== undefined)
+            this.#sequencing.nextReceived = sequenceId;
+    }
+    /**
+     * A new socket took over after a drop: tell the client where the server's numbering resumes, then
+     * resend everything it has not acked, in order. The client drops what it already had.
+     */
+    reattached() {
+        const s = this.#sequencing;
+        this.detached = false;
+        if (s === undefined)
+            return;
+        const first = s.unacked[0]?.id ?? s.sent + 1;
+        if (this.protocol !== undefined)
+            this.sendSerialized(this.protocol.writeMessage({ type: MessageType.Sequence, sequenceId: first }), false);
+        for (const { payload } of s.unacked) {
+            this.sentSinceBeat = true;
+            this.#transport.send(payload, this.protocol?.transferFormat === 'Binary');
+        }
+    }
+    /** Stops the ack timer; called when the connection ends. */
+    dispose() {
+        clearTimeout(this.#sequencing?.ackTimer);
+    }
+}

@@ -1,0 +1,593 @@
+import { pino } from 'pino';
+import { MemoryBackplane } from '../backplane';
+import { jsonHubProtocol, messagePackHubProtocol, MessageType, parseHandshake, ProtocolError, writeHandshakeResponse, } from '../protocol';
+import { HubClients } from './clients';
+import { HubConnection, isCounted } from './hub-connection';
+import { HubError } from './hub-error';
+import { parseArguments, registered, } from './hub-method';
+import { UploadStream } from './upload-stream';
+/** The hub's bookkeeping for one connection beyond what hub methods see. */
+class Session {
+    connection;
+    inbox = [];
+    draining = false;
+    running = 0;
+    waiting = [];
+    uploads = new Map();
+    downloads = new Map();
+    results = new Map();
+    #ended;
+    constructor(connection) {
+        this.connection = connection;
+    }
+    /** Aborted when the connection ends: every running invocation's signal follows it. Made on first use. */
+    get ended() {
+        return (this.#ended ??= new AbortController()).signal;
+    }
+    /** Aborts {@link ended}, if anyone asked for it. */
+    end() {
+        this.#ended?.abort();
+    }
+}
+/**
+ * A SignalR hub: the logic between parsed messages and hub methods. It completes handshakes (JSON or
+ * MessagePack, versions 1 and 2), dispatches invocations to methods with zod-validated parameters,
+ * streams both ways, asks clients for results, keeps connections alive, resumes them after a dropped
+ * socket (stateful reconnect), and sends to connections, groups and users through a backplane,
+ * serializing each send once per protocol rather than once per client.
+ *
+ * ```ts
+ * const hub = new Hub();
+ * hub.method('echo', {params: {text: z.string()}, handler: ({text}) => text});
+ * hub.clients.group('news').send('headline', 'Hello');
+ * ```
+ */
+export class Hub {
+    logger;
+    /** Every audience this hub can send to. */
+    clients;
+    #protocols;
+    #methods = new Map();
+    #filters = [];
+    #sessions = new Map();
+    #groups = new Map();
+    #users = new Map();
+    #backplane;
+    #stopReceiving;
+    #o;
+    #onConnected;
+    #onDisconnected;
+    #onReconnected;
+    #heartbeat;
+    #nextResultId = 0;
+    constructor(options = {}) {
+        this.logger = options.logger ?? pino({ level: 'info' });
+        this.#protocols = new Map((options.protocols ?? [jsonHubProtocol, messagePackHubProtocol]).map((p) => [p.name, p]));
+        this.#o = {
+            keepAliveIntervalMs: options.keepAliveIntervalMs ?? 15000,
+            clientTimeoutMs: options.clientTimeoutMs ?? 30000,
+            handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15000,
+            maximumReceiveMessageSize: options.maximumReceiveMessageSize ?? 32 * 1024,
+            maximumParallelInvocationsPerClient: options.maximumParallelInvocationsPerClient ?? 1,
+            streamBufferCapacity: options.streamBufferCapacity ?? 10,
+            statefulReconnectBufferSize: options.statefulReconnectBufferSize ?? 100000,
+            clientResultTimeoutMs: options.clientResultTimeoutMs ?? 30000,
+        };
+        this.#onConnected = options.onConnected;
+        this.#onDisconnected = options.onDisconnected;
+        this.#onReconnected = options.onReconnected;
+        this.#backplane = options.backplane ?? new MemoryBackplane();
+        this.#stopReceiving = this.#backplane.subscribe((message) => this.#deliver(message));
+        this.clients = new HubClients((audience, target, args) => this.#backplane.publish({ audience, target, arguments: args }));
+    }
+    /** Registers a method; names match case-insensitively, as in ASP.NET. */
+    method(name, method) {
+        return this.#register(registered(name, false, method.params, method.handler));
+    }
+    /** Registers a server-to-client streaming method (the client calls it with `stream()`). */
+    stream(name, method) {
+        return this.#register(registered(name, true, method.params, method.handler));
+    }
+    /** Adds a filter that runs around every invocation; the first added runs outermost. */
+    use(filter) {
+        this.#filters.push(filter);
+        return this;
+    }
+    /** Connections on this process that completed their handshake. */
+    get connectionCount() {
+        let n = 0;
+        for (const s of this.#sessions.values())
+            if (s.connection.phase === 'open')
+                n++;
+        return n;
+    }
+    /** Open connections on this process, counted by transport. */
+    connectionsByTransport() {
+        const counts = {};
+        for (const { connection: c } of this.#sessions.values())
+            if (c.phase === 'open')
+                counts[c.transport] = (counts[c.transport] ?? 0) + 1;
+        return counts;
+    }
+    /** A connection on this process, by id. */
+    connection(connectionId) {
+        return this.#sessions.get(connectionId)?.connection;
+    }
+    /** Adds a connection to a group (a no-op when it is already in it). */
+    addToGroup(connection, group) {
+        const session = this.#sessions.get(connection.connectionId);
+        if (session === undefined)
+            return;
+        let members = this.#groups.get(group);
+        if (members === undefined)
+            this.#groups.set(group, (members = new Set()));
+        members.add(session);
+        connection.groups.add(group);
+    }
+    /** Removes a connection from a group. */
+    removeFromGroup(connection, group) {
+        const session = this.#sessions.get(connection.connectionId);
+        const members = this.#groups.get(group);
+        if (session !== undefined)
+            members?.delete(session);
+        if (members?.size === 0)
+            this.#groups.delete(group);
+        connection.groups.delete(group);
+    }
+    /** How many of this process's connections are in `group`. */
+    groupSize(group) {
+        return this.#groups.get(group)?.size ?? 0;
+    }
+    /**
+     * Invokes `target` on one client and resolves with its result (the client's `on` handler's return
+     * value). Rejects with the client's error, when the client is gone, or after the timeout.
+     */
+    invokeClient(connectionId, target, args, options = {}) {
+        const session = this.#sessions.get(connectionId);
+        if (session === undefined || session.connection.phase !== 'open') {
+            return Promise.reject(new Error(`Connection '${connectionId}' is not connected to this hub.`));
+        }
+        const invocationId = `s${++this.#nextResultId}`;
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                session.results.delete(invocationId);
+                reject(new Error(`Client '${connectionId}' did not answer '${target}' in time.`));
+            }, options.timeoutMs ?? this.#o.clientResultTimeoutMs);
+            session.results.set(invocationId, { resolve: resolve, reject, timer });
+            session.connection.send({ type: MessageType.Invocation, invocationId, target, arguments: [...args] });
+        });
+    }
+    /** Starts serving a connection a transport accepted. */
+    connect(transport) {
+        const session = new Session(new HubConnection(transport, Date.now()));
+        this.#sessions.set(session.connection.connectionId, session);
+        this.#startHeartbeat();
+        return {
+            receive: (data) => this.#receive(session, data),
+            closed: (error) => this.#closed(session, error),
+            detached: () => {
+                // A connection that gave up resuming (its replay buffer overflowed) cannot be resumed
+                // truthfully: end it, so the client reconnects from scratch instead of reattaching.
+                if (!session.connection.resumable)
+                    session.connection.closeTransport();
+                else
+                    session.connection.detached = true;
+            },
+            reattached: () => {
+                session.connection.reattached();
+                this.logger.debug({ connectionId: session.connection.connectionId }, 'resumed');
+                this.#onReconnected?.(session.connection);
+            },
+        };
+    }
+    /** Closes every connection (sending Close first), stops the heartbeat and leaves the backplane. */
+    close() {
+        for (const session of this.#sessions.values())
+            this.closeConnection(session.connection);
+        this.#stopHeartbeat();
+        this.#stopReceiving();
+    }
+    /**
+     * Closes one connection: sends Close (with `error` if given, and `allowReconnect` to invite the
+     * client to reconnect), then ends its transport.
+     */
+    closeConnection(connection, error, allowReconnect = false) {
+        if (connection.phase === 'open') {
+            connection.send({
+                type: MessageType.Close,
+                ...(error === undefined ? {} : { error }),
+                ...(allowReconnect ? { allowReconnect } : {}),
+            });
+        }
+        else if (connection.phase === 'handshake' && error !== undefined) {
+            connection.sendHandshake(writeHandshakeResponse(error));
+        }
+        connection.closeTransport();
+    }
+    #register(method) {
+        const key = method.name.toLowerCase();
+        if (this.#methods.has(key))
+            throw new Error(`Hub method '${method.name}' is already registered`);
+        this.#methods.set(key, method);
+        return this;
+    }
+    /** Delivers a backplane message to this process's connections in its audience. */
+    #deliver({ audience, target, arguments: args }) {
+        const message = { type: MessageType.Invocation, target, arguments: args };
+        const serialized = new Map();
+        for (const session of this.#audience(audience)) {
+            const c = session.connection;
+            if (c.phase !== 'open' || c.protocol === undefined)
+                continue;
+            let payload = serialized.get(c.protocol);
+            if (payload === undefined)
+                serialized.set(c.protocol, (payload = c.protocol.writeMessage(message)));
+            c.sendSerialized(payload, true);
+        }
+    }
+    #audience(audience) {
+        switch (audience.kind) {
+            case 'all':
+                return audience.except === undefined ? this.#sessions.values() : except(this.#sessions.values(), audience.except);
+            case 'connections':
+                return audience.ids.flatMap((id) => this.#sessions.get(id) ?? []);
+            case 'groups': {
+                const members = union(audience.names.map((n) => this.#groups.get(n)));
+                return audience.except === undefined ? members : except(members, audience.except);
+            }
+            case 'users':
+                return union(audience.ids.map((id) => this.#users.get(id)));
+        }
+    }
+    #receive(session, data) {
+        const connection = session.connection;
+        if (connection.phase === 'closed')
+            return;
+        connection.lastReceivedAt = Date.now();
+        const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+        if (size > this.#o.maximumReceiveMessageSize) {
+            this.#fail(connection, `The maximum message size of ${this.#o.maximumReceiveMessageSize}B was exceeded.`);
+            return;
+        }
+        let rest = data;
+        if (connection.phase === 'handshake') {
+            const after = this.#handshake(connection, data);
+            if (after === undefined || after.length === 0)
+                return;
+            rest = after;
+        }
+        let messages;
+        try {
+            messages = connection.protocol.parseMessages(rest);
+        }
+        catch (error) {
+            if (!(error instanceof ProtocolError))
+                throw error;
+            this.#fail(connection, `Connection closed with an error. ${error.message}`);
+            return;
+        }
+        session.inbox.push(...messages);
+        if (!session.draining)
+            void this.#drain(session);
+    }
+    /** Handles a connection's messages in order; waits only while an upload stream's buffer is full. */
+    async #drain(session) {
+        session.draining = true;
+        try {
+            while (session.inbox.length > 0 && session.connection.phase === 'open') {
+                const wait = this.#handle(session, session.inbox.shift());
+                if (wait !== undefined)
+                    await wait;
+            }
+        }
+        catch (error) {
+            this.logger.error({ err: error, connectionId: session.connection.connectionId }, 'message handling failed');
+        }
+        finally {
+            session.draining = false;
+        }
+    }
+    /** Completes the handshake; returns what followed it, or undefined when the connection was refused. */
+    #handshake(connection, data) {
+        let parsed;
+        try {
+            parsed = parseHandshake(data);
+        }
+        catch (error) {
+            if (!(error instanceof ProtocolError))
+                throw error;
+            this.#fail(connection, error.message);
+            return undefined;
+        }
+        const { request, rest } = parsed;
+        const protocol = this.#protocols.get(request.protocol);
+        if (protocol === undefined) {
+            this.#fail(connection, `The protocol '${request.protocol}' is not supported.`);
+            return undefined;
+        }
+        if (protocol.transferFormat === 'Binary' && connection.transport === 'ServerSentEvents') {
+            this.#fail(connection, `The '${protocol.name}' protocol is binary and cannot travel over ServerSentEvents.`);
+            return undefined;
+        }
+        if (request.version < 1 || request.version > protocol.version) {
+            this.#fail(connection, `The server does not support version ${request.version} of the '${protocol.name}' protocol.`);
+            return undefined;
+        }
+        connection.protocol = protocol;
+        if (request.version >= 2)
+            connection.enableStatefulReconnect(this.#o.statefulReconnectBufferSize);
+        connection.sendHandshake(writeHandshakeResponse());
+        connection.phase = 'open';
+        if (connection.userId !== undefined) {
+            let sessions = this.#users.get(connection.userId);
+            if (sessions === undefined)
+                this.#users.set(connection.userId, (sessions = new Set()));
+            sessions.add(this.#sessions.get(connection.connectionId));
+        }
+        this.logger.debug({ connectionId: connection.connectionId, transport: connection.transport, protocol: protocol.name, stateful: connection.stateful }, 'connected');
+        this.#onConnected?.(connection);
+        return rest;
+    }
+    /** Handles one message; returns a promise only when the connection must wait (upload backpressure). */
+    #handle(session, message) {
+        const connection = session.connection;
+        if (isCounted(message.type) && !connection.received())
+            return undefined;
+        switch (message.type) {
+            case MessageType.Invocation:
+                this.#invocation(session, message);
+                return undefined;
+            case MessageType.StreamInvocation:
+                this.#streamInvocation(session, message);
+                return undefined;
+            case MessageType.StreamItem: {
+                const upload = session.uploads.get(message.invocationId);
+                if (upload === undefined)
+                    return undefined;
+                const item = upload.item.safeParse(message.item);
+                if (!item.success) {
+                    session.uploads.delete(message.invocationId);
+                    upload.stream.complete(new HubError(`Invalid item of stream '${upload.name}': ${item.error.issues[0]?.message ?? 'invalid'}.`));
+                    return undefined;
+                }
+                return upload.stream.push(item.data);
+            }
+            case MessageType.Completion:
+                this.#completion(session, message);
+                return undefined;
+            case MessageType.CancelInvocation:
+                session.downloads.get(message.invocationId)?.abort();
+                return undefined;
+            case MessageType.Ack:
+                connection.acked(message.sequenceId);
+                return undefined;
+            case MessageType.Sequence:
+                connection.sequence(message.sequenceId);
+                return undefined;
+            case MessageType.Close:
+                connection.closeTransport();
+                return undefined;
+            case MessageType.Ping:
+                return undefined;
+        }
+    }
+    /** A Completion from the client ends an upload stream or answers a client-result invocation. */
+    #completion(session, message) {
+        const upload = session.uploads.get(message.invocationId);
+        if (upload !== undefined) {
+            session.uploads.delete(message.invocationId);
+            upload.stream.complete(message.error === undefined ? undefined : new HubError(message.error));
+            return;
+        }
+        const pending = session.results.get(message.invocationId);
+        if (pending === undefined)
+            return;
+        session.results.delete(message.invocationId);
+        clearTimeout(pending.timer);
+        if (message.error !== undefined)
+            pending.reject(new Error(message.error));
+        else
+            pending.resolve(message.result ?? null);
+    }
+    #invocation(session, message) {
+        const { invocationId, target } = message;
+        const reply = (outcome) => {
+            if (invocationId !== undefined)
+                session.connection.send({ type: MessageType.Completion, invocationId, ...outcome });
+        };
+        const method = this.#methods.get(target.toLowerCase());
+        if (method === undefined)
+            return reply({ error: `Unknown hub method '${target}'.` });
+        if (method.streaming)
+            return reply({ error: `'${method.name}' is a streaming method: call it with stream().` });
+        const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
+        if ('error' in parsed)
+            return reply(parsed);
+        const args = parsed.value;
+        // Upload streams exist from now on, so items that follow the invocation are never lost.
+        const uploads = (message.streamIds ?? []).map((streamId, i) => {
+            const name = method.streamNames[i];
+            const stream = new UploadStream(this.#o.streamBufferCapacity);
+            session.uploads.set(streamId, { stream, item: method.params[name].item, name });
+            args[name] = stream;
+            return { streamId, stream };
+        });
+        this.#whenSlotFree(session, async () => {
+            try {
+                reply({ result: (await this.#run(session, method, args, session.ended)) ?? null });
+            }
+            catch (error) {
+                reply({ error: this.#describe(error, method, session) });
+            }
+            finally {
+                for (const { streamId, stream } of uploads) {
+                    session.uploads.delete(streamId);
+                    stream.complete();
+                }
+            }
+        });
+    }
+    #streamInvocation(session, message) {
+        const { invocationId, target } = message;
+        const fail = (error) => session.connection.send({ type: MessageType.Completion, invocationId, error });
+        const method = this.#methods.get(target.toLowerCase());
+        if (method === undefined)
+            return fail(`Unknown hub method '${target}'.`);
+        if (!method.streaming)
+            return fail(`'${method.name}' is not a streaming method.`);
+        const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
+        if ('error' in parsed)
+            return fail(parsed.error);
+        const cancel = new AbortController();
+        const signal = AbortSignal.any([cancel.signal, session.ended]);
+        session.downloads.set(invocationId, cancel);
+        void (async () => {
+            try {
+                const items = (await this.#run(session, method, parsed.value, signal));
+                if (items === null || typeof items !== 'object' || !(Symbol.asyncIterator in items || Symbol.iterator in items)) {
+                    throw new TypeError(`'${method.name}' did not return an iterable`);
+                }
+                for await (const item of items) {
+                    if (signal.aborted)
+                        break;
+                    session.connection.send({ type: MessageType.StreamItem, invocationId, item });
+                }
+                if (!signal.aborted)
+                    session.connection.send({ type: MessageType.Completion, invocationId });
+            }
+            catch (error) {
+                if (!signal.aborted)
+                    fail(this.#describe(error, method, session));
+            }
+            finally {
+                session.downloads.delete(invocationId);
+            }
+        })();
+    }
+    /** Runs a method's handler inside the filters. */
+    #run(session, method, args, signal) {
+        const connection = session.connection;
+        const context = {
+            hub: this,
+            caller: connection,
+            method: method.name,
+            signal,
+            clients: {
+                caller: { send: (target, ...a) => connection.send({ type: MessageType.Invocation, target, arguments: a }) },
+                others: this.clients.allExcept([connection.connectionId]),
+                othersInGroup: (group) => this.clients.groupExcept(group, [connection.connectionId]),
+            },
+        };
+        const call = (index) => {
+            const filter = this.#filters[index];
+            if (filter === undefined)
+                return Promise.resolve().then(() => method.handler(args, context));
+            return filter({ args, context }, () => call(index + 1));
+        };
+        return call(0);
+    }
+    /** The message a failed invocation reports: a HubError's own, otherwise a generic one (logged). */
+    #describe(error, method, session) {
+        if (error instanceof HubError)
+            return error.message;
+        this.logger.error({ err: error, connectionId: session.connection.connectionId, target: method.name }, 'hub method failed');
+        return `An unexpected error occurred invoking '${method.name}' on the server.`;
+    }
+    /** Runs `task` when the connection has fewer than the allowed invocations running. */
+    #whenSlotFree(session, task) {
+        const start = () => {
+            session.running++;
+            void task().finally(() => {
+                session.running--;
+                session.waiting.shift()?.();
+            });
+        };
+        if (session.running < this.#o.maximumParallelInvocationsPerClient)
+            start();
+        else
+            session.waiting.push(start);
+    }
+    #fail(connection, error) {
+        this.logger.warn({ connectionId: connection.connectionId, error }, 'closing connection');
+        this.closeConnection(connection, error);
+    }
+    #closed(session, error) {
+        const connection = session.connection;
+        if (connection.phase === 'closed')
+            return;
+        const wasOpen = connection.phase === 'open';
+        connection.phase = 'closed';
+        connection.dispose();
+        session.end();
+        // Leave the groups while the session is still registered: removeFromGroup looks it up by id.
+        for (const group of [...connection.groups])
+            this.removeFromGroup(connection, group);
+        this.#sessions.delete(connection.connectionId);
+        if (connection.userId !== undefined) {
+            const sessions = this.#users.get(connection.userId);
+            sessions?.delete(session);
+            if (sessions?.size === 0)
+                this.#users.delete(connection.userId);
+        }
+        for (const { stream } of session.uploads.values())
+            stream.complete(new HubError('The connection closed.'));
+        for (const pending of session.results.values()) {
+            clearTimeout(pending.timer);
+            pending.reject(new Error(`Connection '${connection.connectionId}' closed before answering.`));
+        }
+        session.results.clear();
+        if (this.#sessions.size === 0)
+            this.#stopHeartbeat();
+        if (wasOpen)
+            this.#onDisconnected?.(connection, error);
+    }
+    #startHeartbeat() {
+        if (this.#heartbeat !== undefined)
+            return;
+        const { keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs } = this.#o;
+        const tick = Math.max(10, Math.min(1000, keepAliveIntervalMs / 2, clientTimeoutMs / 4, handshakeTimeoutMs / 4));
+        this.#heartbeat = setInterval(() => this.#beat(Date.now()), tick);
+        this.#heartbeat.unref();
+    }
+    #stopHeartbeat() {
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+    }
+    /** One sweep over all connections: one timer for the hub rather than several per connection. */
+    #beat(now) {
+        const { handshakeTimeoutMs, keepAliveIntervalMs, clientTimeoutMs } = this.#o;
+        for (const { connection: c } of this.#sessions.values()) {
+            if (c.phase === 'handshake') {
+                if (now - c.openedAt > handshakeTimeoutMs)
+                    this.#fail(c, 'Handshake was canceled: no handshake within the timeout.');
+            }
+            else if (c.phase === 'open' && !c.inherentKeepAlive && !c.detached) {
+                if (c.sentSinceBeat) {
+                    c.lastSentAt = now;
+                    c.sentSinceBeat = false;
+                }
+                if (now - c.lastReceivedAt > clientTimeoutMs) {
+                    this.#fail(c, 'Server timeout elapsed without receiving a message from the client.');
+                }
+                else if (now - c.lastSentAt >= keepAliveIntervalMs) {
+                    c.send({ type: MessageType.Ping });
+                }
+            }
+        }
+    }
+}
+function* except(sessions, ids) {
+    for (const s of sessions)
+        if (!ids.includes(s.connection.connectionId))
+            yield s;
+}
+function union(sets) {
+    if (sets.length === 1)
+        return sets[0] ?? new Set();
+    const all = new Set();
+    for (const set of sets)
+        if (set !== undefined)
+            for (const s of set)
+                all.add(s);
+    return all;
+}

@@ -1,0 +1,13 @@
+export * from './protocol';
+export * from './hub';
+export { SwitchboardServer, HUB_PATH } from './http/switchboard-server';
+export { EventService, TOPIC_PATTERN, topicSchema } from './events/event-service';
+export { MemoryTopicLog } from './log/topic-log';
+export { Metrics } from './http/metrics';
+export { binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent } from './http/cloudevents';
+export { ALL_TRANSPORTS, HubEndpoint } from './transports/hub-endpoint';
+export { accessToken } from './transports/authenticator';
+export * from './backplane';
+export { Cors } from './http/cors';
+export { BodyTooLargeError, readBody } from './http/body';
+export { sendJson } from './http/respond';

@@ -1,0 +1,243 @@
+import { accessToken } from './authenticator';
+import { ConnectionRegistry } from './connection-registry';
+import { LongPollingTransport } from './long-polling-transport';
+import { negotiateResponse, requestedNegotiateVersion } from './negotiate';
+import { ServerSentEventsTransport } from './server-sent-events-transport';
+import { WebSocketTransport } from './websocket-transport';
+/** Every transport, in the order the official client should try them. */
+export const ALL_TRANSPORTS = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+/**
+ * The HTTP face of one hub: negotiate, the three transports, the POST send path and DELETE. It knows
+ * tokens, status codes and sockets, and hands each connection to the hub as bytes in and out.
+ */
+export class HubEndpoint {
+    path;
+    #handler;
+    #registry = new ConnectionRegistry();
+    #transports;
+    #maxMessage;
+    #authenticate;
+    #websockets;
+    #sse = new ServerSentEventsTransport();
+    #longPolling;
+    constructor(options) {
+        this.path = options.path.replace(/\/+$/, '');
+        this.#handler = options.handler;
+        this.#transports = options.transports ?? ALL_TRANSPORTS;
+        this.#maxMessage = options.maxTransportMessageSize ?? 1024 * 1024;
+        this.#authenticate = options.authenticate;
+        this.#websockets = new WebSocketTransport({ maxPayload: this.#maxMessage });
+        this.#longPolling = new LongPollingTransport(options.longPolling);
+    }
+    /** Answers `req` if it is addressed to this hub; resolves false otherwise. */
+    async handleRequest(req, res, url) {
+        if (url.pathname === `${this.path}/negotiate`) {
+            if (req.method !== 'POST')
+                reply(res, 405, 'Negotiate takes POST.', { allow: 'POST' });
+            else
+                await this.#negotiate(req, url, res);
+            return true;
+        }
+        if (url.pathname !== this.path)
+            return false;
+        const token = url.searchParams.get('id');
+        if (token === null)
+            return reply(res, 400, 'Connection ID required.');
+        const entry = this.#registry.get(token);
+        if (entry === undefined)
+            return reply(res, 404, 'No connection with that ID.');
+        const principal = await this.#authenticateFor(req, url, res, entry);
+        if (principal === false)
+            return true;
+        switch (req.method) {
+            case 'GET':
+                this.#get(req, res, url, entry);
+                return true;
+            case 'POST':
+                await this.#post(req, res, entry);
+                return true;
+            case 'DELETE':
+                if (entry.transport !== 'LongPolling')
+                    return reply(res, 405, 'DELETE ends long-polling connections only.');
+                this.#longPolling.delete(token);
+                return reply(res, 202, '');
+            default:
+                return reply(res, 405, 'Use GET, POST or DELETE.', { allow: 'GET, POST, DELETE' });
+        }
+    }
+    /** Takes a WebSocket upgrade if it is addressed to this hub; resolves false otherwise. */
+    async handleUpgrade(req, socket, head, url) {
+        if (url.pathname !== this.path)
+            return false;
+        if (!this.#transports.includes('WebSockets'))
+            return rejectUpgrade(socket, 400, 'Bad Request');
+        const token = url.searchParams.get('id');
+        let entry;
+        if (token === null) {
+            // skipNegotiation: the client connects straight away and the connection starts here.
+            const principal = await this.#principal(req, url);
+            if (principal === null)
+                return rejectUpgrade(socket, 401, 'Unauthorized');
+            entry = this.#registry.create({ negotiateVersion: 1, principal });
+        }
+        else {
+            const found = this.#registry.get(token);
+            if (found === undefined)
+                return rejectUpgrade(socket, 404, 'Not Found');
+            const reattach = found.websocket?.detached === true;
+            if (found.transport !== undefined && !reattach)
+                return rejectUpgrade(socket, 409, 'Conflict');
+            const principal = await this.#principal(req, url);
+            if (principal === null)
+                return rejectUpgrade(socket, 401, 'Unauthorized');
+            if (principal?.userId !== found.principal?.userId)
+                return rejectUpgrade(socket, 403, 'Forbidden');
+            if (reattach) {
+                // Stateful reconnect: the same connection continues on a new socket, with no handshake.
+                this.#websockets.reattach(req, socket, head, found.websocket);
+                return true;
+            }
+            entry = found;
+        }
+        entry.transport = 'WebSockets';
+        entry.websocket = this.#websockets.accept(req, socket, head, {
+            connectionId: entry.connectionId,
+            request: this.#request(req, url, entry),
+            handler: this.#claim(entry),
+            supportsReconnect: entry.statefulReconnect,
+            onFinished: () => this.#registry.delete(entry.token),
+        });
+        return true;
+    }
+    /** Ends every connection's transport. */
+    close() {
+        this.#websockets.close();
+        this.#sse.close();
+        this.#longPolling.close();
+    }
+    async #negotiate(req, url, res) {
+        const principal = await this.#principal(req, url);
+        if (principal === null) {
+            reply(res, 401, 'Unauthorized.', { 'www-authenticate': 'Bearer' });
+            return;
+        }
+        const version = requestedNegotiateVersion(url);
+        // Echoed only when asked: the official client fails if a server offers it unasked.
+        const statefulReconnect = url.searchParams.get('useStatefulReconnect') === 'true';
+        const entry = this.#registry.create({ negotiateVersion: version, principal, statefulReconnect });
+        const body = negotiateResponse({
+            requestedVersion: version,
+            connectionId: entry.connectionId,
+            connectionToken: entry.token,
+            transports: this.#transports,
+            statefulReconnect,
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+    }
+    #get(req, res, url, entry) {
+        const wantsEvents = (req.headers.accept ?? '').includes('text/event-stream');
+        if (wantsEvents) {
+            if (!this.#transports.includes('ServerSentEvents'))
+                return void reply(res, 400, 'Server-Sent Events are not offered.');
+            if (entry.transport !== undefined)
+                return void reply(res, 409, `The connection already uses ${entry.transport}.`);
+            entry.transport = 'ServerSentEvents';
+            this.#sse.open(req, res, { connectionId: entry.connectionId, request: this.#request(req, url, entry), handler: this.#claim(entry) });
+            return;
+        }
+        if (!this.#transports.includes('LongPolling'))
+            return void reply(res, 400, 'Long polling is not offered.');
+        if (entry.transport !== undefined && entry.transport !== 'LongPolling') {
+            return void reply(res, 409, `The connection already uses ${entry.transport}.`);
+        }
+        entry.transport = 'LongPolling';
+        this.#longPolling.poll(req, res, entry.token, {
+            connectionId: entry.connectionId,
+            request: this.#request(req, url, entry),
+            handler: this.#claim(entry),
+            onClosed: () => this.#registry.delete(entry.token),
+        });
+    }
+    async #post(req, res, entry) {
+        if (entry.transport === 'WebSockets')
+            return void reply(res, 405, 'This connection sends over its WebSocket.');
+        if (entry.sink === undefined)
+            return void reply(res, 409, 'No transport has started on this connection yet.');
+        if (entry.posting)
+            return void reply(res, 409, 'Another send is in progress on this connection.');
+        entry.posting = true;
+        try {
+            const chunks = [];
+            let size = 0;
+            for await (const chunk of req) {
+                size += chunk.length;
+                if (size > this.#maxMessage)
+                    return void reply(res, 413, 'Message too large.', { connection: 'close' });
+                chunks.push(chunk);
+            }
+            const body = Buffer.concat(chunks);
+            entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+            reply(res, 200, '');
+        }
+        finally {
+            entry.posting = false;
+        }
+    }
+    /** The handler a transport gets for `entry`: records the hub's sink and forgets the token on close. */
+    #claim(entry) {
+        return {
+            connect: (connection) => {
+                const sink = this.#handler.connect(connection);
+                const claimed = {
+                    receive: (data) => sink.receive(data),
+                    closed: (error) => {
+                        this.#registry.delete(entry.token);
+                        entry.sink = undefined;
+                        sink.closed(error);
+                    },
+                    detached: () => sink.detached?.(),
+                    reattached: () => sink.reattached?.(),
+                };
+                entry.sink = claimed;
+                return claimed;
+            },
+        };
+    }
+    #request(req, url, entry) {
+        return { url, headers: req.headers, remoteAddress: req.socket.remoteAddress, principal: entry.principal };
+    }
+    /** The principal of a request: undefined when no authenticator is set, null when refused. */
+    async #principal(req, url) {
+        if (this.#authenticate === undefined)
+            return undefined;
+        try {
+            return await this.#authenticate({ url, headers: req.headers, token: accessToken(url, req.headers) });
+        }
+        catch {
+            return null;
+        }
+    }
+    /** Authenticates a transport request; answers 401/403 and returns false when it may not proceed. */
+    async #authenticateFor(req, url, res, entry) {
+        const principal = await this.#principal(req, url);
+        if (principal === null) {
+            reply(res, 401, 'Unauthorized.', { 'www-authenticate': 'Bearer' });
+            return false;
+        }
+        if (principal?.userId !== entry.principal?.userId) {
+            reply(res, 403, 'This connection belongs to another user.');
+            return false;
+        }
+        return principal;
+    }
+}
+function reply(res, status, message, headers = {}) {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+    res.end(message);
+    return true;
+}
+function rejectUpgrade(socket, status, text) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    return true;
+}

@@ -1,0 +1,67 @@
+const decoder = new TextDecoder();
+/**
+ * The Server-Sent Events transport: the server's half is one long `text/event-stream` response; the
+ * client sends with POST (handled by the endpoint). Text protocols only.
+ */
+export class ServerSentEventsTransport {
+    #open = new Set();
+    /** Starts the event stream for a connection and hands the connection to the hub. */
+    open(req, res, target) {
+        req.socket.setNoDelay(true);
+        req.socket.setTimeout(0);
+        res.writeHead(200, {
+            'content-type': 'text/event-stream',
+            'cache-control': 'no-cache',
+            'x-accel-buffering': 'no',
+            connection: 'keep-alive',
+        });
+        // A comment at once, so the client's EventSource fires `open` without waiting for data.
+        res.write(':\r\n');
+        this.#open.add(res);
+        let ended = false;
+        // Messages of one turn of the event loop go out as one event: fewer writes, same records.
+        let pending = [];
+        const flush = () => {
+            const parts = pending;
+            pending = [];
+            if (ended || parts.length === 0)
+                return;
+            // A line break inside the message starts a new `data:` line.
+            const lines = decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts)).split('\n');
+            res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
+        };
+        const connection = {
+            connectionId: target.connectionId,
+            transport: 'ServerSentEvents',
+            request: target.request,
+            inherentKeepAlive: false,
+            supportsReconnect: false,
+            enableReconnect: () => { },
+            send: (payload) => {
+                if (ended)
+                    return;
+                if (pending.length === 0)
+                    queueMicrotask(flush);
+                pending.push(payload);
+            },
+            close: () => {
+                flush();
+                if (!ended)
+                    res.end();
+            },
+            abort: () => res.destroy(),
+        };
+        const sink = target.handler.connect(connection);
+        res.on('close', () => {
+            ended = true;
+            this.#open.delete(res);
+            sink.closed();
+        });
+        return sink;
+    }
+    /** Ends every open event stream. */
+    close() {
+        for (const res of this.#open)
+            res.end();
+    }
+}

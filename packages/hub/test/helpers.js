@@ -1,0 +1,49 @@
+import * as signalR from '@microsoft/signalr';
+import { testRegistry } from './fixtures';
+import { pino } from 'pino';
+import { SwitchboardServer } from '../src/index';
+/** A server on a free loopback port, silent, with the test contracts. Close it after the test. */
+export async function startServer(options = {}) {
+    const server = new SwitchboardServer({ registry: testRegistry(), logger: pino({ level: 'silent' }), ...options });
+    const url = await server.listen(0);
+    return { server, url };
+}
+/** An official @microsoft/signalr client for `url`'s events hub, over WebSockets unless told otherwise. */
+export function client(url, options = { transport: signalR.HttpTransportType.WebSockets }) {
+    return new signalR.HubConnectionBuilder()
+        .withUrl(`${url}/hubs/events`, options)
+        .configureLogging(signalR.LogLevel.None)
+        .build();
+}
+/** A valid order.placed envelope. */
+export function orderPlaced(overrides = {}) {
+    return {
+        id: `evt-${Math.random().toString(36).slice(2)}`,
+        type: 'order.placed',
+        version: 1,
+        time: new Date().toISOString(),
+        source: 'test',
+        correlationId: 'flow-1',
+        data: { orderId: 'o-1', sku: 'tea-sencha', quantity: 2 },
+        ...overrides,
+    };
+}
+/** Resolves with the next `count` values `subscribe` hands to its callback. */
+export function collect(subscribe, count) {
+    return new Promise((resolve) => {
+        const values = [];
+        subscribe((value) => {
+            values.push(value);
+            if (values.length === count)
+                resolve(values);
+        });
+    });
+}
+/** POSTs `body` as JSON to a topic's ingest endpoint. */
+export function postEvent(url, topic, body, contentType = 'application/json') {
+    return fetch(`${url}/api/topics/${topic}/events`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+}

@@ -1,0 +1,73 @@
+import WebSocket from 'ws';
+const RS = '\u001e';
+/** A raw WebSocket to the hub (no SignalR client), recording every frame the server sends. */
+export class RawSocket {
+    frames = [];
+    closed;
+    #ws;
+    #waiters = [];
+    constructor(ws) {
+        this.#ws = ws;
+        ws.on('message', (data, isBinary) => {
+            this.frames.push(isBinary ? `<binary ${data.length}>` : data.toString());
+            for (const wake of this.#waiters.splice(0))
+                wake();
+        });
+        this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    }
+    /** Opens a socket to the hub at `url` (skipping negotiate). */
+    static async open(url) {
+        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/hubs/events`);
+        await new Promise((resolve, reject) => {
+            ws.once('open', () => resolve());
+            ws.once('error', reject);
+        });
+        return new RawSocket(ws);
+    }
+    /** Opens a socket and completes a JSON handshake. */
+    static async handshaken(url) {
+        const socket = await RawSocket.open(url);
+        socket.send(`{"protocol":"json","version":1}${RS}`);
+        await socket.next();
+        return socket;
+    }
+    send(data) {
+        this.#ws.send(data);
+    }
+    /** Resolves with the next frame (or the oldest not yet taken). */
+    async next() {
+        while (this.frames.length === 0)
+            await new Promise((resolve) => this.#waiters.push(resolve));
+        return this.frames.shift();
+    }
+    /** Resolves with the next frame that parses as a hub message of `type`, skipping pings. */
+    async nextMessage(type) {
+        for (;;) {
+            const frame = await this.next();
+            for (const record of frame.split(RS).filter(Boolean)) {
+                const message = JSON.parse(record);
+                if (message['type'] === type)
+                    return message;
+            }
+        }
+    }
+    close() {
+        this.#ws.close();
+    }
+}
+/** The HTTP status with which the server refuses a WebSocket upgrade at `url`, or 101 if it accepts. */
+export function upgradeStatus(url) {
+    return new Promise((resolve) => {
+        const ws = new WebSocket(url.replace(/^http/, 'ws'));
+        ws.once('unexpected-response', (_req, res) => {
+            resolve(res.statusCode ?? 0);
+            res.resume();
+            ws.terminate();
+        });
+        ws.once('open', () => {
+            resolve(101);
+            ws.close();
+        });
+        ws.once('error', () => { });
+    });
+}
