@@ -1,4 +1,4 @@
-export {Bus} from './lib/bus';
+export {Bus} from './lib/bus.js';
 export type {
   BusOptions,
   DeadLetter,
@@ -9,7 +9,7 @@ export type {
   RequestOptions,
   RetryPolicy,
   SubscribeOptions,
-} from './lib/bus';
+} from './lib/bus.js';
 export {
   AmbiguousResponderError,
   CausationLoopError,
@@ -19,12 +19,12 @@ export {
   NoResponderError,
   PermissionError,
   RequestTimeoutError,
-} from './lib/errors';
-export {isWildcard, matcher, overlaps} from './lib/patterns';
-export type {TypePattern} from './lib/patterns';
-export type {HandlerRun, Origin, Outcome, TraceRecord} from './lib/trace';
-export {shareAcrossTabs} from './lib/cross-tab';
-export type {CrossTabOptions} from './lib/cross-tab';
-export {installPageBus, pageBus} from './lib/page-bus';
-export {busContext, ContextRequestEvent, provideBus, requestBus} from './lib/context';
-export type {ContextCallback} from './lib/context';
+} from './lib/errors.js';
+export {isWildcard, matcher, overlaps} from './lib/patterns.js';
+export type {TypePattern} from './lib/patterns.js';
+export type {HandlerRun, Origin, Outcome, TraceRecord} from './lib/trace.js';
+export {shareAcrossTabs} from './lib/cross-tab.js';
+export type {CrossTabOptions} from './lib/cross-tab.js';
+export {installPageBus, pageBus} from './lib/page-bus.js';
+export {busContext, ContextRequestEvent, provideBus, requestBus} from './lib/context.js';
+export type {ContextCallback} from './lib/context.js';

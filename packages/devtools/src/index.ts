@@ -1,3 +1,3 @@
-export {EventLog} from './lib/event-log';
-export {causalTree} from './lib/causal-tree';
-export type {CausalNode} from './lib/causal-tree';
+export {EventLog} from './lib/event-log.js';
+export {causalTree} from './lib/causal-tree.js';
+export type {CausalNode} from './lib/causal-tree.js';

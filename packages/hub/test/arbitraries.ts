@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import {MessageType, type HubMessage} from '../src/protocol';
+import {MessageType, type HubMessage} from '../src/protocol/index.js';
 
 /** Short non-empty strings, for ids and targets. */
 export const id = fc.string({minLength: 1, maxLength: 12});

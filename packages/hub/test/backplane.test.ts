@@ -1,8 +1,8 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {z} from 'zod';
-import {MemoryBackplane, type SwitchboardServer} from '../src/index';
-import {client, startServer} from './helpers';
+import {MemoryBackplane, type SwitchboardServer} from '../src/index.js';
+import {client, startServer} from './helpers.js';
 
 const servers: SwitchboardServer[] = [];
 const opened: signalR.HubConnection[] = [];

@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import {HubError, uploadStream, type Hub} from '../src/index';
+import {HubError, uploadStream, type Hub} from '../src/index.js';
 
 /** What the conformance hub observed, for assertions about the server side. */
 export interface Observed {

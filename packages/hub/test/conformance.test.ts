@@ -5,11 +5,11 @@
  */
 import * as signalR from '@microsoft/signalr';
 import {MessagePackHubProtocol} from '@microsoft/signalr-protocol-msgpack';
-import {testRegistry} from './fixtures';
+import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {SwitchboardServer} from '../src/index';
-import {conformanceHub, type Observed} from './conformance-hub';
+import {SwitchboardServer} from '../src/index.js';
+import {conformanceHub, type Observed} from './conformance-hub.js';
 
 const {WebSockets, ServerSentEvents, LongPolling} = signalR.HttpTransportType;
 

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '../src/index';
-import {upgradeStatus} from './raw-socket';
-import {startServer} from './helpers';
+import type {SwitchboardServer} from '../src/index.js';
+import {upgradeStatus} from './raw-socket.js';
+import {startServer} from './helpers.js';
 import WebSocket from 'ws';
 
 let server: SwitchboardServer | undefined;

@@ -1,8 +1,8 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index';
-import {PlaceOrder} from './fixtures';
-import {client, orderPlaced, startServer} from './helpers';
+import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index.js';
+import {PlaceOrder} from './fixtures.js';
+import {client, orderPlaced, startServer} from './helpers.js';
 
 let server: SwitchboardServer | undefined;
 const opened: signalR.HubConnection[] = [];

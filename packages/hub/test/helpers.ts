@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
-import {testRegistry} from './fixtures';
+import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
-import {SwitchboardServer, type SwitchboardServerOptions} from '../src/index';
+import {SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 
 /** A server on a free loopback port, silent, with the test contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '../src/index';
-import {startServer} from './helpers';
-import {RawSocket, upgradeStatus} from './raw-socket';
+import type {SwitchboardServer} from '../src/index.js';
+import {startServer} from './helpers.js';
+import {RawSocket, upgradeStatus} from './raw-socket.js';
 
 const RS = '\u001e';
 let server: SwitchboardServer | undefined;

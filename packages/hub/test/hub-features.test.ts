@@ -1,8 +1,8 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {z} from 'zod';
-import {HubError, uploadStream, type SwitchboardServer} from '../src/index';
-import {client, startServer} from './helpers';
+import {HubError, uploadStream, type SwitchboardServer} from '../src/index.js';
+import {client, startServer} from './helpers.js';
 
 let server: SwitchboardServer | undefined;
 const opened: signalR.HubConnection[] = [];

@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '../src/index';
-import {client, orderPlaced, postEvent, startServer} from './helpers';
+import type {SwitchboardServer} from '../src/index.js';
+import {client, orderPlaced, postEvent, startServer} from './helpers.js';
 
 let server: SwitchboardServer | undefined;
 let listener: signalR.HubConnection | undefined;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {hubMessage} from './arbitraries';
-import {jsonHubProtocol, MessageType, parseHandshake, ProtocolError} from '../src/protocol';
+import {hubMessage} from './arbitraries.js';
+import {jsonHubProtocol, MessageType, parseHandshake, ProtocolError} from '../src/protocol/index.js';
 
 const RS = '\u001e';
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);

@@ -1,8 +1,8 @@
 import {encode} from '@msgpack/msgpack';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {hubMessage} from './arbitraries';
-import {MessageType, messagePackHubProtocol, ProtocolError, writeLengthPrefixed, type HubMessage} from '../src/protocol';
+import {hubMessage} from './arbitraries.js';
+import {MessageType, messagePackHubProtocol, ProtocolError, writeLengthPrefixed, type HubMessage} from '../src/protocol/index.js';
 
 /**
  * Values MessagePack carries unchanged: JSON values, without `__proto__` keys, which the decoder

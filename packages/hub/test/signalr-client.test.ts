@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '../src/index';
-import {client, collect, orderPlaced, postEvent, startServer} from './helpers';
+import type {SwitchboardServer} from '../src/index.js';
+import {client, collect, orderPlaced, postEvent, startServer} from './helpers.js';
 
 interface TopicEvent {
   topic: string;

@@ -1,8 +1,8 @@
 import {request as httpRequest} from 'node:http';
 import {encode} from '@msgpack/msgpack';
 import {afterEach, describe, expect, it} from 'vitest';
-import {messagePackHubProtocol, MessageType, writeLengthPrefixed, type SwitchboardServer} from '../src/index';
-import {startServer} from './helpers';
+import {messagePackHubProtocol, MessageType, writeLengthPrefixed, type SwitchboardServer} from '../src/index.js';
+import {startServer} from './helpers.js';
 import WebSocket from 'ws';
 
 const RS = '\u001e';

@@ -1,2 +1,2 @@
-export {BusController} from './lib/bus-controller';
-export type {ControllerSubscribeOptions} from './lib/bus-controller';
+export {BusController} from './lib/bus-controller.js';
+export type {ControllerSubscribeOptions} from './lib/bus-controller.js';

@@ -1,4 +1,4 @@
-export {HubBridge} from './lib/hub-bridge';
-export type {ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TransportName} from './lib/hub-bridge';
-export {pageHub} from './lib/page-hub';
-export {ConnectionChanged, TopicTruncated} from './lib/system-contracts';
+export {HubBridge} from './lib/hub-bridge.js';
+export type {ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TransportName} from './lib/hub-bridge.js';
+export {pageHub} from './lib/page-hub.js';
+export {ConnectionChanged, TopicTruncated} from './lib/system-contracts.js';

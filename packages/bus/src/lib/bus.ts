@@ -19,10 +19,10 @@ import {
   NoResponderError,
   PermissionError,
   RequestTimeoutError,
-} from './errors';
-import {isWildcard, matcher, type TypePattern} from './patterns';
-import {ReplayStore, retention, type Retention} from './replay';
-import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace';
+} from './errors.js';
+import {isWildcard, matcher, type TypePattern} from './patterns.js';
+import {ReplayStore, retention, type Retention} from './replay.js';
+import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace.js';
 
 /** A subscriber: called once per delivered envelope. A thrown error or rejected promise is isolated. */
 export type Handler<E extends Envelope = Envelope> = (envelope: E) => void | Promise<void>;

@@ -1,5 +1,5 @@
-import type {Bus} from './bus';
-import {pageBus} from './page-bus';
+import type {Bus} from './bus.js';
+import {pageBus} from './page-bus.js';
 
 /**
  * The context key of the bus in the Context Community Protocol (the protocol `@lit/context` speaks).

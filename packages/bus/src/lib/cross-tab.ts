@@ -1,6 +1,6 @@
 import type {Envelope} from '@switchboard/contracts';
-import type {Bus} from './bus';
-import type {TypePattern} from './patterns';
+import type {Bus} from './bus.js';
+import type {TypePattern} from './patterns.js';
 
 /** Options of {@link shareAcrossTabs}. */
 export interface CrossTabOptions {

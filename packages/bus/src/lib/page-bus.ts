@@ -1,4 +1,4 @@
-import {Bus} from './bus';
+import {Bus} from './bus.js';
 
 /** The `globalThis` key of the page-wide bus; `Symbol.for` so separately built bundles share it. */
 const PAGE_BUS = Symbol.for('switchboard.page-bus');

@@ -1,7 +1,7 @@
 import {z} from 'zod';
-import type {Contract} from './define-event';
-import {envelopeSchema} from './envelope';
-import type {ContractRegistry} from './registry';
+import type {Contract} from './define-event.js';
+import {envelopeSchema} from './envelope.js';
+import type {ContractRegistry} from './registry.js';
 
 /** A JSON Schema document, as zod writes it. */
 export type JsonSchema = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import {z} from 'zod';
-import {TYPE_PATTERN, type Contract, type DataOf, type InputOf} from './define-event';
-import {newId} from './ids';
+import {TYPE_PATTERN, type Contract, type DataOf, type InputOf} from './define-event.js';
+import {newId} from './ids.js';
 
 /** Longest accepted `id`, `source`, `correlationId` and `causationId`, in characters. */
 const MAX_ID = 256;

@@ -1,8 +1,8 @@
 import {z} from 'zod';
-import type {Contract} from './define-event';
-import {envelopeSchema, type Envelope} from './envelope';
-import {isUpcaster, type Upcaster} from './upcaster';
-import {invalid, toIssues, type ValidationResult} from './validation';
+import type {Contract} from './define-event.js';
+import {envelopeSchema, type Envelope} from './envelope.js';
+import {isUpcaster, type Upcaster} from './upcaster.js';
+import {invalid, toIssues, type ValidationResult} from './validation.js';
 
 /**
  * The set of contracts a bus, a hub or a service knows. Validates untrusted envelopes: first the

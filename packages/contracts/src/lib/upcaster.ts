@@ -1,4 +1,4 @@
-import type {Contract, DataOf, InputOf} from './define-event';
+import type {Contract, DataOf, InputOf} from './define-event.js';
 
 /**
  * Turns `data` of one version of a type into the next version, so old producers and new consumers

@@ -1,7 +1,7 @@
 import {requestBus, type TraceRecord} from '@switchboard/bus';
 import type {Envelope} from '@switchboard/contracts';
 import {css, html, LitElement, nothing, type TemplateResult} from 'lit';
-import {causalTree, type CausalNode} from './causal-tree';
+import {causalTree, type CausalNode} from './causal-tree.js';
 
 /** Records kept on screen. */
 const MAX_RECORDS = 300;

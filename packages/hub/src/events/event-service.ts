@@ -1,8 +1,8 @@
 import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
-import {HubError, type Hub} from '../hub';
-import type {TopicLog} from '../log/topic-log';
+import {HubError, type Hub} from '../hub/index.js';
+import type {TopicLog} from '../log/topic-log.js';
 
 /** What a topic name looks like: 1–128 characters of letters, digits, `.`, `_`, `-`, not starting with a symbol. */
 export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -5,14 +5,14 @@ import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
 import {pino, type Logger} from 'pino';
 import sirv from 'sirv';
-import {EventService, type EventServiceOptions} from '../events/event-service';
-import {Hub, type HubOptions} from '../hub';
-import {MemoryTopicLog, type TopicLog} from '../log/topic-log';
-import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint';
-import {Cors, type CorsOptions} from './cors';
-import {Metrics} from './metrics';
-import {sendJson} from './respond';
-import {handleTopicsApi} from './topics-api';
+import {EventService, type EventServiceOptions} from '../events/event-service.js';
+import {Hub, type HubOptions} from '../hub/index.js';
+import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
+import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
+import {Cors, type CorsOptions} from './cors.js';
+import {Metrics} from './metrics.js';
+import {sendJson} from './respond.js';
+import {handleTopicsApi} from './topics-api.js';
 
 /** Where the events hub is served. */
 export const HUB_PATH = '/hubs/events';

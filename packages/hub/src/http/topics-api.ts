@@ -1,10 +1,10 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {EventService} from '../events/event-service';
-import {TOPIC_PATTERN} from '../events/event-service';
+import type {EventService} from '../events/event-service.js';
+import {TOPIC_PATTERN} from '../events/event-service.js';
 import type {ValidationIssue} from '@switchboard/contracts';
-import {BodyTooLargeError, readBody} from './body';
-import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents';
-import {sendJson} from './respond';
+import {BodyTooLargeError, readBody} from './body.js';
+import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
+import {sendJson} from './respond.js';
 
 /** Path of the topic events resource; the topic is the one captured segment. */
 const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;

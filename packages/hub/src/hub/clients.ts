@@ -1,4 +1,4 @@
-import type {Audience} from '../backplane';
+import type {Audience} from '../backplane/index.js';
 
 /** Sends one invocation (fire-and-forget) to a set of connections. */
 export interface ClientProxy {

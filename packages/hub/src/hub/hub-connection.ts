@@ -1,5 +1,5 @@
-import {MessageType, type HubMessage, type HubProtocol} from '../protocol';
-import type {TransportConnection, TransportKind} from '../transports/transport-connection';
+import {MessageType, type HubMessage, type HubProtocol} from '../protocol/index.js';
+import type {TransportConnection, TransportKind} from '../transports/transport-connection.js';
 
 /** Where a connection is in its life. */
 export type ConnectionPhase = 'handshake' | 'open' | 'closed';

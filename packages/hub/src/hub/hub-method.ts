@@ -1,7 +1,7 @@
 import type {z} from 'zod';
-import type {ClientProxy} from './clients';
-import type {HubConnection} from './hub-connection';
-import type {Hub} from './hub';
+import type {ClientProxy} from './clients.js';
+import type {HubConnection} from './hub-connection.js';
+import type {Hub} from './hub.js';
 
 const UPLOAD = Symbol('switchboard.upload-stream');
 

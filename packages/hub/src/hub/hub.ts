@@ -1,6 +1,6 @@
 import {pino, type Logger} from 'pino';
 import type {z} from 'zod';
-import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} from '../backplane';
+import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} from '../backplane/index.js';
 import {
   jsonHubProtocol,
   messagePackHubProtocol,
@@ -13,11 +13,11 @@ import {
   type HubProtocol,
   type InvocationMessage,
   type StreamInvocationMessage,
-} from '../protocol';
-import type {ConnectionHandler, ConnectionSink, TransportConnection} from '../transports/transport-connection';
-import {HubClients} from './clients';
-import {HubConnection, isCounted} from './hub-connection';
-import {HubError} from './hub-error';
+} from '../protocol/index.js';
+import type {ConnectionHandler, ConnectionSink, TransportConnection} from '../transports/transport-connection.js';
+import {HubClients} from './clients.js';
+import {HubConnection, isCounted} from './hub-connection.js';
+import {HubError} from './hub-error.js';
 import {
   parseArguments,
   registered,
@@ -28,8 +28,8 @@ import {
   type InvocationContext,
   type RegisteredMethod,
   type UploadStreamParam,
-} from './hub-method';
-import {UploadStream} from './upload-stream';
+} from './hub-method.js';
+import {UploadStream} from './upload-stream.js';
 
 /** Options of {@link Hub}; every default is ASP.NET Core SignalR's. */
 export interface HubOptions {

@@ -1,11 +1,11 @@
-export {Hub} from './hub';
-export type {HubOptions} from './hub';
-export {HubClients} from './clients';
-export type {ClientProxy} from './clients';
-export {HubConnection, isCounted} from './hub-connection';
-export type {ConnectionPhase} from './hub-connection';
-export {HubError} from './hub-error';
-export {uploadStream} from './hub-method';
+export {Hub} from './hub.js';
+export type {HubOptions} from './hub.js';
+export {HubClients} from './clients.js';
+export type {ClientProxy} from './clients.js';
+export {HubConnection, isCounted} from './hub-connection.js';
+export type {ConnectionPhase} from './hub-connection.js';
+export {HubError} from './hub-error.js';
+export {uploadStream} from './hub-method.js';
 export type {
   CallerClients,
   HubArgs,
@@ -16,5 +16,5 @@ export type {
   HubStreamMethod,
   InvocationContext,
   UploadStreamParam,
-} from './hub-method';
-export {UploadStream} from './upload-stream';
+} from './hub-method.js';
+export {UploadStream} from './upload-stream.js';

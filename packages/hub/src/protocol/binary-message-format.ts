@@ -1,4 +1,4 @@
-import {ProtocolError} from './errors';
+import {ProtocolError} from './errors.js';
 
 /** Longest length prefix: 5 bytes of 7 bits hold lengths up to 2 GB. */
 const MAX_PREFIX = 5;

@@ -1,5 +1,5 @@
-import {ProtocolError} from './errors';
-import {RECORD_SEPARATOR, writeRecord} from './text-message-format';
+import {ProtocolError} from './errors.js';
+import {RECORD_SEPARATOR, writeRecord} from './text-message-format.js';
 
 /** The client's first message: which hub protocol it speaks, and which version. */
 export interface HandshakeRequest {

@@ -1,4 +1,4 @@
-import type {HubMessage} from './hub-message';
+import type {HubMessage} from './hub-message.js';
 
 /** How a hub protocol's messages travel: text frames or binary frames. */
 export type TransferFormat = 'Text' | 'Binary';

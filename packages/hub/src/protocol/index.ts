@@ -1,9 +1,9 @@
-export * from './hub-message';
-export {ProtocolError} from './errors';
-export type {HubProtocol, TransferFormat} from './hub-protocol';
-export {jsonHubProtocol} from './json-hub-protocol';
-export {parseHandshake, writeHandshakeResponse} from './handshake';
-export type {HandshakeRequest, ParsedHandshake} from './handshake';
-export {parseRecords, RECORD_SEPARATOR, writeRecord} from './text-message-format';
-export {messagePackHubProtocol} from './messagepack-hub-protocol';
-export {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format';
+export * from './hub-message.js';
+export {ProtocolError} from './errors.js';
+export type {HubProtocol, TransferFormat} from './hub-protocol.js';
+export {jsonHubProtocol} from './json-hub-protocol.js';
+export {parseHandshake, writeHandshakeResponse} from './handshake.js';
+export type {HandshakeRequest, ParsedHandshake} from './handshake.js';
+export {parseRecords, RECORD_SEPARATOR, writeRecord} from './text-message-format.js';
+export {messagePackHubProtocol} from './messagepack-hub-protocol.js';
+export {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';

@@ -1,7 +1,7 @@
-import {ProtocolError} from './errors';
-import {MessageType, type HubMessage} from './hub-message';
-import type {HubProtocol} from './hub-protocol';
-import {parseRecords, writeRecord} from './text-message-format';
+import {ProtocolError} from './errors.js';
+import {MessageType, type HubMessage} from './hub-message.js';
+import type {HubProtocol} from './hub-protocol.js';
+import {parseRecords, writeRecord} from './text-message-format.js';
 
 const decoder = new TextDecoder('utf-8', {fatal: true});
 

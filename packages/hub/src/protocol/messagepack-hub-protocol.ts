@@ -1,8 +1,8 @@
 import {decode, Encoder} from '@msgpack/msgpack';
-import {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format';
-import {ProtocolError} from './errors';
-import {MessageType, type HubMessage, type MessageHeaders} from './hub-message';
-import type {HubProtocol} from './hub-protocol';
+import {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
+import {ProtocolError} from './errors.js';
+import {MessageType, type HubMessage, type MessageHeaders} from './hub-message.js';
+import type {HubProtocol} from './hub-protocol.js';
 
 /** Completion result kinds of the MessagePack protocol. */
 const ERROR_RESULT = 1;

@@ -1,4 +1,4 @@
-import {ProtocolError} from './errors';
+import {ProtocolError} from './errors.js';
 
 /** The JSON protocol's record separator, 0x1E. Every record, handshake included, ends with it. */
 export const RECORD_SEPARATOR = '\u001e';

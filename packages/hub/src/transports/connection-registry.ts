@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
-import type {Principal} from './authenticator';
-import type {ConnectionSink, TransportKind} from './transport-connection';
-import type {WebSocketConnection} from './websocket-transport';
+import type {Principal} from './authenticator.js';
+import type {ConnectionSink, TransportKind} from './transport-connection.js';
+import type {WebSocketConnection} from './websocket-transport.js';
 
 /** A connection handed out by negotiate (or opened by a WebSocket without negotiate), by token. */
 export interface ConnectionEntry {

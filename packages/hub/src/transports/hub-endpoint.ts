@@ -1,12 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
-import {accessToken, type Authenticator, type Principal} from './authenticator';
-import {ConnectionRegistry, type ConnectionEntry} from './connection-registry';
-import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport';
-import {negotiateResponse, requestedNegotiateVersion} from './negotiate';
-import {ServerSentEventsTransport} from './server-sent-events-transport';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportKind} from './transport-connection';
-import {WebSocketTransport} from './websocket-transport';
+import {accessToken, type Authenticator, type Principal} from './authenticator.js';
+import {ConnectionRegistry, type ConnectionEntry} from './connection-registry.js';
+import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
+import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
+import {ServerSentEventsTransport} from './server-sent-events-transport.js';
+import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportKind} from './transport-connection.js';
+import {WebSocketTransport} from './websocket-transport.js';
 
 /** Options of {@link HubEndpoint}. */
 export interface HubEndpointOptions {

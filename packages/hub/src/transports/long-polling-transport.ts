@@ -1,5 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection';
+import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection.js';
 
 /** Settings of {@link LongPollingTransport}. */
 export interface LongPollingOptions {

@@ -1,5 +1,5 @@
-import type {TransferFormat} from '../protocol';
-import type {TransportKind} from './transport-connection';
+import type {TransferFormat} from '../protocol/index.js';
+import type {TransportKind} from './transport-connection.js';
 
 /** One transport offered by negotiate, with the transfer formats it carries. */
 export interface AvailableTransport {

@@ -1,5 +1,5 @@
 import type {IncomingHttpHeaders} from 'node:http';
-import type {Principal} from './authenticator';
+import type {Principal} from './authenticator.js';
 
 /** The transports of the SignalR wire protocol, named as in negotiate responses. */
 export type TransportKind = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';

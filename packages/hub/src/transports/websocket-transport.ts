@@ -1,7 +1,7 @@
 import type {IncomingMessage} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type RawData, type WebSocket} from 'ws';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection';
+import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection.js';
 
 /**
  * Messages sent to one connection within one turn of the event loop travel in one frame, up to this

@@ -1,7 +1,7 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
-import {ConnectionChanged, TopicTruncated} from './system-contracts';
+import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
 
 /** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
 export interface SubscribeResult {

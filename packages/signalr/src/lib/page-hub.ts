@@ -1,5 +1,5 @@
 import {pageBus, type Bus} from '@switchboard/bus';
-import {HubBridge, type HubBridgeOptions} from './hub-bridge';
+import {HubBridge, type HubBridgeOptions} from './hub-bridge.js';
 
 /** The `globalThis` key of the page's hub bridges, shared by separately built bundles. */
 const PAGE_HUBS = Symbol.for('switchboard.page-hubs');
