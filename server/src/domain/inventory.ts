@@ -1,0 +1,45 @@
+import {HubError} from '@switchboard/hub';
+import {OrderPlaced, PaymentFailed, ReservationFailed, Restock, Restocked, StockReleased, StockReserved} from '@switchboard/shop-contracts';
+import {NAME, type ServiceContext} from './services';
+
+/**
+ * The inventory service: reserves stock for placed orders (or refuses), releases it when a payment
+ * fails (the saga's compensation), and takes the `inventory.restock` command.
+ */
+export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<string, number>): void {
+  const {bus} = ctx;
+  /** Inventory's write model: units on the shelf, and what each order holds. */
+  const stock = new Map(initialStock);
+  const reservations = new Map<string, {sku: string; quantity: number}>();
+  ctx.on(OrderPlaced, 'inventory', (e) => {
+    const {orderId, sku, quantity} = e.data;
+    if (reservations.has(orderId)) return; // already handled: a redelivery changes nothing
+    const level = stock.get(sku);
+    if (level === undefined) throw new Error(`inventory has no product "${sku}"`);
+    if (level < quantity) {
+      bus.publish(ReservationFailed, {orderId, sku, quantity, reason: `Only ${level} × ${NAME.get(sku)} left`}, {source: 'service:inventory'});
+      return;
+    }
+    stock.set(sku, level - quantity);
+    reservations.set(orderId, {sku, quantity});
+    bus.publish(StockReserved, {orderId, sku, quantity, level: level - quantity}, {source: 'service:inventory'});
+  });
+  ctx.on(PaymentFailed, 'inventory', (e) => {
+    const held = reservations.get(e.data.orderId);
+    if (held === undefined || held.quantity === 0) return;
+    const level = (stock.get(held.sku) ?? 0) + held.quantity;
+    stock.set(held.sku, level);
+    reservations.set(e.data.orderId, {sku: held.sku, quantity: 0});
+    bus.publish(StockReleased, {orderId: e.data.orderId, sku: held.sku, quantity: held.quantity, level}, {source: 'service:inventory'});
+  });
+  ctx.defer(
+    ctx.events.handle(Restock, (command) => {
+      const level = stock.get(command.data.sku);
+      if (level === undefined) throw new HubError(`Unknown product "${command.data.sku}".`);
+      const next = level + command.data.quantity;
+      stock.set(command.data.sku, next);
+      bus.publish(Restocked, {sku: command.data.sku, quantity: command.data.quantity, level: next}, {source: 'service:inventory', parent: command});
+      return {level: next};
+    }),
+  );
+}

@@ -1,0 +1,26 @@
+import type {Bus} from '@switchboard/bus';
+import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
+import type {EventService} from '@switchboard/hub';
+import {PRODUCTS} from '@switchboard/shop-contracts';
+
+/** What every shop service is given: the server bus and the hub's topics, and where to register its clean-up. */
+export interface ServiceContext {
+  /** The server's bus: the services' only way to talk to each other. */
+  readonly bus: Bus;
+  /** The hub's topics and commands. */
+  readonly events: EventService;
+  /** A service's subscription to one contract: retried, then dead-lettered. */
+  on<C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void): void;
+  /** Registers what to undo on `Shop.close()` (a subscription, a command handler, a timer). */
+  defer(stop: () => void): void;
+}
+
+/** Price of each product in cents, by sku. */
+export const PRICE = new Map<string, number>(PRODUCTS.map((p) => [p.sku, p.priceCents]));
+/** Display name of each product, by sku. */
+export const NAME = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
+
+/** A handled event's order id (every order-stream event carries one). */
+export function orderIdOf(e: Envelope): string {
+  return (e.data as {orderId: string}).orderId;
+}
