@@ -42,3 +42,8 @@ function words(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v !== '');
   return [];
 }
+
+/** Whether a principal's `scope` claim (space-separated, or an array) lists `scope`, e.g. `admin`. */
+export function hasScope(principal: Principal | undefined, scope: string): boolean {
+  return words(principal?.claims?.['scope']).includes(scope);
+}

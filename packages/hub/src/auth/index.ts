@@ -1,7 +1,7 @@
 export {clientAppender, SERVER} from './appender.js';
 export type {Appender} from './appender.js';
 export {globMatcher, matchesAny} from './glob.js';
-export {grantsOf} from './grants.js';
+export {grantsOf, hasScope} from './grants.js';
 export type {Grants} from './grants.js';
 export {expiresAt, jwtAuthenticator} from './jwt.js';
 export type {JwtOptions} from './jwt.js';
