@@ -179,7 +179,8 @@ export class Shop {
 
   /** A service gave up on an event: record it on the dead-letter topic, where the timeline shows it. */
   #deadLetter(letter: DeadLetter): void {
-    const error = letter.error instanceof Error ? letter.error.message : String(letter.error);
+    // Bounded like every string of the contracts: a long exception message must not make the dead letter itself invalid.
+    const error = (letter.error instanceof Error ? letter.error.message : String(letter.error)).slice(0, 500);
     this.#logger.error({eventId: letter.envelope.id, type: letter.envelope.type, subscriber: letter.subscriber, error, correlationId: letter.envelope.correlationId}, 'dead letter');
     this.bus.publish(
       DeadLetterRecorded,
