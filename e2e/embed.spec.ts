@@ -1,5 +1,5 @@
 import {expect, test} from '@playwright/test';
-import {followingTopic, oneHubConnected, orderPlaced, pageErrors} from './support';
+import {followingTopic, oneHubConnected, orderPlaced, pageErrors, producer} from './support';
 
 /**
  * shell/public/embed.html, served as /embed.html: nothing but one script tag of the standalone
@@ -19,7 +19,7 @@ test.describe('an app embedded alone in a plain page', () => {
     await followingTopic(page);
 
     const envelope = orderPlaced('o-embedded');
-    expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+    expect((await request.post('/api/topics/orders/events', {data: envelope, headers: producer})).status()).toBe(202);
     await expect(feed.locator(`li[data-id="${envelope['id']}"] [data-field="data"]`)).toContainText('o-embedded');
     expect(errors).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import {expect, test} from '@playwright/test';
-import {orderPlaced, pageErrors, shellReady} from './support';
+import {orderPlaced, pageErrors, producer, shellReady} from './support';
 
 test.describe('the shell', () => {
   test('an order placed in the form is accepted by the server and its event shows, with its envelope fields, in the activity feed', async ({page}) => {
@@ -31,7 +31,7 @@ test.describe('the shell', () => {
     await shellReady(page);
 
     const envelope = orderPlaced('o-from-server');
-    const response = await request.post('/api/topics/orders/events', {data: envelope});
+    const response = await request.post('/api/topics/orders/events', {data: envelope, headers: producer});
     expect(response.status()).toBe(202);
     expect(await response.json()).toEqual({offset: expect.stringMatching(/^\d+$/)});
 
