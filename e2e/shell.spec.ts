@@ -9,8 +9,8 @@ test.describe('the shell', () => {
     const form = page.locator('shop-order-form');
     await form.getByLabel('Quantity').fill('2');
     await form.getByRole('button', {name: 'Place order'}).click();
-    await expect(form.locator('output')).toHaveText(/Order o-\w+ accepted/);
-    const orderId = /Order (o-\w+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
+    await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
+    const orderId = /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
 
     const row = page.locator('shop-activity-feed li[data-type="order.placed"]', {hasText: orderId});
     await expect(row).toHaveCount(1);

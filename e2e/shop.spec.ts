@@ -23,8 +23,8 @@ async function placeOrder(page: Page, sku: string, quantity: number): Promise<st
   await form.getByLabel('Tea').selectOption(sku);
   await form.getByLabel('Quantity').fill(String(quantity));
   await form.getByRole('button', {name: 'Place order'}).click();
-  await expect(form.locator('output')).toHaveText(/Order o-\w+ accepted/);
-  return /Order (o-\w+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
+  await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
+  return /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
 }
 
 /** Waits until the inventory panel and the server's read model agree on a product's level; returns it. */
