@@ -36,9 +36,9 @@ async function setup(options: Partial<SwitchboardServerOptions> = {}): Promise<s
   return `http://127.0.0.1:${server.port}`;
 }
 
-function connect(url: string, factory: () => string | Promise<string>, reconnect = false): signalR.HubConnection {
+function connect(url: string, factory: () => string | Promise<string>, reconnect = false, transport = signalR.HttpTransportType.WebSockets): signalR.HubConnection {
   const builder = new signalR.HubConnectionBuilder()
-    .withUrl(`${url}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets, accessTokenFactory: factory})
+    .withUrl(`${url}/hubs/events`, {transport, accessTokenFactory: factory})
     .configureLogging(signalR.LogLevel.None);
   const connection = (reconnect ? builder.withAutomaticReconnect([0, 100, 500]) : builder).build();
   connections.push(connection);
@@ -125,11 +125,11 @@ describe('JWT authentication on every door', () => {
     expect((await fetch(`${url}/api/topics/orders/events`, {headers: bearer(await token('carol'))})).status).toBe(401);
   });
 
-  it('closes a connection when its token expires; the official client reconnects with a fresh token', async () => {
+  it.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('closes a connection when its token expires; the official client reconnects with a fresh token (%s)', async (transport) => {
     const url = await setup();
     let minted = 0;
     // The first token lives 2 s (JWT expiry has second resolution); later ones an hour.
-    const connection = connect(url, () => token('dave', {}, minted++ === 0 ? 2 : 3600), true);
+    const connection = connect(url, () => token('dave', {}, minted++ === 0 ? 2 : 3600), true, signalR.HttpTransportType[transport]);
     await connection.start();
     const first = connection.connectionId;
     const reconnected = new Promise<string | undefined>((resolve) => connection.onreconnected(resolve));
