@@ -200,7 +200,10 @@ export class SwitchboardServer {
     let principal: Principal | undefined;
     if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
       const who = await this.#principal(req, url);
-      if (who === null) return sendJson(res, 401, {error: 'a valid access token is required: send Authorization: Bearer <token>'}, {'www-authenticate': 'Bearer'});
+      if (who === null) {
+        req.resume(); // drain an unread body, so the client reads the 401 rather than a reset
+        return sendJson(res, 401, {error: 'a valid access token is required: send Authorization: Bearer <token>'}, {'www-authenticate': 'Bearer'});
+      }
       principal = who;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
