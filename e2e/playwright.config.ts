@@ -1,6 +1,7 @@
 import {createServer} from 'node:net';
 import {defineConfig} from '@playwright/test';
 import {CHROMIUM_ARGS, findChromium} from '../scripts/chromium';
+import {mintToken} from '../scripts/token';
 
 /** A free loopback port, chosen once: workers inherit it through the environment. */
 async function freePort(): Promise<number> {
@@ -17,6 +18,9 @@ async function freePort(): Promise<number> {
 process.env['SB_E2E_PORT'] ??= String(await freePort());
 process.env['SB_E2E_OTHER_PORT'] ??= String(await freePort());
 process.env['SB_E2E_LAB_PORT'] ??= String(await freePort());
+/** The demo runs with tokens on (anonymous pages allowed); specs act as a granted producer with this secret's token. */
+const authSecret = 'e2e-only-secret-of-at-least-32-bytes!';
+process.env['SB_E2E_PRODUCER_TOKEN'] ??= await mintToken(authSecret, {sub: 'e2e-producer', scope: 'publish:orders admin', ttlSeconds: 4 * 3600});
 const port = Number(process.env['SB_E2E_PORT']);
 const otherPort = Number(process.env['SB_E2E_OTHER_PORT']);
 const baseURL = `http://localhost:${port}`;
@@ -50,7 +54,7 @@ export default defineConfig({
       command: 'node --import tsx server/src/main.ts',
       cwd: '..',
       url: `${baseURL}/healthz`,
-      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100'},
+      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100', AUTH_JWT_SECRET: authSecret, AUTH_ALLOW_ANONYMOUS: '1'},
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: 'ignore',

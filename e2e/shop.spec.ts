@@ -1,11 +1,11 @@
 import {expect, test, type APIRequestContext, type Page} from '@playwright/test';
-import {followingTopic, oneHubConnected, orderPlaced, pageErrors, shellReady} from './support';
+import {followingTopic, oneHubConnected, orderPlaced, pageErrors, producer, shellReady} from './support';
 
 // These tests change the payment failure rate: run them one after another.
 test.describe.configure({mode: 'serial'});
 
 async function failPayments(request: APIRequestContext, rate: number): Promise<void> {
-  expect((await request.put('/api/settings', {data: {paymentFailureRate: rate}})).status()).toBe(200);
+  expect((await request.put('/api/settings', {data: {paymentFailureRate: rate}, headers: producer})).status()).toBe(200);
 }
 
 /** Restocks a product through the inventory panel, so an order is not refused for stock others used up. */
@@ -23,8 +23,8 @@ async function placeOrder(page: Page, sku: string, quantity: number): Promise<st
   await form.getByLabel('Tea').selectOption(sku);
   await form.getByLabel('Quantity').fill(String(quantity));
   await form.getByRole('button', {name: 'Place order'}).click();
-  await expect(form.locator('output')).toHaveText(/Order o-\w+ accepted/);
-  return /Order (o-\w+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
+  await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
+  return /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
 }
 
 /** Waits until the inventory panel and the server's read model agree on a product's level; returns it. */
@@ -129,7 +129,7 @@ for (const app of ['order-form', 'order-tracker', 'inventory', 'notifications', 
     } else if (app === 'order-tracker' || app === 'activity-feed') {
       await followingTopic(page);
       const envelope = orderPlaced(`o-alone-${app}`);
-      await request.post('/api/topics/orders/events', {data: envelope});
+      await request.post('/api/topics/orders/events', {data: envelope, headers: producer});
       const row = app === 'order-tracker' ? `shop-order-tracker li[data-order="o-alone-${app}"]` : `shop-activity-feed li[data-id="${String(envelope['id'])}"]`;
       await expect(page.locator(row)).toHaveCount(1);
     } else if (app === 'inventory') {

@@ -1,5 +1,12 @@
 import {expect, type Page} from '@playwright/test';
 
+/**
+ * Headers of a granted producer (scope `publish:orders admin`, minted by playwright.config.ts): the
+ * demo runs with tokens on and anonymous pages allowed, and only a granted producer may publish
+ * `order.placed` or change the settings.
+ */
+export const producer: Record<string, string> = {authorization: `Bearer ${process.env['SB_E2E_PRODUCER_TOKEN'] ?? ''}`};
+
 /** A valid order.placed envelope with a fresh id. */
 export function orderPlaced(orderId: string, source = 'e2e:producer'): Record<string, unknown> {
   return {

@@ -1,5 +1,5 @@
 import {expect, test} from '@playwright/test';
-import {connectionId, followingTopic, oneHubConnected, orderPlaced, pageErrors, shellReady} from './support';
+import {connectionId, followingTopic, oneHubConnected, orderPlaced, pageErrors, producer, shellReady} from './support';
 
 /** The official browser client, pinned to each transport by the shell's ?transport= parameter. */
 for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as const) {
@@ -13,7 +13,7 @@ for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling'] as con
     expect(await info.json()).toEqual({connectionId: id, transport, protocol: 'json'});
 
     const envelope = orderPlaced(`o-${transport}`);
-    expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+    expect((await request.post('/api/topics/orders/events', {data: envelope, headers: producer})).status()).toBe(202);
     await expect(page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`)).toHaveCount(1);
     expect(errors).toEqual([]);
   });
@@ -25,7 +25,7 @@ test('an app embedded in a page of another origin loads and connects with CORS',
   await oneHubConnected(page);
   await followingTopic(page);
   const envelope = orderPlaced('o-cross-origin');
-  expect((await request.post('/api/topics/orders/events', {data: envelope})).status()).toBe(202);
+  expect((await request.post('/api/topics/orders/events', {data: envelope, headers: producer})).status()).toBe(202);
   await expect(page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`)).toHaveCount(1);
   expect(errors).toEqual([]);
 });

@@ -6,8 +6,8 @@ import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
-import {Shop} from './domain/shop';
-import {SwitchboardServer} from '@switchboard/hub';
+import {Shop, shopPolicies} from './domain/shop';
+import {hasScope, jwtAuthenticator, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const staticDir = resolve(root, 'dist');
@@ -15,11 +15,32 @@ const port = Number(process.env['PORT'] ?? 8080);
 const host = process.env['HOST'] ?? '127.0.0.1';
 
 // CORS_ORIGINS: comma-separated origins whose pages may embed the apps and connect to the hub.
-const origins = (process.env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+const list = (name: string) => (process.env[name] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+const origins = list('CORS_ORIGINS');
+// PUBLIC_HOSTS: comma-separated names (host or host:port) the server is reached by; default the loopback names.
+const publicHosts = list('PUBLIC_HOSTS');
+
+// Open by default. AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL turns on tokens for the hub and every
+// /api route; AUTH_ALLOW_ANONYMOUS=1 lets requests without a token in as anonymous (pages), while
+// a token, when sent, must be valid. `npm run token -- --sub alice` mints one.
+const secret = process.env['AUTH_JWT_SECRET'];
+const jwksUrl = process.env['AUTH_JWKS_URL'];
+const authenticate: Authenticator | undefined =
+  secret === undefined && jwksUrl === undefined
+    ? undefined
+    : jwtAuthenticator({
+        ...(secret === undefined ? {jwksUrl: jwksUrl!} : {secret}),
+        ...(process.env['AUTH_ISSUER'] === undefined ? {} : {issuer: process.env['AUTH_ISSUER']}),
+        ...(process.env['AUTH_AUDIENCE'] === undefined ? {} : {audience: process.env['AUTH_AUDIENCE']}),
+        allowAnonymous: process.env['AUTH_ALLOW_ANONYMOUS'] === '1',
+      });
 const server = new SwitchboardServer({
   registry: shopRegistry(),
   staticDir,
-  cors: {origins: origins.includes('*') ? '*' : origins},
+  // Who may publish and subscribe what: the shop's services own their events.
+  ...shopPolicies,
+  ...(authenticate === undefined ? {} : {endpoint: {authenticate}}),
+  cors: {origins: origins.includes('*') ? '*' : origins, ...(publicHosts.length === 0 ? {} : {publicHosts})},
   // SWITCHBOARD_DRILLS=1 enables POST /api/connections/{id}/drop, for resilience tests.
   drills: process.env['SWITCHBOARD_DRILLS'] === '1',
 });
@@ -30,6 +51,8 @@ const shop = new Shop({
   logger: server.logger.child({component: 'shop'}),
   paymentFailureRate: Number(process.env['PAYMENT_FAILURE_RATE'] ?? 0.2),
   shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
+  // With tokens on, only an admin (scope "admin") may change the settings.
+  ...(authenticate === undefined ? {} : {canChangeSettings: (principal) => hasScope(principal, 'admin')}),
 });
 server.addRoutes(shop.routes);
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
@@ -37,6 +60,7 @@ if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "np
 try {
   const url = await server.listen(port, host);
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
+  if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
 } catch (error) {
   console.error(`Switchboard could not listen on ${host}:${port}: ${(error as Error).message}`);
   process.exit(1);

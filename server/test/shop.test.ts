@@ -2,9 +2,10 @@ import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '@switchboard/hub';
+import {jwtAuthenticator, type SwitchboardServer} from '@switchboard/hub';
+import {SignJWT} from 'jose';
 import {applyOrderEvent, orderState} from '../src/domain/order-state';
-import {Shop, type ShopOptions} from '../src/domain/shop';
+import {Shop, shopPolicies, type ShopOptions} from '../src/domain/shop';
 import {startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;
@@ -26,7 +27,8 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 async function open(options: Partial<ShopOptions> = {}): Promise<{url: string; shop: Shop}> {
   let url: string;
-  ({server, url} = await startServer());
+  // As main.ts runs it with AUTH_JWT_SECRET and AUTH_ALLOW_ANONYMOUS=1: pages anonymous, producers with tokens.
+  ({server, url} = await startServer({...shopPolicies, endpoint: {authenticate: jwtAuthenticator({secret: SECRET, allowAnonymous: true})}}));
   shop = new Shop({events: server.events, logger: pino({level: 'silent'}), shippingDelayMs: 0, retry: {attempts: 3, backoffMs: 1}, ...options});
   server.addRoutes(shop.routes);
   return {url, shop};
@@ -41,6 +43,13 @@ function flow(correlationId: string): Envelope[] {
   return ['orders', 'inventory', 'notifications']
     .flatMap((t) => server!.events.log.read(t, null, 1000).entries.map((e) => e.event))
     .filter((e) => e.correlationId === correlationId);
+}
+
+const SECRET = 'shop-test-secret-at-least-32-bytes-long!';
+/** Headers of a point-of-sale system granted to publish orders (the only outsider the services trust). */
+async function producer(): Promise<Record<string, string>> {
+  const token = await new SignJWT({scope: 'publish:orders'}).setProtectedHeader({alg: 'HS256'}).setSubject('pos').setExpirationTime('10m').sign(new TextEncoder().encode(SECRET));
+  return {'content-type': 'application/json', authorization: `Bearer ${token}`};
 }
 
 const place = (sku = 'tea-sencha', quantity = 2) => createEnvelope(PlaceOrder, {sku, quantity}, {source: 'mfe:shop-order-form'});
@@ -102,7 +111,7 @@ describe('idempotent consumers and dead letters', () => {
     const first = createEnvelope(OrderPlaced, {orderId: 'o-ext', sku: 'tea-sencha', quantity: 5}, {source: 'urn:pos'});
     const again = createEnvelope(OrderPlaced, {orderId: 'o-ext', sku: 'tea-sencha', quantity: 5}, {source: 'urn:pos'});
     for (const e of [first, first, again]) {
-      await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(e)});
+      expect((await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: await producer(), body: JSON.stringify(e)})).status).toBe(202);
     }
     await until(() => shop.order('o-ext')?.status === 'shipped');
     await sleep(20);
@@ -114,7 +123,7 @@ describe('idempotent consumers and dead letters', () => {
   it('sends an event a service cannot handle, after its retries, to the dead-letter topic', async () => {
     const {url} = await open();
     const poison = createEnvelope(OrderPlaced, {orderId: 'o-poison', sku: 'tea-unknown', quantity: 1}, {source: 'urn:pos'});
-    await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(poison)});
+    expect((await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: await producer(), body: JSON.stringify(poison)})).status).toBe(202);
     await until(() => topicTypes('notifications').includes('deadletter.recorded'));
     const letter = server!.events.log.read('notifications', null, 100).entries.find((e) => e.event.type === 'deadletter.recorded')!.event;
     expect(letter.data).toEqual({eventId: poison.id, eventType: 'order.placed', subscriber: 'service:inventory', error: 'inventory has no product "tea-unknown"', attempt: 3});

@@ -1,9 +1,10 @@
 export * from './protocol/index.js';
 export * from './hub/index.js';
 export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
-export type {SwitchboardServerOptions} from './http/switchboard-server.js';
-export {EventService, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
-export type {CommandHandler, EventObserver, EventServiceOptions, PublishResult, SubscribeResult, TopicPolicy} from './events/event-service.js';
+export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
+export {EventService, FORBIDDEN, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
+export type {AppendedListener, CommandHandler, EventObserver, EventServiceOptions, PublishResult, SubscribeResult} from './events/event-service.js';
+export * from './auth/index.js';
 export {MemoryTopicLog} from './log/topic-log.js';
 export type {AppendResult, LogEntry, MemoryTopicLogOptions, ReadResult, Retention, TopicLog} from './log/topic-log.js';
 export {Metrics} from './http/metrics.js';
@@ -15,7 +16,7 @@ export type {AuthenticationRequest, Authenticator, Principal} from './transports
 export type {LongPollingOptions} from './transports/long-polling-transport.js';
 export * from './backplane/index.js';
 export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection.js';
-export {Cors} from './http/cors.js';
+export {Cors, LOOPBACK_HOSTS} from './http/cors.js';
 export type {CorsOptions} from './http/cors.js';
 export {BodyTooLargeError, readBody} from './http/body.js';
 export {sendJson} from './http/respond.js';

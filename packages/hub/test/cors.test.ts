@@ -63,3 +63,68 @@ describe('CORS', () => {
     expect(await upgradeStatus(hub)).toBe(101);
   });
 });
+
+describe('origin allowlist', () => {
+  /** A raw HTTP/1.1 request with exactly these headers (fetch would not let a test set Host). */
+  async function raw(url: string, lines: string[]): Promise<number> {
+    const {port} = new URL(url);
+    const {connect} = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => {
+        text += String(d);
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+        if (m !== null) {
+          resolve(Number(m[1]));
+          socket.destroy();
+        }
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it('refuses a rebound DNS name: Host evil.example with Origin http://evil.example, WebSocket and HTTP alike', async () => {
+    const url = await setup();
+    const {port} = new URL(url);
+    const upgrade = (host: string, origin: string) =>
+      raw(url, ['GET /hubs/events HTTP/1.1', `Host: ${host}`, `Origin: ${origin}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']);
+    expect(await upgrade('evil.example', 'http://evil.example')).toBe(403);
+    expect(await upgrade(`evil.example:${port}`, `http://evil.example:${port}`)).toBe(403);
+    expect(await upgrade(`localhost:${port}`, `http://localhost:${port}`)).toBe(101);
+    const post = (host: string, origin: string) =>
+      raw(url, ['POST /api/topics/orders/events HTTP/1.1', `Host: ${host}`, `Origin: ${origin}`, 'Content-Type: text/plain', 'Content-Length: 2', 'Connection: close', '', '{}']);
+    expect(await post(`evil.example:${port}`, `http://evil.example:${port}`)).toBe(403);
+    expect(await post(`localhost:${port}`, `http://localhost:${port}`)).toBe(415);
+  });
+
+  it('honours configured public hosts', async () => {
+    ({server} = await startServer({cors: {origins: [], publicHosts: ['shop.example']}}));
+    const url = `http://127.0.0.1:${server.port}`;
+    const preflight = (host: string, origin: string) =>
+      raw(url, ['OPTIONS /api/topics/orders/events HTTP/1.1', `Host: ${host}`, `Origin: ${origin}`, 'Access-Control-Request-Method: POST', 'Connection: close']);
+    expect(await preflight('shop.example', 'http://shop.example')).toBe(204);
+    expect(await preflight(`localhost:${server.port}`, `http://localhost:${server.port}`)).toBe(403);
+  });
+
+  it('with drills on, a cross-origin simple POST cannot drop a connection', async () => {
+    let url: string;
+    ({server, url} = await startServer({cors: {origins: [ALLOWED]}, drills: true}));
+    const {client} = await import('./helpers.js');
+    const connection = client(url);
+    await connection.start();
+    try {
+      const id = connection.connectionId!;
+      const response = await fetch(`${url}/api/connections/${id}/drop?mode=abort`, {
+        method: 'POST',
+        headers: {origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded'},
+        body: 'x=1',
+      });
+      expect(response.status).toBe(403);
+      expect(server.hub.connection(id)?.phase).toBe('open');
+      expect(await connection.invoke('subscribe', 'orders', null)).toMatchObject({topic: 'orders'});
+    } finally {
+      await connection.stop();
+    }
+  });
+});

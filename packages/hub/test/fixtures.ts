@@ -20,7 +20,21 @@ export const OrderPlaced = defineEvent({
   schema: z.object({orderId: z.string().min(1).max(64), sku: z.string().min(1).max(64), quantity: z.number().int().positive().max(1000)}),
 });
 
+/** A payment failed: a server-owned type in the policy tests. */
+export const PaymentFailed = defineEvent({
+  type: 'payment.failed',
+  description: 'A payment failed.',
+  schema: z.object({orderId: z.string().min(1).max(64), reason: z.string().max(200)}),
+});
+
+/** A note on a cart: what pages may publish in the policy tests. */
+export const CartNoted = defineEvent({
+  type: 'cart.noted',
+  description: 'A customer wrote a note on the cart.',
+  schema: z.object({note: z.string().max(200)}),
+});
+
 /** A registry with the test contracts. */
 export function testRegistry(): ContractRegistry {
-  return new ContractRegistry().register(PlaceOrder, OrderPlaced);
+  return new ContractRegistry().register(PlaceOrder, OrderPlaced, PaymentFailed, CartNoted);
 }

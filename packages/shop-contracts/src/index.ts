@@ -11,6 +11,9 @@ export const NOTIFICATIONS_TOPIC = 'notifications';
 const orderId = z.string().min(1).max(64);
 const sku = z.string().min(1).max(64);
 const quantity = z.number().int().positive().max(1000);
+/** Every string in a shop contract is bounded, so no event can carry a 60 KB payload in one field. */
+const reason = z.string().max(500);
+const eventType = z.string().max(128);
 
 /** What the shop sells: the one piece of data every app and service shares. */
 export const PRODUCTS = [
@@ -39,7 +42,7 @@ export const OrderPlaced = defineEvent({
 export const StockReserved = defineEvent({type: 'inventory.reserved', description: 'Stock was reserved for an order.', schema: z.object({orderId, sku, quantity, level: z.number().int()})});
 
 /** Stock could not be set aside: the order will be cancelled. */
-export const ReservationFailed = defineEvent({type: 'inventory.reservation-failed', description: 'Not enough stock for an order.', schema: z.object({orderId, sku, quantity, reason: z.string()})});
+export const ReservationFailed = defineEvent({type: 'inventory.reservation-failed', description: 'Not enough stock for an order.', schema: z.object({orderId, sku, quantity, reason})});
 
 /** Reserved stock went back on the shelf (compensation of a failed payment). */
 export const StockReleased = defineEvent({type: 'inventory.released', description: 'Reserved stock was released (compensation).', schema: z.object({orderId, sku, quantity, level: z.number().int()})});
@@ -54,7 +57,7 @@ export const Restocked = defineEvent({type: 'inventory.restocked', description: 
 export const PaymentProcessed = defineEvent({type: 'payment.processed', description: 'An order was paid.', schema: z.object({orderId, amountCents: z.number().int().nonnegative()})});
 
 /** The payment for an order failed: the saga compensates. */
-export const PaymentFailed = defineEvent({type: 'payment.failed', description: 'A payment failed.', schema: z.object({orderId, reason: z.string()})});
+export const PaymentFailed = defineEvent({type: 'payment.failed', description: 'A payment failed.', schema: z.object({orderId, reason})});
 
 /** The order is paid and reserved: it will ship. */
 export const OrderConfirmed = defineEvent({type: 'order.confirmed', description: 'An order was confirmed.', schema: z.object({orderId})});
@@ -66,7 +69,7 @@ export const OrderShipped = defineEvent({type: 'order.shipped', description: 'An
 export const OrderCancelled = defineEvent({
   type: 'order.cancelled',
   description: 'An order was cancelled.',
-  schema: z.object({orderId, reason: z.string(), compensated: z.array(z.string())}),
+  schema: z.object({orderId, reason, compensated: z.array(reason).max(20)}),
 });
 
 /** Something a person should see, pushed from the server. */
@@ -80,14 +83,14 @@ export const NotificationRaised = defineEvent({
 export const DeadLetterRecorded = defineEvent({
   type: 'deadletter.recorded',
   description: 'An event a service could not handle after retries.',
-  schema: z.object({eventId: z.string(), eventType: z.string(), subscriber: z.string(), error: z.string(), attempt: z.number().int()}),
+  schema: z.object({eventId: z.string().max(128), eventType, subscriber: z.string().max(128), error: reason, attempt: z.number().int()}),
 });
 
 /** Derived in the page by live metrics: too many of one kind of event in a time window. */
 export const MetricsAlert = defineEvent({
   type: 'metrics.alert',
   description: 'Too many events of a kind within a window.',
-  schema: z.object({kind: z.string(), count: z.number().int(), windowMs: z.number().int()}),
+  schema: z.object({kind: eventType, count: z.number().int(), windowMs: z.number().int()}),
 });
 
 /** Which event types travel on which server topic: pages follow a topic while they want its types. */

@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto';
 import type {Envelope} from '@switchboard/contracts';
 import {HubError} from '@switchboard/hub';
 import {OrderCancelled, OrderConfirmed, OrderPlaced, PaymentProcessed, PlaceOrder, ReservationFailed, StockReleased} from '@switchboard/shop-contracts';
@@ -20,7 +21,8 @@ export function ordersService(ctx: ServiceContext): OrderStore {
   ctx.defer(
     ctx.events.handle(PlaceOrder, (command) => {
       if (!PRICE.has(command.data.sku)) throw new HubError(`Unknown product "${command.data.sku}".`);
-      const orderId = `o-${command.id.slice(0, 8)}`;
+      // The server makes the id: a client's command id is only unique if the client says so.
+      const orderId = `o-${randomUUID()}`;
       bus.publish(OrderPlaced, {orderId, sku: command.data.sku, quantity: command.data.quantity}, {source: 'service:orders', parent: command});
       return {orderId};
     }),

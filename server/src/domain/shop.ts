@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
-import {readBody, sendJson, type EventService} from '@switchboard/hub';
-import {DeadLetterRecorded, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
+import {grantsOf, matchesAny, readBody, sendJson, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
+import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
 import {notificationsService} from './notifications';
@@ -14,6 +14,23 @@ import type {ServiceContext} from './services';
 import {shippingService} from './shipping';
 
 export type {StockLevel} from './read-models';
+
+/**
+ * Who may do what on the shop's topics; pass to the `SwitchboardServer`. Anyone may subscribe.
+ * Everything the services say is server-owned: pages place orders and restock through the
+ * `order.place` and `inventory.restock` commands, never by publishing events. Only a granted
+ * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`.
+ */
+export const shopPolicies = {
+  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled'],
+  topics: {
+    [ORDERS_TOPIC]: {publishers: 'granted', publish: ['order.placed']},
+    [INVENTORY_TOPIC]: {publish: []},
+    [NOTIFICATIONS_TOPIC]: {publish: []},
+  },
+  // Other topics: granted producers only, and never the server-owned types above.
+  defaultTopic: {publishers: 'granted'},
+} as const satisfies Pick<SwitchboardServerOptions, 'serverOwned' | 'topics' | 'defaultTopic'>;
 
 /** Options of {@link Shop}. */
 export interface ShopOptions {
@@ -31,6 +48,8 @@ export interface ShopOptions {
   readonly lowStockAt?: number;
   /** Retries of a service before an event becomes a dead letter. */
   readonly retry?: {readonly attempts: number; readonly backoffMs: number};
+  /** Who may change the settings (`PUT /api/settings`); anyone by default (the open demo). */
+  readonly canChangeSettings?: (principal: Principal | undefined) => boolean;
 }
 
 /**
@@ -38,8 +57,9 @@ export interface ShopOptions {
  * each) talk only through events on the server's bus, a choreography saga with compensation.
  * Order state is event sourced; `GET /api/orders` and `GET /api/inventory` are read models (CQRS)
  * updated from the same events. Every event the services publish lands in its topic (so pages see
- * it), and every event a topic receives from outside (a page, an HTTP producer) reaches the
- * services; ids make both directions idempotent.
+ * it); of what a topic receives from outside, only a granted producer's events reach the services
+ * (declare {@link shopPolicies} on the server so nothing else is even appended). Ids make both
+ * directions idempotent.
  */
 export class Shop {
   /** The server's bus: the services' only way to talk. */
@@ -52,11 +72,13 @@ export class Shop {
   readonly #topicOf: Array<{topic: string; matches: (type: string) => boolean}>;
   readonly #store: OrderStore;
   readonly #views: ReadModels;
+  readonly #canChangeSettings: (principal: Principal | undefined) => boolean;
 
   constructor(options: ShopOptions) {
     this.#events = options.events;
     this.#logger = options.logger;
     this.paymentFailureRate = options.paymentFailureRate ?? 0.2;
+    this.#canChangeSettings = options.canChangeSettings ?? (() => true);
     this.#topicOf = Object.entries(shopTopics).flatMap(([topic, patterns]) => patterns.map((p) => ({topic, matches: matcher(p)})));
     this.bus = new Bus({
       registry: options.events.registry,
@@ -99,7 +121,7 @@ export class Shop {
   }
 
   /** HTTP routes of the read models and the demo's settings; pass to `server.addRoutes`. */
-  readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+  readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL, context?: RouteContext): Promise<boolean> => {
     if (req.method === 'GET' && url.pathname === '/api/orders') return void sendJson(res, 200, {orders: this.orders()}), true;
     const one = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one !== null) {
@@ -110,6 +132,7 @@ export class Shop {
     if (req.method === 'GET' && url.pathname === '/api/inventory') return void sendJson(res, 200, {products: this.inventory()}), true;
     if (url.pathname === '/api/settings') {
       if (req.method === 'PUT') {
+        if (!this.#canChangeSettings(context?.principal)) return void sendJson(res, 403, {error: 'Forbidden: changing settings needs a token with the "admin" scope.'}), true;
         let body: unknown;
         try {
           body = JSON.parse((await readBody(req, 1024)).toString('utf8'));
@@ -138,17 +161,26 @@ export class Shop {
         '*',
         (e) => {
           const topic = this.#topicOf.find((t) => t.matches(e.type))?.topic;
-          if (topic !== undefined && this.bus.registry.get(e.type, e.version)?.kind !== 'command') this.#events.publish(topic, e);
+          if (topic !== undefined && this.bus.registry.get(e.type, e.version)?.kind !== 'command') this.#events.append(topic, e);
         },
         {name: 'switchboard:topics'},
       ),
-      this.#events.onAppended((topic, _offset, event) => void this.bus.ingest(event, `topic:${topic}`)),
+      // The server's own events are on the bus already; of the rest, the services trust only a granted producer's.
+      this.#events.onAppended((topic, _offset, event, by) => {
+        if (by.kind === 'server') return;
+        if (!isGrantedProducer(topic, by)) {
+          this.#logger.warn({topic, type: event.type, id: event.id}, 'event from an ungranted client kept away from the services');
+          return;
+        }
+        this.bus.ingest(event, `topic:${topic}`);
+      }),
     );
   }
 
   /** A service gave up on an event: record it on the dead-letter topic, where the timeline shows it. */
   #deadLetter(letter: DeadLetter): void {
-    const error = letter.error instanceof Error ? letter.error.message : String(letter.error);
+    // Bounded like every string of the contracts: a long exception message must not make the dead letter itself invalid.
+    const error = (letter.error instanceof Error ? letter.error.message : String(letter.error)).slice(0, 500);
     this.#logger.error({eventId: letter.envelope.id, type: letter.envelope.type, subscriber: letter.subscriber, error, correlationId: letter.envelope.correlationId}, 'dead letter');
     this.bus.publish(
       DeadLetterRecorded,
@@ -156,4 +188,9 @@ export class Shop {
       {source: 'service:dead-letters', parent: letter.envelope},
     );
   }
+}
+
+/** A client whose token grants publishing on `topic`: the only outsider whose events the services act on. */
+function isGrantedProducer(topic: string, by: Appender): boolean {
+  return by.kind === 'client' && by.principal !== undefined && matchesAny(grantsOf(by.principal).publish, topic);
 }

@@ -1,14 +1,28 @@
 import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
+import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
+import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
 import type {TopicLog} from '../log/topic-log.js';
+import type {Principal} from '../transports/authenticator.js';
 
-/** What a topic name looks like: 1–128 characters of letters, digits, `.`, `_`, `-`, not starting with a symbol. */
-export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export type {TopicPolicy} from '../auth/topic-policy.js';
+
+/**
+ * What a topic name looks like: 1–128 characters of letters, digits, `.`, `_`, `-`, `:`, not
+ * starting with a symbol. `:` separates a user-limited topic from its owner, e.g. `orders:user-alice`.
+ */
+export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** The zod schema of a topic name, shared by the hub methods and the HTTP API. */
-export const topicSchema = z.string().regex(TOPIC_PATTERN, 'must be 1-128 letters, digits, ".", "_" or "-"');
+export const topicSchema = z.string().regex(TOPIC_PATTERN, 'must be 1-128 letters, digits, ".", "_", ":" or "-"');
+
+/** The issue code of a publish a policy refused (HTTP answers 403 rather than 400). */
+export const FORBIDDEN = 'forbidden';
+
+/** Listens to appended events; `appender` says who appended each (the server, or which client). */
+export type AppendedListener = (topic: string, offset: string, event: Envelope, appender: Appender) => void;
 
 /** What `subscribe` returns (ARCHITECTURE.md §5). */
 export interface SubscribeResult {
@@ -27,12 +41,6 @@ export interface PublishResult {
 /** Events replayed to a subscriber per read of the log. */
 const REPLAY_PAGE = 1000;
 
-/** How a topic treats envelopes of types no contract describes. */
-export interface TopicPolicy {
-  /** `reject` (default): refuse them; `accept`: store and push them after checking the envelope only. */
-  readonly unknownTypes?: 'accept' | 'reject';
-}
-
 /** What the event service reports, for metrics. */
 export interface EventObserver {
   published?(topic: string, type: string): void;
@@ -50,9 +58,15 @@ export interface EventServiceOptions {
   readonly log: TopicLog;
   readonly registry: ContractRegistry;
   readonly logger: Logger;
-  /** Policies by topic name; topics not listed get `defaultTopic`. */
+  /**
+   * Policies by topic: exact names, globs (`audit.*`) or user-limited patterns (`orders:user-{sub}`);
+   * topics not matched get `defaultTopic`. Without any, every client may subscribe and publish
+   * every registered event type (never commands, never `serverOwned` types).
+   */
   readonly topics?: Readonly<Record<string, TopicPolicy>>;
   readonly defaultTopic?: TopicPolicy;
+  /** Event types (globs such as `payment.*`) only server code appends, on every topic. */
+  readonly serverOwned?: readonly string[];
   readonly observer?: EventObserver;
 }
 
@@ -66,25 +80,31 @@ export class EventService {
   readonly #log: TopicLog;
   readonly #registry: ContractRegistry;
   readonly #logger: Logger;
-  readonly #topics: Readonly<Record<string, TopicPolicy>>;
-  readonly #defaultTopic: TopicPolicy;
+  readonly #authorizer: TopicAuthorizer;
   readonly #observer: EventObserver;
   readonly #commands = new Map<string, CommandHandler>();
-  readonly #appended = new Set<(topic: string, offset: string, event: Envelope) => void>();
+  readonly #appended = new Set<AppendedListener>();
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
     this.#log = options.log;
     this.#registry = options.registry;
     this.#logger = options.logger;
-    this.#topics = options.topics ?? {};
-    this.#defaultTopic = options.defaultTopic ?? {};
+    this.#authorizer = new TopicAuthorizer({
+      ...(options.topics === undefined ? {} : {topics: options.topics}),
+      ...(options.defaultTopic === undefined ? {} : {defaultTopic: options.defaultTopic}),
+      ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
+    });
     this.#observer = options.observer ?? {};
     this.#installHubMethods();
   }
 
-  /** Calls `listener` with every event appended to any topic (not for duplicates); returns a function that stops it. */
-  onAppended(listener: (topic: string, offset: string, event: Envelope) => void): () => void {
+  /**
+   * Calls `listener` with every event appended to any topic (not for duplicates), and who appended
+   * it; returns a function that stops it. Trust what `appender.kind === 'server'` appended; a
+   * client's event passed its topic's policy, nothing more.
+   */
+  onAppended(listener: AppendedListener): () => void {
     this.#appended.add(listener);
     return () => this.#appended.delete(listener);
   }
@@ -119,12 +139,17 @@ export class EventService {
     return handler(envelope);
   }
 
+  /** Whether `principal` (undefined: anonymous) may subscribe to `topic` or read its history. */
+  canSubscribe(topic: string, principal: Principal | undefined): Decision {
+    return this.#authorizer.canSubscribe(topic, principal);
+  }
+
   /**
-   * Validates every input, then appends them all in order, or none: a batch with one invalid
-   * envelope changes nothing and reports the issues of each bad one by index.
+   * Validates every input, then appends them all in order, or none: a batch with one invalid or
+   * refused envelope changes nothing and reports the issues of each bad one by index.
    */
-  publishMany(topic: string, inputs: readonly unknown[]): ValidationResult<PublishResult[]> {
-    const checked = inputs.map((input) => this.#check(topic, input));
+  publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): ValidationResult<PublishResult[]> {
+    const checked = inputs.map((input) => this.#check(topic, input, appender));
     const issues: ValidationIssue[] = [];
     checked.forEach((r, i) => {
       if (!r.ok) for (const issue of r.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
@@ -133,7 +158,7 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value))};
+    return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value, appender))};
   }
 
   /** The log behind the topics. */
@@ -142,38 +167,56 @@ export class EventService {
   }
 
   /**
-   * Validates `input` as an envelope of a registered contract, appends it to `topic` and pushes it
-   * to the topic's subscribers. Invalid input changes nothing. Publishing an envelope id already
-   * retained returns its original offset and pushes nothing.
+   * A client's publish: validates `input` as an envelope of a registered contract, checks the
+   * topic's policy for `appender` (anonymous by default), appends it to `topic` and pushes it to the
+   * topic's subscribers. Invalid or refused input changes nothing (a refusal's issue has code
+   * {@link FORBIDDEN}). Publishing an envelope id already retained returns its original offset and
+   * pushes nothing. Server code uses {@link append}.
    */
-  publish(topic: string, input: unknown): ValidationResult<PublishResult> {
-    const result = this.#check(topic, input);
+  publish(topic: string, input: unknown, appender: Appender = ANONYMOUS): ValidationResult<PublishResult> {
+    const result = this.#check(topic, input, appender);
     if (!result.ok) {
       this.#observer.rejected?.(topic);
       return result;
     }
-    return {ok: true, value: this.#append(topic, result.value)};
+    return {ok: true, value: this.#append(topic, result.value, appender)};
   }
 
-  /** Validates one input for `topic`: against its contract, or (where the topic accepts unknown types) as an envelope. */
-  #check(topic: string, input: unknown): ValidationResult<Envelope> {
+  /**
+   * The server's own append: validated against the contracts like any publish, but no topic
+   * policy applies, so server-owned types can be appended. Never reachable from a client: the hub's
+   * `publish` and the HTTP ingest go through {@link publish}.
+   */
+  append(topic: string, input: unknown): ValidationResult<PublishResult> {
+    return this.publish(topic, input, SERVER);
+  }
+
+  /** Validates one input for `topic`: against its contract (or, where the topic accepts unknown types, as an envelope), then the policy. */
+  #check(topic: string, input: unknown, appender: Appender): ValidationResult<Envelope> {
     if (!TOPIC_PATTERN.test(topic)) return invalid('invalid topic', [{path: 'topic', message: `"${topic}" is not a valid topic name`}]);
-    const result = this.#registry.validate(input);
-    if (result.ok || result.issues[0]?.code !== 'unknown_type') return result;
-    if ((this.#topics[topic] ?? this.#defaultTopic).unknownTypes !== 'accept') return result;
-    const head = envelopeSchema.safeParse(input);
-    return head.success ? {ok: true, value: head.data as Envelope} : invalid('invalid envelope', toIssues(head.error));
+    let result = this.#registry.validate(input);
+    if (!result.ok && result.issues[0]?.code === 'unknown_type' && this.#authorizer.policy(topic).unknownTypes === 'accept') {
+      const head = envelopeSchema.safeParse(input);
+      result = head.success ? {ok: true, value: head.data as Envelope} : invalid('invalid envelope', toIssues(head.error));
+    }
+    if (!result.ok) return result;
+    const {type, version} = result.value;
+    if (this.#registry.get(type, version)?.kind === 'command') {
+      return forbidden(`"${type}" is a command: commands go only through \`command\`, never publish`);
+    }
+    const decision = this.#authorizer.canPublish(topic, type, appender);
+    return decision.allowed ? result : forbidden(decision.reason);
   }
 
-  #append(topic: string, event: Envelope): PublishResult {
+  #append(topic: string, event: Envelope, appender: Appender): PublishResult {
     const {offset, duplicate} = this.#log.append(topic, event);
     if (!duplicate) {
       const group = groupOf(topic);
       this.#hub.clients.group(group).send('event', {topic, offset, event});
       this.#observer.published?.(topic, event.type);
       this.#observer.delivered?.(topic, this.#hub.groupSize(group));
-      this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId}, 'event published');
-      for (const listener of this.#appended) listener(topic, offset, event);
+      this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, by: byOf(appender)}, 'event published');
+      for (const listener of this.#appended) listener(topic, offset, event, appender);
     }
     return {offset, duplicate};
   }
@@ -183,6 +226,8 @@ export class EventService {
       .method('subscribe', {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
         handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
+          const decision = this.#authorizer.canSubscribe(topic, caller.request.principal);
+          if (!decision.allowed) throw new HubError(`Forbidden: ${decision.reason}.`);
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
           // Replay and join happen in one synchronous step: nothing can be appended in between,
           // so the client sees every event after fromOffset exactly once.
@@ -213,8 +258,8 @@ export class EventService {
       })
       .method('publish', {
         params: {topic: topicSchema, envelope: z.unknown()},
-        handler: ({topic, envelope}): {offset: string} => {
-          const result = this.publish(topic, envelope);
+        handler: ({topic, envelope}, {caller}): {offset: string} => {
+          const result = this.publish(topic, envelope, clientAppender('hub', caller.request.principal));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
@@ -224,6 +269,18 @@ export class EventService {
         handler: ({envelope}) => this.command(envelope),
       });
   }
+}
+
+/** The default appender of `publish`: a client nobody authenticated. */
+const ANONYMOUS: Appender = clientAppender('http', undefined);
+
+function forbidden<T>(reason: string): ValidationResult<T> {
+  return {ok: false, error: `Forbidden: ${reason}.`, issues: [{path: 'type', message: reason, code: FORBIDDEN}]};
+}
+
+/** Who appended, for logs: `server`, or the client's user id. */
+function byOf(appender: Appender): string {
+  return appender.kind === 'server' ? 'server' : `${appender.via}:${appender.principal?.userId ?? 'anonymous'}`;
 }
 
 function groupOf(topic: string): string {

@@ -4,7 +4,17 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 export interface CorsOptions {
   /** Exact origins such as `https://shop.example`, or `*` for any (still echoed, never a literal `*`). */
   readonly origins: readonly string[] | '*';
+  /**
+   * The names the server is reached by (`shop.example`, `shop.example:8443`): a page whose origin
+   * matches the request's `Host` counts as same-origin only when that Host is one of these, so a
+   * rebound DNS name (`Host: evil.example`, `Origin: http://evil.example`) is refused. A name
+   * without a port matches any port. Default: `localhost`, `127.0.0.1`, `[::1]`.
+   */
+  readonly publicHosts?: readonly string[];
 }
+
+/** Loopback names: the default public hosts. */
+export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 
 /**
  * Cross-origin access with credentials, as the official SignalR browser client needs: it sends
@@ -14,24 +24,38 @@ export interface CorsOptions {
  */
 export class Cors {
   readonly #origins: ReadonlySet<string> | '*';
+  readonly #hosts: readonly string[];
 
   constructor(options: CorsOptions) {
     this.#origins = options.origins === '*' ? '*' : new Set(options.origins.map((o) => o.replace(/\/+$/, '')));
+    this.#hosts = (options.publicHosts ?? LOOPBACK_HOSTS).map((h) => h.toLowerCase());
   }
 
-  /** Whether `origin` may call; a page of the server's own origin always may. */
+  /**
+   * Whether `origin` may call: a configured origin, or the server's own origin when `host` (the
+   * request's Host header) is one of the public hosts.
+   */
   allows(origin: string, host: string | undefined): boolean {
     if (this.#origins === '*' || this.#origins.has(origin)) return true;
+    if (host === undefined || !this.isPublicHost(host)) return false;
     try {
-      return host !== undefined && new URL(origin).host === host;
+      return new URL(origin).host === host.toLowerCase();
     } catch {
       return false;
     }
   }
 
+  /** Whether `host` (a Host header: name, optional port) is a name the server is reached by. */
+  isPublicHost(host: string): boolean {
+    const lower = host.toLowerCase();
+    const name = lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : lower.split(':')[0]!;
+    return this.#hosts.some((h) => h === lower || h === name);
+  }
+
   /**
-   * Adds CORS headers for an allowed origin and answers preflights. Returns true when the request
-   * was answered (a preflight) and needs no further handling.
+   * Adds CORS headers for an allowed origin, answers preflights, and refuses any other method than
+   * GET/HEAD from a foreign origin. Returns true when the request was answered and needs no further
+   * handling.
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const origin = req.headers.origin;
@@ -41,6 +65,13 @@ export class Cors {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('vary', 'Origin');
+    }
+    if (!allowed && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+      // A "simple" cross-origin POST (form content type) needs no preflight, so the browser sends it
+      // and only hides the answer: refuse it here, before it changes anything (a drill, an ingest).
+      req.resume();
+      res.writeHead(403, {'content-type': 'text/plain; charset=utf-8'}).end(`Origin ${origin} is not allowed.`);
+      return true;
     }
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
     if (!allowed) {

@@ -5,9 +5,13 @@ import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
 import {pino, type Logger} from 'pino';
 import sirv from 'sirv';
+import {clientAppender} from '../auth/appender.js';
+import {ExpiryWatch} from '../auth/expiry.js';
+import {redactUrl} from '../auth/redact.js';
 import {EventService, type EventServiceOptions} from '../events/event-service.js';
 import {Hub, type HubOptions} from '../hub/index.js';
 import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
+import {accessToken, type Authenticator, type Principal} from '../transports/authenticator.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
 import {Metrics} from './metrics.js';
@@ -25,11 +29,19 @@ export interface SwitchboardServerOptions {
   readonly staticDir?: string;
   /** Retained topic logs; in memory by default. */
   readonly log?: TopicLog;
-  /** Topic policies (unknown types), by topic name. */
+  /** Topic policies (who may subscribe, who may publish which types, unknown types), by topic name or pattern. */
   readonly topics?: EventServiceOptions['topics'];
+  /** The policy of topics `topics` does not match. */
+  readonly defaultTopic?: EventServiceOptions['defaultTopic'];
+  /** Event types (globs) only server code appends, on every topic. */
+  readonly serverOwned?: EventServiceOptions['serverOwned'];
   /** Hub settings (keep-alive, timeouts, limits, backplane). */
   readonly hub?: Omit<HubOptions, 'logger'>;
-  /** Transport settings of the hub endpoint (transports offered, authentication, long polling). */
+  /**
+   * Transport settings of the hub endpoint (transports offered, authentication, long polling). The
+   * `authenticate` function also guards the HTTP API (`/api/*`, `/metrics`); a connection whose
+   * token carries `exp` is closed at that moment, inviting a reconnect with a fresh token.
+   */
   readonly endpoint?: Omit<HubEndpointOptions, 'path' | 'handler'>;
   /** Other origins allowed to use the hub, the API and the app bundles from a browser. */
   readonly cors?: CorsOptions;
@@ -43,6 +55,15 @@ export interface SwitchboardServerOptions {
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
 }
+
+/** What an application route learns about its request besides the URL. */
+export interface RouteContext {
+  /** Who the request is, by the server's authenticator; undefined when anonymous or when no authenticator is set. */
+  readonly principal: Principal | undefined;
+}
+
+/** An application route: answers and returns true, or returns false to pass the request on. */
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, context: RouteContext) => Promise<boolean> | boolean;
 
 /**
  * The Switchboard server: the events hub at {@link HUB_PATH}, the topics HTTP API, health, and the
@@ -64,11 +85,28 @@ export class SwitchboardServer {
   readonly #maxBodyBytes: number;
   readonly #cors: Cors;
   readonly #drills: boolean;
-  readonly #routes: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean> = [];
+  readonly #authenticate: Authenticator | undefined;
+  readonly #expiry = new ExpiryWatch();
+  readonly #routes: Route[] = [];
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
-    this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
+    const hubOptions = options.hub ?? {};
+    this.hub = new Hub({
+      ...hubOptions,
+      logger: this.logger.child({component: 'hub'}),
+      onConnected: (connection) => {
+        this.#expiry.watch(connection.connectionId, connection.request.principal, () => {
+          this.logger.info({connectionId: connection.connectionId, userId: connection.userId}, 'access token expired: closing the connection');
+          this.hub.closeConnection(connection, 'The access token expired.', true);
+        });
+        hubOptions.onConnected?.(connection);
+      },
+      onDisconnected: (connection, error) => {
+        this.#expiry.forget(connection.connectionId);
+        hubOptions.onDisconnected?.(connection, error);
+      },
+    });
     const log = options.log ?? new MemoryTopicLog();
     this.metrics = new Metrics(this.hub, log);
     this.events = new EventService({
@@ -78,7 +116,10 @@ export class SwitchboardServer {
       logger: this.logger.child({component: 'events'}),
       observer: this.metrics,
       ...(options.topics === undefined ? {} : {topics: options.topics}),
+      ...(options.defaultTopic === undefined ? {} : {defaultTopic: options.defaultTopic}),
+      ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
     });
+    this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#cors = new Cors(options.cors ?? {origins: []});
@@ -87,7 +128,7 @@ export class SwitchboardServer {
     this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;
     this.#http = createServer((req, res) => {
       this.#route(req, res).catch((error: unknown) => {
-        this.logger.error({err: error, url: req.url}, 'request failed');
+        this.logger.error({err: error, url: redactUrl(req.url)}, 'request failed');
         if (!res.headersSent) sendJson(res, 500, {error: 'internal error'});
         else res.destroy();
       });
@@ -105,7 +146,7 @@ export class SwitchboardServer {
           if (!handled) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         })
         .catch((error: unknown) => {
-          this.logger.error({err: error, url: req.url}, 'upgrade failed');
+          this.logger.error({err: error, url: redactUrl(req.url)}, 'upgrade failed');
           socket.destroy();
         });
     });
@@ -113,9 +154,11 @@ export class SwitchboardServer {
 
   /**
    * Adds HTTP routes of the application (read models, settings): `handler` answers a request and
-   * returns true, or returns false to pass it on. Routes run after the hub and the topics API.
+   * returns true, or returns false to pass it on. Routes run after the hub and the topics API; those
+   * under `/api/` are authenticated first (401 without a valid token when an authenticator is set),
+   * and get the principal in their context.
    */
-  addRoutes(handler: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean): void {
+  addRoutes(handler: Route): void {
     this.#routes.push(handler);
   }
 
@@ -139,6 +182,7 @@ export class SwitchboardServer {
 
   /** Closes every hub connection (each client gets a Close message) and stops listening. */
   async close(): Promise<void> {
+    this.#expiry.clear();
     this.hub.close();
     this.#endpoint.close();
     await new Promise<void>((resolve) => {
@@ -152,13 +196,23 @@ export class SwitchboardServer {
     if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
+    // Every door but liveness and the static pages needs the same proof as the hub.
+    let principal: Principal | undefined;
+    if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
+      const who = await this.#principal(req, url);
+      if (who === null) {
+        req.resume(); // drain an unread body, so the client reads the 401 rather than a reset
+        return sendJson(res, 401, {error: 'a valid access token is required: send Authorization: Bearer <token>'}, {'www-authenticate': 'Bearer'});
+      }
+      principal = who;
+    }
     if (url.pathname === '/metrics' && req.method === 'GET') {
       const text = await this.metrics.registry.metrics();
       res.writeHead(200, {'content-type': this.metrics.registry.contentType});
       res.end(text);
       return;
     }
-    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes})) return;
+    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes, principal, appender: clientAppender('http', principal)})) return;
     const drill = /^\/api\/connections\/([^/]+)\/drop$/.exec(url.pathname);
     if (drill !== null && req.method === 'POST' && this.#drills) {
       const c = this.hub.connection(decodeURIComponent(drill[1]!));
@@ -176,12 +230,22 @@ export class SwitchboardServer {
       if (c === undefined || c.phase !== 'open') return sendJson(res, 404, {error: 'no such connection'});
       return sendJson(res, 200, {connectionId: c.connectionId, transport: c.transport, protocol: c.protocol?.name ?? null});
     }
-    for (const route of this.#routes) if (await route(req, res, url)) return;
+    for (const route of this.#routes) if (await route(req, res, url, {principal})) return;
     if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
       this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
       return;
     }
     sendJson(res, 404, {error: 'not found'});
+  }
+
+  /** The principal of an HTTP request: undefined when anonymous, null when refused. */
+  async #principal(req: IncomingMessage, url: URL): Promise<Principal | null | undefined> {
+    if (this.#authenticate === undefined) return undefined;
+    try {
+      return await this.#authenticate({url, headers: req.headers, token: accessToken(url, req.headers)});
+    } catch {
+      return null;
+    }
   }
 }
 

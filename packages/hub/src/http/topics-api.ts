@@ -1,6 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {Appender} from '../auth/appender.js';
 import type {EventService} from '../events/event-service.js';
-import {TOPIC_PATTERN} from '../events/event-service.js';
+import {FORBIDDEN, TOPIC_PATTERN} from '../events/event-service.js';
+import type {Principal} from '../transports/authenticator.js';
 import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
@@ -12,17 +14,26 @@ const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;
 /** The most events one GET returns. */
 const MAX_LIMIT = 1000;
 
+/** Who is asking, for the topic's policy. */
+export interface TopicsApiOptions {
+  readonly maxBodyBytes: number;
+  /** The authenticated principal (undefined: anonymous): reading needs the topic's subscribe permission. */
+  readonly principal: Principal | undefined;
+  /** Who publishes: ingest is a client's publish, never the server's own append. */
+  readonly appender: Appender;
+}
+
 /**
  * `POST /api/topics/{topic}/events` (ingest: an envelope as `application/json`, a CloudEvent in
  * structured or binary mode, or a batch of CloudEvents) and `GET` of the same path (read retained
- * events after an offset). Returns false for any other path.
+ * events after an offset). Returns false for any other path. A policy's refusal answers 403.
  */
 export async function handleTopicsApi(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   events: EventService,
-  options: {maxBodyBytes: number},
+  options: TopicsApiOptions,
 ): Promise<boolean> {
   const match = EVENTS_PATH.exec(url.pathname);
   if (match === null) return false;
@@ -31,8 +42,12 @@ export async function handleTopicsApi(
     sendJson(res, 400, {error: 'invalid topic', issues: [{path: 'topic', message: `"${topic}" is not a valid topic name`}]});
     return true;
   }
-  if (req.method === 'POST') await ingest(req, res, topic, events, options.maxBodyBytes);
-  else if (req.method === 'GET' || req.method === 'HEAD') query(res, url, topic, events);
+  if (req.method === 'POST') await ingest(req, res, topic, events, options);
+  else if (req.method === 'GET' || req.method === 'HEAD') {
+    const decision = events.canSubscribe(topic, options.principal);
+    if (!decision.allowed) sendJson(res, 403, {error: `Forbidden: ${decision.reason}.`});
+    else query(res, url, topic, events);
+  }
   else sendJson(res, 405, {error: 'use GET or POST'}, {allow: 'GET, HEAD, POST'});
   return true;
 }
@@ -42,7 +57,8 @@ const JSON_TYPE = 'application/json';
 const CLOUDEVENT = 'application/cloudevents+json';
 const CLOUDEVENT_BATCH = 'application/cloudevents-batch+json';
 
-async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, events: EventService, limit: number): Promise<void> {
+async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, events: EventService, options: TopicsApiOptions): Promise<void> {
+  const limit = options.maxBodyBytes;
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== JSON_TYPE && mediaType !== CLOUDEVENT && mediaType !== CLOUDEVENT_BATCH) {
     req.resume();
@@ -74,8 +90,8 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
       else for (const issue of mapped.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
     });
     if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
-    const result = events.publishMany(topic, envelopes);
-    if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
+    const result = events.publishMany(topic, envelopes, options.appender);
+    if (!result.ok) sendJson(res, statusOf(result.issues), {error: result.error, issues: result.issues});
     else sendJson(res, 202, {offsets: result.value.map((r) => r.offset)});
     return;
   }
@@ -85,8 +101,8 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     if (!mapped.ok) return void sendJson(res, 400, {error: mapped.error, issues: mapped.issues});
     envelope = mapped.value;
   }
-  const result = events.publish(topic, envelope);
-  if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
+  const result = events.publish(topic, envelope, options.appender);
+  if (!result.ok) sendJson(res, statusOf(result.issues), {error: result.error, issues: result.issues});
   else sendJson(res, 202, {offset: result.value.offset});
 }
 
@@ -104,4 +120,9 @@ function query(res: ServerResponse, url: URL, topic: string, events: EventServic
   }
   const page = events.log.read(topic, after, limit);
   sendJson(res, 200, {events: page.entries, next: page.next, truncated: page.truncated});
+}
+
+/** 403 when a policy refused (any issue is forbidden), 400 for invalid input. */
+function statusOf(issues: readonly ValidationIssue[]): number {
+  return issues.some((i) => i.code === FORBIDDEN) ? 403 : 400;
 }

@@ -18,7 +18,8 @@ export interface AuthenticationRequest {
 }
 
 /**
- * Decides who a request is: a principal, or `null` to refuse it with 401. Called on negotiate and
+ * Decides who a request is: a principal, `null` to refuse it with 401, or `undefined` to let it in
+ * as anonymous (policies decide what anonymous clients may do). Called on negotiate and
  * on every transport request; a connection's later requests must resolve to the same user.
  *
  * ```ts
@@ -28,7 +29,7 @@ export interface AuthenticationRequest {
  * };
  * ```
  */
-export type Authenticator = (request: AuthenticationRequest) => Principal | null | Promise<Principal | null>;
+export type Authenticator = (request: AuthenticationRequest) => Principal | null | undefined | Promise<Principal | null | undefined>;
 
 /** Reads the access token of a request, from the Authorization header or the query string. */
 export function accessToken(url: URL, headers: IncomingHttpHeaders): string | undefined {

@@ -1,0 +1,11 @@
+export {clientAppender, SERVER} from './appender.js';
+export type {Appender} from './appender.js';
+export {globMatcher, matchesAny} from './glob.js';
+export {grantsOf, hasScope} from './grants.js';
+export type {Grants} from './grants.js';
+export {expiresAt, jwtAuthenticator} from './jwt.js';
+export type {JwtOptions} from './jwt.js';
+export {redactUrl} from './redact.js';
+export {TopicAuthorizer} from './topic-policy.js';
+export type {Permission, Decision, TopicAuthorizerOptions, TopicPolicy} from './topic-policy.js';
+export {ExpiryWatch} from './expiry.js';
