@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
-import {SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
+import {type MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 
 /** A server on a free loopback port, silent, with the test contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
@@ -53,4 +53,9 @@ export function postEvent(url: string, topic: string, body: unknown, contentType
     headers: {'content-type': contentType},
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** The offset `seq` of `server`'s in-memory log: offsets carry the log's random epoch. */
+export function offsetAt(server: SwitchboardServer, seq: number): string {
+  return `${(server.events.log as MemoryTopicLog).epoch}:${seq}`;
 }

@@ -2,7 +2,7 @@ import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry,
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {HubError, type Hub} from '../hub/index.js';
-import type {TopicLog} from '../log/topic-log.js';
+import {TopicLimitError, type TopicLog} from '../log/topic-log.js';
 
 /** What a topic name looks like: 1–128 characters of letters, digits, `.`, `_`, `-`, not starting with a symbol. */
 export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -54,7 +54,15 @@ export interface EventServiceOptions {
   readonly topics?: Readonly<Record<string, TopicPolicy>>;
   readonly defaultTopic?: TopicPolicy;
   readonly observer?: EventObserver;
+  /** Topics one connection may be subscribed to at once; default 100. */
+  readonly maxSubscriptionsPerConnection?: number;
 }
+
+/** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
+
+/** The issue code of a publish refused because the log holds as many topics as it may (HTTP 429). */
+export const TOPIC_LIMIT = 'topic_limit';
 
 /**
  * Switchboard's event topics on top of a hub: publish validates an envelope against the contracts,
@@ -71,6 +79,7 @@ export class EventService {
   readonly #observer: EventObserver;
   readonly #commands = new Map<string, CommandHandler>();
   readonly #appended = new Set<(topic: string, offset: string, event: Envelope) => void>();
+  readonly #maxSubscriptions: number;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -80,6 +89,7 @@ export class EventService {
     this.#topics = options.topics ?? {};
     this.#defaultTopic = options.defaultTopic ?? {};
     this.#observer = options.observer ?? {};
+    this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
     this.#installHubMethods();
   }
 
@@ -133,7 +143,12 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value))};
+    try {
+      return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value))};
+    } catch (error) {
+      // Only the first append of a batch can create the topic, so a refusal leaves nothing appended.
+      return this.#refused(topic, error);
+    }
   }
 
   /** The log behind the topics. */
@@ -152,7 +167,19 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return result;
     }
-    return {ok: true, value: this.#append(topic, result.value)};
+    try {
+      return {ok: true, value: this.#append(topic, result.value)};
+    } catch (error) {
+      return this.#refused(topic, error);
+    }
+  }
+
+  /** A publish the log refused for a limit (a new topic past the cap), as a result with code {@link TOPIC_LIMIT}. */
+  #refused<T>(topic: string, error: unknown): ValidationResult<T> {
+    if (!(error instanceof TopicLimitError)) throw error;
+    this.#observer.rejected?.(topic);
+    this.#logger.warn({topic, limit: error.limit}, 'publish refused: topic limit');
+    return invalid(error.message, [{path: 'topic', message: error.message, code: TOPIC_LIMIT}]);
   }
 
   /** Validates one input for `topic`: against its contract, or (where the topic accepts unknown types) as an envelope. */
@@ -184,6 +211,10 @@ export class EventService {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
         handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
+          const group = groupOf(topic);
+          if (!caller.groups.has(group) && countTopics(caller.groups) >= this.#maxSubscriptions) {
+            throw new HubError(`Subscription limit reached: a connection may follow at most ${this.#maxSubscriptions} topics (option maxSubscriptionsPerConnection).`);
+          }
           // Replay and join happen in one synchronous step: nothing can be appended in between,
           // so the client sees every event after fromOffset exactly once.
           let truncated = false;
@@ -199,7 +230,7 @@ export class EventService {
               after = page.next;
             }
           }
-          hub.addToGroup(caller, groupOf(topic));
+          hub.addToGroup(caller, group);
           if (fromOffset !== null) this.#observer.replayed?.(topic, replayed);
           return {topic, offset: this.#log.head(topic), truncated};
         },
@@ -228,6 +259,13 @@ export class EventService {
 
 function groupOf(topic: string): string {
   return `topic:${topic}`;
+}
+
+/** How many topic groups (of all the groups a connection is in) it follows. */
+function countTopics(groups: ReadonlySet<string>): number {
+  let n = 0;
+  for (const group of groups) if (group.startsWith('topic:')) n++;
+  return n;
 }
 
 function describe(error: string, issues: readonly {path: string; message: string}[]): string {

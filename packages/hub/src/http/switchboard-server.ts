@@ -41,6 +41,8 @@ export interface SwitchboardServerOptions {
   readonly drills?: boolean;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
+  /** Topics one connection may follow at once; default 100. */
+  readonly maxSubscriptionsPerConnection?: number;
   readonly logger?: Logger;
 }
 
@@ -78,6 +80,7 @@ export class SwitchboardServer {
       logger: this.logger.child({component: 'events'}),
       observer: this.metrics,
       ...(options.topics === undefined ? {} : {topics: options.topics}),
+      ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
     });
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;

@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {EventService} from '../events/event-service.js';
-import {TOPIC_PATTERN} from '../events/event-service.js';
+import {TOPIC_LIMIT, TOPIC_PATTERN} from '../events/event-service.js';
 import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
@@ -75,7 +75,7 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     });
     if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
     const result = events.publishMany(topic, envelopes);
-    if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
+    if (!result.ok) sendJson(res, refusalStatus(result.issues), {error: result.error, issues: result.issues});
     else sendJson(res, 202, {offsets: result.value.map((r) => r.offset)});
     return;
   }
@@ -86,8 +86,13 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     envelope = mapped.value;
   }
   const result = events.publish(topic, envelope);
-  if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
+  if (!result.ok) sendJson(res, refusalStatus(result.issues), {error: result.error, issues: result.issues});
   else sendJson(res, 202, {offset: result.value.offset});
+}
+
+/** 429 when a limit refused the publish (the client may retry later), 400 for invalid input. */
+function refusalStatus(issues: readonly ValidationIssue[]): number {
+  return issues[0]?.code === TOPIC_LIMIT ? 429 : 400;
 }
 
 function query(res: ServerResponse, url: URL, topic: string, events: EventService): void {
