@@ -4,6 +4,7 @@ import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} f
 import {
   jsonHubProtocol,
   messagePackHubProtocol,
+  MessageTooLargeError,
   MessageType,
   parseHandshake,
   ProtocolError,
@@ -41,7 +42,7 @@ export interface HubOptions {
   readonly clientTimeoutMs?: number;
   /** Close a connection that sent no handshake within this long; default 15 s. */
   readonly handshakeTimeoutMs?: number;
-  /** Largest transport message accepted, in bytes; default 32 KB. */
+  /** Largest hub message accepted (each one, not the transport message carrying several), in bytes; default 32 KB. */
   readonly maximumReceiveMessageSize?: number;
   /** Invocations of one client that run at once; more wait their turn. Default 1. */
   readonly maximumParallelInvocationsPerClient?: number;
@@ -309,23 +310,23 @@ export class Hub implements ConnectionHandler {
     const connection = session.connection;
     if (connection.phase === 'closed') return;
     connection.lastReceivedAt = Date.now();
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (size > this.#o.maximumReceiveMessageSize) {
-      this.#fail(connection, `The maximum message size of ${this.#o.maximumReceiveMessageSize}B was exceeded.`);
-      return;
-    }
+    // The transport bounds a whole transport message (maxTransportMessageSize); the limit here is
+    // per hub message, as in ASP.NET, since clients pack what they send in one turn into one frame.
     let rest: string | Uint8Array = data;
     if (connection.phase === 'handshake') {
+      const max = this.#o.maximumReceiveMessageSize;
+      const end = typeof data === 'string' ? data.indexOf('\u001e') : data.indexOf(0x1e);
+      if ((end === -1 ? data.length : end + 1) > max) return this.#fail(connection, new MessageTooLargeError(max).message);
       const after = this.#handshake(connection, data);
       if (after === undefined || after.length === 0) return;
       rest = after;
     }
     let messages: HubMessage[];
     try {
-      messages = connection.protocol!.parseMessages(rest);
+      messages = connection.protocol!.parseMessages(rest, {maxMessageSize: this.#o.maximumReceiveMessageSize});
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(connection, `Connection closed with an error. ${error.message}`);
+      this.#fail(connection, error instanceof MessageTooLargeError ? error.message : `Connection closed with an error. ${error.message}`);
       return;
     }
     session.inbox.push(...messages);
