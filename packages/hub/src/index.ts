@@ -14,6 +14,7 @@ export {accessToken} from './transports/authenticator.js';
 export type {AuthenticationRequest, Authenticator, Principal} from './transports/authenticator.js';
 export type {LongPollingOptions} from './transports/long-polling-transport.js';
 export * from './backplane/index.js';
+export {DEFAULT_MAX_BUFFERED_BYTES, SendBufferOverflowError} from './transports/transport-connection.js';
 export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection.js';
 export {Cors} from './http/cors.js';
 export type {CorsOptions} from './http/cors.js';

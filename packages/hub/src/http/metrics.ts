@@ -51,6 +51,15 @@ export class Metrics implements EventObserver {
         },
       });
     }
+    new Counter({
+      name: 'switchboard_slow_consumer_disconnects_total',
+      help: 'Connections cut off because their unsent bytes passed the bound (maxBufferedBytes).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(hub.slowConsumerDisconnects);
+      },
+    });
     const errors = new Counter({name: 'switchboard_invocation_errors_total', help: 'Hub invocations that failed.', labelNames: ['method'], registers});
     hub.use(async ({context}, next) => {
       try {

@@ -15,7 +15,7 @@ import {
   type InvocationMessage,
   type StreamInvocationMessage,
 } from '../protocol/index.js';
-import type {ConnectionHandler, ConnectionSink, TransportConnection} from '../transports/transport-connection.js';
+import {SendBufferOverflowError, type ConnectionHandler, type ConnectionSink, type TransportConnection} from '../transports/transport-connection.js';
 import {HubClients} from './clients.js';
 import {HubConnection, isCounted} from './hub-connection.js';
 import {HubError} from './hub-error.js';
@@ -124,6 +124,7 @@ export class Hub implements ConnectionHandler {
   readonly #onReconnected: HubOptions['onReconnected'];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #nextResultId = 0;
+  #slowConsumers = 0;
 
   constructor(options: HubOptions = {}) {
     this.logger = options.logger ?? pino({level: 'info'});
@@ -160,6 +161,11 @@ export class Hub implements ConnectionHandler {
   use(filter: HubFilter): this {
     this.#filters.push(filter);
     return this;
+  }
+
+  /** Connections cut off so far because their unsent bytes passed the transport's bound (for metrics). */
+  get slowConsumerDisconnects(): number {
+    return this.#slowConsumers;
   }
 
   /** Connections on this process that completed their handshake. */
@@ -562,6 +568,10 @@ export class Hub implements ConnectionHandler {
     if (connection.phase === 'closed') return;
     const wasOpen = connection.phase === 'open';
     connection.phase = 'closed';
+    if (error instanceof SendBufferOverflowError) {
+      this.#slowConsumers++;
+      this.logger.warn({connectionId: connection.connectionId, transport: connection.transport, buffered: error.buffered, limit: error.limit}, error.message);
+    }
     connection.dispose();
     session.end();
     // Leave the groups while the session is still registered: removeFromGroup looks it up by id.

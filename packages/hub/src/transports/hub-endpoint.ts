@@ -5,7 +5,7 @@ import {ConnectionRegistry, type ConnectionEntry} from './connection-registry.js
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
 import {ServerSentEventsTransport} from './server-sent-events-transport.js';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportKind} from './transport-connection.js';
+import {DEFAULT_MAX_BUFFERED_BYTES, type ConnectionHandler, type ConnectionRequest, type ConnectionSink, type TransportKind} from './transport-connection.js';
 import {WebSocketTransport} from './websocket-transport.js';
 
 /** Options of {@link HubEndpoint}. */
@@ -18,6 +18,11 @@ export interface HubEndpointOptions {
   readonly transports?: readonly TransportKind[];
   /** Largest transport message (WebSocket frame, POST body) accepted, in bytes; default 1 MB. */
   readonly maxTransportMessageSize?: number;
+  /**
+   * Unsent bytes one connection may have queued (WebSocket and SSE send buffers, the long-polling
+   * queue); past it the connection is cut off and its client reconnects. Default 1 MB.
+   */
+  readonly maxBufferedBytes?: number;
   /** Decides who each request is; without one every request is anonymous. */
   readonly authenticate?: Authenticator;
   readonly longPolling?: LongPollingOptions;
@@ -38,7 +43,7 @@ export class HubEndpoint {
   readonly #maxMessage: number;
   readonly #authenticate: Authenticator | undefined;
   readonly #websockets: WebSocketTransport;
-  readonly #sse = new ServerSentEventsTransport();
+  readonly #sse: ServerSentEventsTransport;
   readonly #longPolling: LongPollingTransport;
 
   constructor(options: HubEndpointOptions) {
@@ -47,8 +52,10 @@ export class HubEndpoint {
     this.#transports = options.transports ?? ALL_TRANSPORTS;
     this.#maxMessage = options.maxTransportMessageSize ?? 1024 * 1024;
     this.#authenticate = options.authenticate;
-    this.#websockets = new WebSocketTransport({maxPayload: this.#maxMessage});
-    this.#longPolling = new LongPollingTransport(options.longPolling);
+    const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#websockets = new WebSocketTransport({maxPayload: this.#maxMessage, maxBufferedBytes});
+    this.#sse = new ServerSentEventsTransport({maxBufferedBytes});
+    this.#longPolling = new LongPollingTransport({maxBufferedBytes, ...options.longPolling});
   }
 
   /** Answers `req` if it is addressed to this hub; resolves false otherwise. */
