@@ -1,5 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
+import {BodyTooLargeError, readBody} from '../http/body.js';
 import {accessToken, type Authenticator, type Principal} from './authenticator.js';
 import {ConnectionRegistry, type ConnectionEntry} from './connection-registry.js';
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
@@ -181,14 +182,13 @@ export class HubEndpoint {
     if (entry.posting) return void reply(res, 409, 'Another send is in progress on this connection.');
     entry.posting = true;
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.#maxMessage) return void reply(res, 413, 'Message too large.', {connection: 'close'});
-        chunks.push(chunk);
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.#maxMessage);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        return void reply(res, 413, `Message too large: the limit is ${this.#maxMessage} bytes (option maxTransportMessageSize).`, {connection: 'close'});
       }
-      const body = Buffer.concat(chunks);
       entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
       reply(res, 200, '');
     } finally {
