@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {BodyTooLargeError, readBody} from '../http/body.js';
 import {accessToken, type Authenticator, type Principal} from './authenticator.js';
-import {ConnectionRegistry, type ConnectionEntry} from './connection-registry.js';
+import {ConnectionRegistry, PendingLimitError, type ConnectionEntry, type PendingConnectionOptions} from './connection-registry.js';
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
 import {ServerSentEventsTransport} from './server-sent-events-transport.js';
@@ -27,6 +27,8 @@ export interface HubEndpointOptions {
   /** Decides who each request is; without one every request is anonymous. */
   readonly authenticate?: Authenticator;
   readonly longPolling?: LongPollingOptions;
+  /** Bounds of negotiated connections no transport has claimed yet (count, and how long a token lives). */
+  readonly pendingConnections?: PendingConnectionOptions;
 }
 
 /** Every transport, in the order the official client should try them. */
@@ -39,7 +41,7 @@ export const ALL_TRANSPORTS: readonly TransportKind[] = ['WebSockets', 'ServerSe
 export class HubEndpoint {
   readonly path: string;
   readonly #handler: ConnectionHandler;
-  readonly #registry = new ConnectionRegistry();
+  readonly #registry: ConnectionRegistry;
   readonly #transports: readonly TransportKind[];
   readonly #maxMessage: number;
   readonly #authenticate: Authenticator | undefined;
@@ -51,6 +53,7 @@ export class HubEndpoint {
     this.path = options.path.replace(/\/+$/, '');
     this.#handler = options.handler;
     this.#transports = options.transports ?? ALL_TRANSPORTS;
+    this.#registry = new ConnectionRegistry(options.pendingConnections);
     this.#maxMessage = options.maxTransportMessageSize ?? 1024 * 1024;
     this.#authenticate = options.authenticate;
     const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
@@ -99,7 +102,12 @@ export class HubEndpoint {
       // skipNegotiation: the client connects straight away and the connection starts here.
       const principal = await this.#principal(req, url);
       if (principal === null) return rejectUpgrade(socket, 401, 'Unauthorized');
-      entry = this.#registry.create({negotiateVersion: 1, principal});
+      try {
+        entry = this.#registry.create({negotiateVersion: 1, principal});
+      } catch (error) {
+        if (error instanceof PendingLimitError) return rejectUpgrade(socket, 429, 'Too Many Requests');
+        throw error;
+      }
     } else {
       const found = this.#registry.get(token);
       if (found === undefined) return rejectUpgrade(socket, 404, 'Not Found');
@@ -115,7 +123,7 @@ export class HubEndpoint {
       }
       entry = found;
     }
-    entry.transport = 'WebSockets';
+    this.#registry.claim(entry, 'WebSockets');
     entry.websocket = this.#websockets.accept(req, socket, head, {
       connectionId: entry.connectionId,
       request: this.#request(req, url, entry),
@@ -131,6 +139,12 @@ export class HubEndpoint {
     this.#websockets.close();
     this.#sse.close();
     this.#longPolling.close();
+    this.#registry.close();
+  }
+
+  /** Connections negotiated and not yet claimed by a transport (for tests and metrics). */
+  get pendingConnections(): number {
+    return this.#registry.pending;
   }
 
   async #negotiate(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
@@ -142,7 +156,14 @@ export class HubEndpoint {
     const version = requestedNegotiateVersion(url);
     // Echoed only when asked: the official client fails if a server offers it unasked.
     const statefulReconnect = url.searchParams.get('useStatefulReconnect') === 'true';
-    const entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
+    let entry: ConnectionEntry;
+    try {
+      entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
+    } catch (error) {
+      if (!(error instanceof PendingLimitError)) throw error;
+      reply(res, 429, error.message, {'retry-after': '1'});
+      return;
+    }
     const body = negotiateResponse({
       requestedVersion: version,
       connectionId: entry.connectionId,
@@ -159,7 +180,7 @@ export class HubEndpoint {
     if (wantsEvents) {
       if (!this.#transports.includes('ServerSentEvents')) return void reply(res, 400, 'Server-Sent Events are not offered.');
       if (entry.transport !== undefined) return void reply(res, 409, `The connection already uses ${entry.transport}.`);
-      entry.transport = 'ServerSentEvents';
+      this.#registry.claim(entry, 'ServerSentEvents');
       this.#sse.open(req, res, {connectionId: entry.connectionId, request: this.#request(req, url, entry), handler: this.#claim(entry)});
       return;
     }
@@ -167,7 +188,7 @@ export class HubEndpoint {
     if (entry.transport !== undefined && entry.transport !== 'LongPolling') {
       return void reply(res, 409, `The connection already uses ${entry.transport}.`);
     }
-    entry.transport = 'LongPolling';
+    this.#registry.claim(entry, 'LongPolling');
     this.#longPolling.poll(req, res, entry.token, {
       connectionId: entry.connectionId,
       request: this.#request(req, url, entry),
