@@ -10,7 +10,7 @@ import {Hub, type HubOptions} from '../hub/index.js';
 import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
-import {Metrics} from './metrics.js';
+import {Metrics, type MetricsOptions} from './metrics.js';
 import {sendJson} from './respond.js';
 import {handleTopicsApi} from './topics-api.js';
 
@@ -41,6 +41,8 @@ export interface SwitchboardServerOptions {
   readonly drills?: boolean;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
+  /** Bounds of metric labels (topics, event types with series of their own). */
+  readonly metrics?: MetricsOptions;
   /** Topics one connection may follow at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
   readonly logger?: Logger;
@@ -72,7 +74,7 @@ export class SwitchboardServer {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
     this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
     const log = options.log ?? new MemoryTopicLog();
-    this.metrics = new Metrics(this.hub, log);
+    this.metrics = new Metrics(this.hub, log, options.metrics);
     this.events = new EventService({
       hub: this.hub,
       log,
