@@ -15,15 +15,17 @@ describe('metric label cardinality', () => {
     ({server, url} = await startServer());
     expect((await postEvent(url, 'orders', orderPlaced())).status).toBe(202);
     const baseline = (await (await fetch(`${url}/metrics`)).text()).length;
+    // 200 over HTTP, the rest straight into the event service (the same path past the HTTP parsing).
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < 5000) {
+      while (next < 200) {
         const response = await postEvent(url, `bogus-${next++}`, {not: 'an envelope'});
         expect(response.status).toBe(400);
         await response.body?.cancel();
       }
     };
-    await Promise.all(Array.from({length: 16}, worker));
+    await Promise.all(Array.from({length: 8}, worker));
+    for (let i = 200; i < 5000; i++) expect(server.events.publish(`bogus-${i}`, {not: 'an envelope'}).ok).toBe(false);
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).not.toContain('bogus-');
     expect(text).toMatch(/^switchboard_events_rejected_total\{topic="_other"\} 5000$/m);
@@ -31,7 +33,7 @@ describe('metric label cardinality', () => {
     expect(text).toMatch(/^switchboard_events_in_total\{topic="orders",type="order.placed"\} 1$/m);
     // Process metrics move a little between scrapes; 5,000 topic series would add ~400 KB.
     expect(text.length - baseline).toBeLessThan(10_000);
-  }, 60_000);
+  });
 
   it('topics past maxTopicLabels, and types past maxTypeLabels, share _other', async () => {
     let url: string;
