@@ -263,7 +263,9 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   #dropOldest(ring: Ring): void {
-    const dropped = ring.entries[ring.head++]!;
+    const dropped = ring.entries[ring.head]!;
+    // Release the slot now: the dead prefix is cut off in bulk later, and must not hold events.
+    (ring.entries as Array<Entry | undefined>)[ring.head++] = undefined;
     ring.ids.delete(dropped.event.id);
     ring.first = dropped.seq + 1;
     this.#retained--;
