@@ -1,4 +1,6 @@
 import type * as signalR from '@microsoft/signalr';
+import {setFlagsFromString} from 'node:v8';
+import {runInNewContext} from 'node:vm';
 import {afterEach, describe, expect, it} from 'vitest';
 import {MemoryTopicLog, type SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, postEvent, startServer} from './helpers.js';
@@ -47,6 +49,21 @@ describe('MemoryTopicLog bounds', () => {
     expect(a.truncated).toBe(true);
     expect(log.read('b', null, 10)).toMatchObject({entries: [], truncated: true});
     expect(log.read('c', null, 10)).toMatchObject({truncated: false});
+  });
+
+  it('lets a dropped event be collected at once, not when the dead prefix is cut off', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const log = new MemoryTopicLog({maxEvents: 2});
+    let first: Record<string, unknown> | undefined = filler(100, 'first');
+    const ref = new WeakRef(first);
+    log.append('t', first as never);
+    first = undefined;
+    for (let i = 0; i < 10; i++) log.append('t', filler(100) as never);
+    // WeakRef targets stay alive until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('refuses a new topic past the topic cap, and keeps taking events for existing ones', () => {
