@@ -33,7 +33,7 @@ test.describe('the shell', () => {
     const envelope = orderPlaced('o-from-server');
     const response = await request.post('/api/topics/orders/events', {data: envelope, headers: producer});
     expect(response.status()).toBe(202);
-    expect(await response.json()).toEqual({offset: expect.stringMatching(/^\d+$/)});
+    expect(await response.json()).toEqual({offset: expect.stringMatching(/^[A-Za-z0-9_-]+:\d+$/)});
 
     const row = page.locator(`shop-activity-feed li[data-id="${envelope['id']}"]`);
     await expect(row).toHaveCount(1);

@@ -160,7 +160,8 @@ describe('the page bridge', () => {
 
   it('resumes from stored offsets in a new page, and reports truncation when retention dropped events', async () => {
     let url: string;
-    ({server, url} = await start({log: new MemoryTopicLog({topics: {orders: {maxEvents: 5}}})}));
+    const log = new MemoryTopicLog({topics: {orders: {maxEvents: 5}}});
+    ({server, url} = await start({log}));
     const storage = new Map<string, string>();
     const store = {getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => void storage.set(k, v)};
     // First page: sees e-0..e-2, then goes away.
@@ -194,7 +195,7 @@ describe('the page bridge', () => {
     const c = bridge(url, third, {storage: store});
     await c.start();
     await until(() => truncated.length === 1 && seenThird.length === 5);
-    expect(truncated).toEqual([{topic: 'orders', fromOffset: '5', offset: '15'}]);
+    expect(truncated).toEqual([{topic: 'orders', fromOffset: `${log.epoch}:5`, offset: `${log.epoch}:15`}]);
     expect(seenThird).toEqual(['e-10', 'e-11', 'e-12', 'e-13', 'e-14']);
     // Recovering by query: what the server still holds is all there is to resync from.
     const page = (await (await fetch(`${url}/api/topics/orders/events`)).json()) as {events: {event: {id: string}}[]};

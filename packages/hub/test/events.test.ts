@@ -2,7 +2,10 @@ import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '../src/index.js';
 import {PlaceOrder} from './fixtures.js';
-import {client, orderPlaced, startServer} from './helpers.js';
+import {client, orderPlaced, startServer, offsetAt} from './helpers.js';
+
+/** Offset `n` of the running server's log. */
+const at = (n: number): string => offsetAt(server!, n);
 
 let server: SwitchboardServer | undefined;
 const opened: signalR.HubConnection[] = [];
@@ -77,7 +80,7 @@ describe('CloudEvents ingest', () => {
     expect(await retained(url)).toEqual([]);
     const accepted = await post(url, good, {'content-type': 'application/cloudevents-batch+json'});
     expect(accepted.status).toBe(202);
-    expect(await accepted.json()).toEqual({offsets: ['1', '2']});
+    expect(await accepted.json()).toEqual({offsets: [at(1), at(2)]});
   });
 
   it.each([
@@ -120,8 +123,8 @@ describe('topic policies', () => {
     const c = await connect(url);
     const got: string[] = [];
     c.on('event', (m: {event: {id: string}}) => got.push(m.event.id));
-    expect(await c.invoke('subscribe', 'orders', '1')).toEqual({topic: 'orders', offset: '5', truncated: true});
-    expect(await c.invoke('subscribe', 'orders', '2')).toEqual({topic: 'orders', offset: '5', truncated: false});
+    expect(await c.invoke('subscribe', 'orders', at(1))).toEqual({topic: 'orders', offset: at(5), truncated: true});
+    expect(await c.invoke('subscribe', 'orders', at(2))).toEqual({topic: 'orders', offset: at(5), truncated: false});
     expect(got).toEqual(['e3', 'e4', 'e5', 'e3', 'e4', 'e5']);
   });
 });
@@ -158,7 +161,7 @@ describe('GET /metrics', () => {
     await c.invoke('subscribe', 'orders', null);
     await post(url, orderPlaced(), {'content-type': 'application/json'});
     await post(url, {bad: true}, {'content-type': 'application/json'});
-    await c.invoke('subscribe', 'orders', '0');
+    await c.invoke('subscribe', 'orders', at(0));
     await expect(c.invoke('nope')).rejects.toThrow();
     await expect(c.invoke('publish', 'orders', {})).rejects.toThrow();
     const response = await fetch(`${url}/metrics`);
@@ -180,9 +183,9 @@ describe('idempotent publish across entry points', () => {
     const url = await setup();
     const c = await connect(url);
     const envelope = orderPlaced({id: 'same-everywhere'});
-    expect(await c.invoke('publish', 'orders', envelope)).toEqual({offset: '1'});
+    expect(await c.invoke('publish', 'orders', envelope)).toEqual({offset: at(1)});
     const again = await post(url, envelope, {'content-type': 'application/json'});
-    expect(await again.json()).toEqual({offset: '1'});
+    expect(await again.json()).toEqual({offset: at(1)});
     expect((await retained(url)).map((e) => e['id'])).toEqual(['same-everywhere']);
   });
 });

@@ -1,7 +1,9 @@
+import {spawn} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
 import * as signalR from '@microsoft/signalr';
 import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
-import {SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
+import {type MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 
 /** A server on a free loopback port, silent, with the test contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
@@ -53,4 +55,32 @@ export function postEvent(url: string, topic: string, body: unknown, contentType
     headers: {'content-type': contentType},
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** The offset `seq` of `server`'s in-memory log: offsets carry the log's random epoch. */
+export function offsetAt(server: SwitchboardServer, seq: number): string {
+  return `${(server.events.log as MemoryTopicLog).epoch}:${seq}`;
+}
+
+/** Starts `child-server.ts` in its own Node process; `stop` ends it (by its pid). */
+export async function startChildServer(options: Record<string, unknown> = {}): Promise<{url: string; stop: () => Promise<void>}> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./child-server.ts', import.meta.url)), JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`child server exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

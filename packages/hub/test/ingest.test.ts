@@ -1,7 +1,10 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
-import {client, orderPlaced, postEvent, startServer} from './helpers.js';
+import {client, orderPlaced, postEvent, startServer, offsetAt} from './helpers.js';
+
+/** Offset `n` of the running server's log. */
+const at = (n: number): string => offsetAt(server!, n);
 
 let server: SwitchboardServer | undefined;
 let listener: signalR.HubConnection | undefined;
@@ -36,7 +39,7 @@ describe('POST /api/topics/{topic}/events', () => {
     const {url, pushed} = await watched();
     const response = await postEvent(url, 'orders', orderPlaced({id: 'ok-1'}));
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({offset: '1'});
+    expect(await response.json()).toEqual({offset: at(1)});
     await barrier(url);
     expect(pushed).toEqual(['ok-1', 'barrier']);
   });
@@ -97,8 +100,8 @@ describe('POST /api/topics/{topic}/events', () => {
   it('stores one event per envelope id: a repeated POST returns the first offset', async () => {
     const {url, pushed} = await watched();
     const envelope = orderPlaced({id: 'twice'});
-    expect(await (await postEvent(url, 'orders', envelope)).json()).toEqual({offset: '1'});
-    expect(await (await postEvent(url, 'orders', envelope)).json()).toEqual({offset: '1'});
+    expect(await (await postEvent(url, 'orders', envelope)).json()).toEqual({offset: at(1)});
+    expect(await (await postEvent(url, 'orders', envelope)).json()).toEqual({offset: at(1)});
     await barrier(url);
     expect(pushed).toEqual(['twice', 'barrier']);
   });
@@ -113,8 +116,8 @@ describe('GET /api/topics/{topic}/events', () => {
       next: string;
     };
     expect(first.events.map((e) => [e.offset, e.event.id])).toEqual([
-      ['1', 'e1'],
-      ['2', 'e2'],
+      [at(1), 'e1'],
+      [at(2), 'e2'],
     ]);
     const rest = (await (await fetch(`${url}/api/topics/orders/events?after=${first.next}`)).json()) as typeof first;
     expect(rest.events.map((e) => e.event.id)).toEqual(['e3']);

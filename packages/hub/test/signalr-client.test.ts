@@ -1,7 +1,10 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
-import {client, collect, orderPlaced, postEvent, startServer} from './helpers.js';
+import {client, collect, orderPlaced, postEvent, startServer, offsetAt} from './helpers.js';
+
+/** Offset `n` of the running server's log. */
+const at = (n: number): string => offsetAt(server!, n);
 
 interface TopicEvent {
   topic: string;
@@ -39,10 +42,10 @@ describe('the official @microsoft/signalr client (Node build) over WebSockets + 
     const envelope = orderPlaced();
     const response = await postEvent(url, 'orders', envelope);
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({offset: '1'});
+    expect(await response.json()).toEqual({offset: at(1)});
 
     const [message] = await received;
-    expect(message).toMatchObject({topic: 'orders', offset: '1', event: {id: envelope['id'], type: 'order.placed'}});
+    expect(message).toMatchObject({topic: 'orders', offset: at(1), event: {id: envelope['id'], type: 'order.placed'}});
     expect(message!.event.data).toEqual({orderId: 'o-1', sku: 'tea-sencha', quantity: 2});
   });
 
@@ -53,15 +56,15 @@ describe('the official @microsoft/signalr client (Node build) over WebSockets + 
 
     const connection = await connected(url);
     const received = collect<TopicEvent>((push) => connection.on('event', push), 4);
-    const subscribed = await connection.invoke('subscribe', 'orders', '2');
-    expect(subscribed).toEqual({topic: 'orders', offset: '5', truncated: false});
+    const subscribed = await connection.invoke('subscribe', 'orders', at(2));
+    expect(subscribed).toEqual({topic: 'orders', offset: at(5), truncated: false});
     await postEvent(url, 'orders', orderPlaced({id: 'e5'}));
     const events = await received;
     expect(events.map((e) => [e.offset, e.event.id])).toEqual([
-      ['3', 'e2'],
-      ['4', 'e3'],
-      ['5', 'e4'],
-      ['6', 'e5'],
+      [at(3), 'e2'],
+      [at(4), 'e3'],
+      [at(5), 'e4'],
+      [at(6), 'e5'],
     ]);
   });
 
@@ -101,9 +104,9 @@ describe('the official @microsoft/signalr client (Node build) over WebSockets + 
     await Promise.all([a.invoke('subscribe', 'orders', null), b.invoke('subscribe', 'orders', null)]);
     const atB = collect<TopicEvent>((push) => b.on('event', push), 2);
     const first = orderPlaced({id: 'same'});
-    expect(await a.invoke('publish', 'orders', first)).toEqual({offset: '1'});
-    expect(await a.invoke('publish', 'orders', first)).toEqual({offset: '1'});
-    expect(await a.invoke('publish', 'orders', orderPlaced({id: 'other'}))).toEqual({offset: '2'});
+    expect(await a.invoke('publish', 'orders', first)).toEqual({offset: at(1)});
+    expect(await a.invoke('publish', 'orders', first)).toEqual({offset: at(1)});
+    expect(await a.invoke('publish', 'orders', orderPlaced({id: 'other'}))).toEqual({offset: at(2)});
     expect((await atB).map((e) => e.event.id)).toEqual(['same', 'other']);
   });
 });

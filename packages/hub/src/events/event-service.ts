@@ -4,7 +4,7 @@ import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
 import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
-import type {TopicLog} from '../log/topic-log.js';
+import {TopicLimitError, type TopicLog} from '../log/topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
 
 export type {TopicPolicy} from '../auth/topic-policy.js';
@@ -68,7 +68,15 @@ export interface EventServiceOptions {
   /** Event types (globs such as `payment.*`) only server code appends, on every topic. */
   readonly serverOwned?: readonly string[];
   readonly observer?: EventObserver;
+  /** Topics one connection may be subscribed to at once; default 100. */
+  readonly maxSubscriptionsPerConnection?: number;
 }
+
+/** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
+export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
+
+/** The issue code of a publish refused because the log holds as many topics as it may (HTTP 429). */
+export const TOPIC_LIMIT = 'topic_limit';
 
 /**
  * Switchboard's event topics on top of a hub: publish validates an envelope against the contracts,
@@ -84,6 +92,7 @@ export class EventService {
   readonly #observer: EventObserver;
   readonly #commands = new Map<string, CommandHandler>();
   readonly #appended = new Set<AppendedListener>();
+  readonly #maxSubscriptions: number;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -96,6 +105,7 @@ export class EventService {
       ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
     });
     this.#observer = options.observer ?? {};
+    this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
     this.#installHubMethods();
   }
 
@@ -158,7 +168,12 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value, appender))};
+    try {
+      return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value, appender))};
+    } catch (error) {
+      // Only the first append of a batch can create the topic, so a refusal leaves nothing appended.
+      return this.#refused(topic, error);
+    }
   }
 
   /** The log behind the topics. */
@@ -179,7 +194,19 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return result;
     }
-    return {ok: true, value: this.#append(topic, result.value, appender)};
+    try {
+      return {ok: true, value: this.#append(topic, result.value, appender)};
+    } catch (error) {
+      return this.#refused(topic, error);
+    }
+  }
+
+  /** A publish the log refused for a limit (a new topic past the cap), as a result with code {@link TOPIC_LIMIT}. */
+  #refused<T>(topic: string, error: unknown): ValidationResult<T> {
+    if (!(error instanceof TopicLimitError)) throw error;
+    this.#observer.rejected?.(topic);
+    this.#logger.warn({topic, limit: error.limit}, 'publish refused: topic limit');
+    return invalid(error.message, [{path: 'topic', message: error.message, code: TOPIC_LIMIT}]);
   }
 
   /**
@@ -229,6 +256,10 @@ export class EventService {
           const decision = this.#authorizer.canSubscribe(topic, caller.request.principal);
           if (!decision.allowed) throw new HubError(`Forbidden: ${decision.reason}.`);
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
+          const group = groupOf(topic);
+          if (!caller.groups.has(group) && countTopics(caller.groups) >= this.#maxSubscriptions) {
+            throw new HubError(`Subscription limit reached: a connection may follow at most ${this.#maxSubscriptions} topics (option maxSubscriptionsPerConnection).`);
+          }
           // Replay and join happen in one synchronous step: nothing can be appended in between,
           // so the client sees every event after fromOffset exactly once.
           let truncated = false;
@@ -244,7 +275,7 @@ export class EventService {
               after = page.next;
             }
           }
-          hub.addToGroup(caller, groupOf(topic));
+          hub.addToGroup(caller, group);
           if (fromOffset !== null) this.#observer.replayed?.(topic, replayed);
           return {topic, offset: this.#log.head(topic), truncated};
         },
@@ -285,6 +316,13 @@ function byOf(appender: Appender): string {
 
 function groupOf(topic: string): string {
   return `topic:${topic}`;
+}
+
+/** How many topic groups (of all the groups a connection is in) it follows. */
+function countTopics(groups: ReadonlySet<string>): number {
+  let n = 0;
+  for (const group of groups) if (group.startsWith('topic:')) n++;
+  return n;
 }
 
 function describe(error: string, issues: readonly {path: string; message: string}[]): string {

@@ -3,10 +3,40 @@ import type {EventObserver} from '../events/event-service.js';
 import type {Hub} from '../hub/index.js';
 import type {TopicLog} from '../log/topic-log.js';
 
+/** The label value of every topic (or type) without a series of its own. */
+export const OTHER_LABEL = '_other';
+
+/** Options of {@link Metrics}. */
+export interface MetricsOptions {
+  /** Topics that get series of their own (only topics the log holds); the rest share `_other`. Default 1,000. */
+  readonly maxTopicLabels?: number;
+  /** Event types that get series of their own; the rest share `_other`. Default 1,000. */
+  readonly maxTypeLabels?: number;
+}
+
+/**
+ * Label values handed out first come, first served, up to a cap. Clients choose topic names and
+ * (on topics that accept unknown types) event types, so each would otherwise be a new series.
+ */
+class LabelBudget {
+  readonly #given = new Set<string>();
+  constructor(readonly max: number) {}
+
+  /** `value` if it has a series or may get one (`eligible` and under the cap), else `_other`. */
+  label(value: string, eligible = true): string {
+    if (this.#given.has(value)) return value;
+    if (!eligible || this.#given.size >= this.max) return OTHER_LABEL;
+    this.#given.add(value);
+    return value;
+  }
+}
+
 /**
  * The server's Prometheus metrics (`GET /metrics`): connections by transport, events in, out and
  * rejected per topic, replay sizes, events retained per topic, hub invocation errors, and Node's
- * process metrics. It observes the event service and wraps hub invocations in a filter.
+ * process metrics. It observes the event service and wraps hub invocations in a filter. Topic
+ * and type labels are bounded: only topics the log holds get a series (up to `maxTopicLabels`);
+ * rejected publishes to unknown topics, and anything past the caps, count under `_other`.
  */
 export class Metrics implements EventObserver {
   readonly registry = new Registry();
@@ -14,8 +44,15 @@ export class Metrics implements EventObserver {
   readonly #out: Counter<'topic'>;
   readonly #rejected: Counter<'topic'>;
   readonly #replay: Histogram<'topic'>;
+  readonly #log: TopicLog;
+  readonly #topics: LabelBudget;
+  readonly #types: LabelBudget;
 
-  constructor(hub: Hub, log: TopicLog) {
+  constructor(hub: Hub, log: TopicLog, options: MetricsOptions = {}) {
+    this.#log = log;
+    this.#topics = new LabelBudget(options.maxTopicLabels ?? 1000);
+    this.#types = new LabelBudget(options.maxTypeLabels ?? 1000);
+    const topicLabel = (topic: string): string => this.#topic(topic);
     const registers = [this.registry];
     collectDefaultMetrics({register: this.registry, prefix: 'switchboard_'});
     new Gauge({
@@ -47,10 +84,24 @@ export class Metrics implements EventObserver {
         registers,
         collect() {
           this.reset();
-          for (const [topic, n] of sizes()) this.set({topic}, n);
+          const folded = new Map<string, number>();
+          for (const [topic, n] of sizes()) {
+            const label = topicLabel(topic);
+            folded.set(label, (folded.get(label) ?? 0) + n);
+          }
+          for (const [topic, n] of folded) this.set({topic}, n);
         },
       });
     }
+    new Counter({
+      name: 'switchboard_slow_consumer_disconnects_total',
+      help: 'Connections cut off because their unsent bytes passed the bound (maxBufferedBytes).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(hub.slowConsumerDisconnects);
+      },
+    });
     const errors = new Counter({name: 'switchboard_invocation_errors_total', help: 'Hub invocations that failed.', labelNames: ['method'], registers});
     hub.use(async ({context}, next) => {
       try {
@@ -63,18 +114,23 @@ export class Metrics implements EventObserver {
   }
 
   published(topic: string, type: string): void {
-    this.#in.inc({topic, type});
+    this.#in.inc({topic: this.#topic(topic), type: this.#types.label(type)});
   }
 
   delivered(topic: string, connections: number): void {
-    if (connections > 0) this.#out.inc({topic}, connections);
+    if (connections > 0) this.#out.inc({topic: this.#topic(topic)}, connections);
   }
 
   rejected(topic: string): void {
-    this.#rejected.inc({topic});
+    this.#rejected.inc({topic: this.#topic(topic)});
   }
 
   replayed(topic: string, events: number): void {
-    this.#replay.observe({topic}, events);
+    this.#replay.observe({topic: this.#topic(topic)}, events);
+  }
+
+  /** The label of `topic`: its own only while the log holds it and the budget allows (logs without `has` count all as held). */
+  #topic(topic: string): string {
+    return this.#topics.label(topic, this.#log.has?.(topic) ?? true);
   }
 }

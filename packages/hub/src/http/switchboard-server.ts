@@ -14,7 +14,7 @@ import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
 import {accessToken, type Authenticator, type Principal} from '../transports/authenticator.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
-import {Metrics} from './metrics.js';
+import {Metrics, type MetricsOptions} from './metrics.js';
 import {sendJson} from './respond.js';
 import {handleTopicsApi} from './topics-api.js';
 
@@ -53,6 +53,10 @@ export interface SwitchboardServerOptions {
   readonly drills?: boolean;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
+  /** Bounds of metric labels (topics, event types with series of their own). */
+  readonly metrics?: MetricsOptions;
+  /** Topics one connection may follow at once; default 100. */
+  readonly maxSubscriptionsPerConnection?: number;
   readonly logger?: Logger;
 }
 
@@ -108,7 +112,7 @@ export class SwitchboardServer {
       },
     });
     const log = options.log ?? new MemoryTopicLog();
-    this.metrics = new Metrics(this.hub, log);
+    this.metrics = new Metrics(this.hub, log, options.metrics);
     this.events = new EventService({
       hub: this.hub,
       log,
@@ -118,6 +122,7 @@ export class SwitchboardServer {
       ...(options.topics === undefined ? {} : {topics: options.topics}),
       ...(options.defaultTopic === undefined ? {} : {defaultTopic: options.defaultTopic}),
       ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
+      ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
     });
     this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});

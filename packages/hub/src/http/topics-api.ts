@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Appender} from '../auth/appender.js';
 import type {EventService} from '../events/event-service.js';
-import {FORBIDDEN, TOPIC_PATTERN} from '../events/event-service.js';
+import {FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN} from '../events/event-service.js';
 import type {Principal} from '../transports/authenticator.js';
 import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body.js';
@@ -122,7 +122,9 @@ function query(res: ServerResponse, url: URL, topic: string, events: EventServic
   sendJson(res, 200, {events: page.entries, next: page.next, truncated: page.truncated});
 }
 
-/** 403 when a policy refused (any issue is forbidden), 400 for invalid input. */
+/** 403 when a policy refused (any issue is forbidden), 429 when a limit did, 400 for invalid input. */
 function statusOf(issues: readonly ValidationIssue[]): number {
-  return issues.some((i) => i.code === FORBIDDEN) ? 403 : 400;
+  if (issues.some((i) => i.code === FORBIDDEN)) return 403;
+  // A limit refused the publish: the client may retry later.
+  return issues[0]?.code === TOPIC_LIMIT ? 429 : 400;
 }

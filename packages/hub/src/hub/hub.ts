@@ -4,6 +4,7 @@ import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} f
 import {
   jsonHubProtocol,
   messagePackHubProtocol,
+  MessageTooLargeError,
   MessageType,
   parseHandshake,
   ProtocolError,
@@ -14,7 +15,7 @@ import {
   type InvocationMessage,
   type StreamInvocationMessage,
 } from '../protocol/index.js';
-import type {ConnectionHandler, ConnectionSink, TransportConnection} from '../transports/transport-connection.js';
+import {SendBufferOverflowError, type ConnectionHandler, type ConnectionSink, type TransportConnection} from '../transports/transport-connection.js';
 import {HubClients} from './clients.js';
 import {HubConnection, isCounted} from './hub-connection.js';
 import {HubError} from './hub-error.js';
@@ -41,7 +42,7 @@ export interface HubOptions {
   readonly clientTimeoutMs?: number;
   /** Close a connection that sent no handshake within this long; default 15 s. */
   readonly handshakeTimeoutMs?: number;
-  /** Largest transport message accepted, in bytes; default 32 KB. */
+  /** Largest hub message accepted (each one, not the transport message carrying several), in bytes; default 32 KB. */
   readonly maximumReceiveMessageSize?: number;
   /** Invocations of one client that run at once; more wait their turn. Default 1. */
   readonly maximumParallelInvocationsPerClient?: number;
@@ -123,6 +124,7 @@ export class Hub implements ConnectionHandler {
   readonly #onReconnected: HubOptions['onReconnected'];
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #nextResultId = 0;
+  #slowConsumers = 0;
 
   constructor(options: HubOptions = {}) {
     this.logger = options.logger ?? pino({level: 'info'});
@@ -159,6 +161,11 @@ export class Hub implements ConnectionHandler {
   use(filter: HubFilter): this {
     this.#filters.push(filter);
     return this;
+  }
+
+  /** Connections cut off so far because their unsent bytes passed the transport's bound (for metrics). */
+  get slowConsumerDisconnects(): number {
+    return this.#slowConsumers;
   }
 
   /** Connections on this process that completed their handshake. */
@@ -309,23 +316,23 @@ export class Hub implements ConnectionHandler {
     const connection = session.connection;
     if (connection.phase === 'closed') return;
     connection.lastReceivedAt = Date.now();
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (size > this.#o.maximumReceiveMessageSize) {
-      this.#fail(connection, `The maximum message size of ${this.#o.maximumReceiveMessageSize}B was exceeded.`);
-      return;
-    }
+    // The transport bounds a whole transport message (maxTransportMessageSize); the limit here is
+    // per hub message, as in ASP.NET, since clients pack what they send in one turn into one frame.
     let rest: string | Uint8Array = data;
     if (connection.phase === 'handshake') {
+      const max = this.#o.maximumReceiveMessageSize;
+      const end = typeof data === 'string' ? data.indexOf('\u001e') : data.indexOf(0x1e);
+      if ((end === -1 ? data.length : end + 1) > max) return this.#fail(connection, new MessageTooLargeError(max).message);
       const after = this.#handshake(connection, data);
       if (after === undefined || after.length === 0) return;
       rest = after;
     }
     let messages: HubMessage[];
     try {
-      messages = connection.protocol!.parseMessages(rest);
+      messages = connection.protocol!.parseMessages(rest, {maxMessageSize: this.#o.maximumReceiveMessageSize});
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(connection, `Connection closed with an error. ${error.message}`);
+      this.#fail(connection, error instanceof MessageTooLargeError ? error.message : `Connection closed with an error. ${error.message}`);
       return;
     }
     session.inbox.push(...messages);
@@ -561,6 +568,10 @@ export class Hub implements ConnectionHandler {
     if (connection.phase === 'closed') return;
     const wasOpen = connection.phase === 'open';
     connection.phase = 'closed';
+    if (error instanceof SendBufferOverflowError) {
+      this.#slowConsumers++;
+      this.logger.warn({connectionId: connection.connectionId, transport: connection.transport, buffered: error.buffered, limit: error.limit}, error.message);
+    }
     connection.dispose();
     session.end();
     // Leave the groups while the session is still registered: removeFromGroup looks it up by id.

@@ -1,4 +1,5 @@
 import type {Envelope} from '@switchboard/contracts';
+import {formatOffset, newEpoch, parseOffset} from './offsets.js';
 
 /** One retained event and its position in its topic. */
 export interface LogEntry {
@@ -17,7 +18,11 @@ export interface AppendResult {
 /** A page of retained events after an offset. */
 export interface ReadResult {
   readonly entries: readonly LogEntry[];
-  /** True when events after the requested offset were already dropped by retention. */
+  /**
+   * True when events after the requested offset may be missing: dropped by retention, or the offset
+   * is of another epoch of the log (a restart) or past the head. Reading then starts at the oldest
+   * retained event.
+   */
   readonly truncated: boolean;
   /** The offset to pass as `after` to read on; the last entry's, or the requested one when empty. */
   readonly next: string | null;
@@ -39,6 +44,27 @@ export interface TopicLog {
   isOffset(offset: string): boolean;
   /** Events retained now per topic, for metrics (optional). */
   sizes?(): Map<string, number>;
+  /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
+  has?(topic: string): boolean;
+}
+
+/**
+ * Thrown by {@link TopicLog.append} when the event would create a topic past the log's topic cap.
+ * Nothing was appended; the publisher is told to back off (HTTP 429, an invocation error).
+ */
+export class TopicLimitError extends Error {
+  override readonly name = 'TopicLimitError';
+  constructor(readonly limit: number) {
+    super(`Topic limit reached: this hub keeps at most ${limit} topics (option maxTopics).`);
+  }
+}
+
+interface Entry {
+  readonly seq: number;
+  readonly event: Envelope;
+  readonly at: number;
+  /** Estimated bytes (the event's JSON length), measured once at append. */
+  readonly size: number;
 }
 
 interface Ring {
@@ -47,7 +73,7 @@ interface Ring {
   /** Sequence number the next append gets. */
   next: number;
   /** Retained entries start at `head`; the dropped prefix is cut off in bulk, not one shift per append. */
-  entries: Array<{seq: number; event: Envelope; at: number}>;
+  entries: Entry[];
   head: number;
   readonly maxEvents: number;
   readonly maxAgeMs: number;
@@ -62,27 +88,64 @@ export interface Retention {
   readonly maxAgeMs?: number;
 }
 
-/** Retention of the in-memory log. */
+/** Retention and bounds of the in-memory log. */
 export interface MemoryTopicLogOptions extends Retention {
   /** Per-topic retention, overriding the defaults (10,000 events, no age limit). */
   readonly topics?: Readonly<Record<string, Retention>>;
+  /**
+   * Bytes retained across all topics (each event counted as its JSON length); past it the oldest
+   * events of any topic go first, and readers from before them get `truncated`. Default 64 MB.
+   */
+  readonly maxRetainedBytes?: number;
+  /** Topics the log holds; an append that would create one more throws {@link TopicLimitError}. Default 10,000. */
+  readonly maxTopics?: number;
+  /** The epoch in every offset; random by default, so offsets of an earlier process read as foreign. */
+  readonly epoch?: string;
   readonly now?: () => number;
 }
 
+/** Default of {@link MemoryTopicLogOptions.maxRetainedBytes}: 64 MB. */
+export const DEFAULT_MAX_RETAINED_BYTES = 64 * 1024 * 1024;
+/** Default of {@link MemoryTopicLogOptions.maxTopics}. */
+export const DEFAULT_MAX_TOPICS = 10_000;
+
 /**
- * The default {@link TopicLog}: one bounded array per topic. Offsets are the decimal sequence
- * numbers 1, 2, 3…; clients must treat them as opaque.
+ * The default {@link TopicLog}: one bounded array per topic, and one bound on bytes across them all.
+ * Offsets are `<epoch>:<seq>` (see `offsets.ts`); clients must treat them as opaque.
  */
 export class MemoryTopicLog implements TopicLog {
+  /** This log's epoch: a new one per instance, so a restarted server never honours old offsets blindly. */
+  readonly epoch: string;
   readonly #topics = new Map<string, Ring>();
   readonly #defaults: Retention;
   readonly #perTopic: Readonly<Record<string, Retention>>;
+  readonly #maxBytes: number;
+  readonly #maxTopics: number;
   readonly #now: () => number;
+  /** Every retained entry in append order across topics (plus some already dropped: see #compact). */
+  #order: Array<{ring: Ring; seq: number}> = [];
+  #orderHead = 0;
+  #retained = 0;
+  #bytes = 0;
 
   constructor(options: MemoryTopicLogOptions = {}) {
     this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? Number.POSITIVE_INFINITY};
     this.#perTopic = options.topics ?? {};
+    this.#maxBytes = options.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES;
+    this.#maxTopics = options.maxTopics ?? DEFAULT_MAX_TOPICS;
     this.#now = options.now ?? Date.now;
+    this.epoch = options.epoch ?? newEpoch();
+    formatOffset(this.epoch, 0);
+  }
+
+  /** Estimated bytes retained across all topics (the sum of the events' JSON lengths). */
+  get retainedBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Topics the log holds. */
+  get topicCount(): number {
+    return this.#topics.size;
   }
 
   /** Events retained now per topic, for metrics. */
@@ -95,43 +158,68 @@ export class MemoryTopicLog implements TopicLog {
     return sizes;
   }
 
+  has(topic: string): boolean {
+    return this.#topics.has(topic);
+  }
+
   append(topic: string, event: Envelope): AppendResult {
     const ring = this.#ring(topic);
     this.#expire(ring);
     const existing = ring.ids.get(event.id);
-    if (existing !== undefined) return {offset: String(existing), duplicate: true};
+    if (existing !== undefined) return {offset: formatOffset(this.epoch, existing), duplicate: true};
     const seq = ring.next++;
-    ring.entries.push({seq, event, at: this.#now()});
+    const size = JSON.stringify(event).length;
+    ring.entries.push({seq, event, at: this.#now(), size});
     ring.ids.set(event.id, seq);
+    this.#order.push({ring, seq});
+    this.#retained++;
+    this.#bytes += size;
     while (ring.entries.length - ring.head > ring.maxEvents) this.#dropOldest(ring);
-    return {offset: String(seq), duplicate: false};
+    this.#enforceBytes();
+    return {offset: formatOffset(this.epoch, seq), duplicate: false};
   }
 
   read(topic: string, after: string | null, limit: number): ReadResult {
     const ring = this.#topics.get(topic);
-    const from = after === null ? 0 : Number(after);
-    if (ring === undefined) return {entries: [], truncated: false, next: after};
+    if (after === null) {
+      if (ring === undefined) return {entries: [], truncated: false, next: null};
+      this.#expire(ring);
+      return this.#page(ring, 0, ring.first > 1, null, limit);
+    }
+    const parsed = parseOffset(after);
+    const headSeq = ring === undefined ? 0 : ring.next - 1;
+    // Another epoch's offset (a restart), or one this log never handed out: numbers below it may
+    // be new events, so start from the oldest retained and say so.
+    const honest = parsed !== undefined && parsed.epoch === this.epoch && parsed.seq <= headSeq;
+    if (ring === undefined) return honest ? {entries: [], truncated: false, next: after} : {entries: [], truncated: true, next: null};
     this.#expire(ring);
+    if (!honest) return this.#page(ring, 0, true, null, limit);
     // Events first..next-1 are retained; anything in (from, first) is lost.
-    const truncated = from + 1 < ring.first;
-    const start = ring.head + Math.max(0, from + 1 - ring.first);
-    const entries = ring.entries
-      .slice(start, start + Math.max(0, limit)).map((e) => ({offset: String(e.seq), event: e.event}));
-    return {entries, truncated, next: entries.length > 0 ? entries[entries.length - 1]!.offset : after};
+    return this.#page(ring, parsed.seq, parsed.seq + 1 < ring.first, after, limit);
   }
 
   head(topic: string): string | null {
     const ring = this.#topics.get(topic);
-    return ring === undefined || ring.next === 1 ? null : String(ring.next - 1);
+    return ring === undefined || ring.next === 1 ? null : formatOffset(this.epoch, ring.next - 1);
   }
 
   isOffset(offset: string): boolean {
-    return /^(0|[1-9][0-9]{0,15})$/.test(offset);
+    return parseOffset(offset) !== undefined;
+  }
+
+  /** Up to `limit` entries of `ring` after sequence number `from`. */
+  #page(ring: Ring, from: number, truncated: boolean, after: string | null, limit: number): ReadResult {
+    const start = ring.head + Math.max(0, from + 1 - ring.first);
+    const entries = ring.entries
+      .slice(start, start + Math.max(0, limit))
+      .map((e) => ({offset: formatOffset(this.epoch, e.seq), event: e.event}));
+    return {entries, truncated, next: entries.length > 0 ? entries[entries.length - 1]!.offset : after};
   }
 
   #ring(topic: string): Ring {
     let ring = this.#topics.get(topic);
     if (ring === undefined) {
+      if (this.#topics.size >= this.#maxTopics) throw new TopicLimitError(this.#maxTopics);
       const own = this.#perTopic[topic] ?? {};
       ring = {
         first: 1,
@@ -147,6 +235,27 @@ export class MemoryTopicLog implements TopicLog {
     return ring;
   }
 
+  /** Drops the oldest events of any topic until the retained bytes fit the bound. */
+  #enforceBytes(): void {
+    while (this.#bytes > this.#maxBytes && this.#orderHead < this.#order.length) {
+      const {ring, seq} = this.#order[this.#orderHead++]!;
+      // Entries dropped earlier (by count or age) are skipped; a live one is its topic's oldest.
+      if (ring.head < ring.entries.length && ring.entries[ring.head]!.seq === seq) this.#dropOldest(ring);
+    }
+    this.#compact();
+  }
+
+  /**
+   * Keeps the append-order list from growing with entries that count or age already dropped:
+   * rebuilt once stale ones outnumber live ones, so the cost stays constant per append.
+   */
+  #compact(): void {
+    const listed = this.#order.length - this.#orderHead;
+    if (listed - this.#retained <= Math.max(1024, this.#retained)) return;
+    this.#order = this.#order.slice(this.#orderHead).filter(({ring, seq}) => seq >= ring.first);
+    this.#orderHead = 0;
+  }
+
   #expire(ring: Ring): void {
     if (ring.maxAgeMs === Number.POSITIVE_INFINITY) return;
     const oldest = this.#now() - ring.maxAgeMs;
@@ -154,9 +263,13 @@ export class MemoryTopicLog implements TopicLog {
   }
 
   #dropOldest(ring: Ring): void {
-    const dropped = ring.entries[ring.head++]!;
+    const dropped = ring.entries[ring.head]!;
+    // Release the slot now: the dead prefix is cut off in bulk later, and must not hold events.
+    (ring.entries as Array<Entry | undefined>)[ring.head++] = undefined;
     ring.ids.delete(dropped.event.id);
     ring.first = dropped.seq + 1;
+    this.#retained--;
+    this.#bytes -= dropped.size;
     if (ring.head > 1024 && ring.head * 2 > ring.entries.length) {
       ring.entries = ring.entries.slice(ring.head);
       ring.head = 0;

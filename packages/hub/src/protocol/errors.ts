@@ -5,3 +5,13 @@
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
+
+/**
+ * One hub message is larger than the hub accepts (ASP.NET's `MaximumReceiveMessageSize`, applied
+ * to each hub message, not to the transport message that may carry several).
+ */
+export class MessageTooLargeError extends ProtocolError {
+  constructor(readonly limit: number) {
+    super(`The maximum message size of ${limit}B was exceeded.`);
+  }
+}

@@ -3,6 +3,12 @@ import type {HubMessage} from './hub-message.js';
 /** How a hub protocol's messages travel: text frames or binary frames. */
 export type TransferFormat = 'Text' | 'Binary';
 
+/** Bounds applied while parsing. */
+export interface ParseOptions {
+  /** Largest single hub message, in bytes; a larger one throws `MessageTooLargeError`. */
+  readonly maxMessageSize?: number;
+}
+
 /**
  * A hub protocol: turns transport messages into hub messages and back. Implementations are pure:
  * no I/O, no state between calls.
@@ -16,8 +22,10 @@ export interface HubProtocol {
   /**
    * Parses one transport message into its hub messages, in order. Throws `ProtocolError` on
    * malformed input. Messages of unknown types are skipped, as the protocol allows new types.
+   * `maxMessageSize` bounds each hub message (a JSON record, a MessagePack body), checked before
+   * it is decoded.
    */
-  parseMessages(input: string | Uint8Array): HubMessage[];
+  parseMessages(input: string | Uint8Array, options?: ParseOptions): HubMessage[];
   /** Serializes one message, framing included. */
   writeMessage(message: HubMessage): Uint8Array;
 }

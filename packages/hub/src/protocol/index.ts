@@ -1,6 +1,6 @@
 export * from './hub-message.js';
-export {ProtocolError} from './errors.js';
-export type {HubProtocol, TransferFormat} from './hub-protocol.js';
+export {MessageTooLargeError, ProtocolError} from './errors.js';
+export type {HubProtocol, ParseOptions, TransferFormat} from './hub-protocol.js';
 export {jsonHubProtocol} from './json-hub-protocol.js';
 export {parseHandshake, writeHandshakeResponse} from './handshake.js';
 export type {HandshakeRequest, ParsedHandshake} from './handshake.js';

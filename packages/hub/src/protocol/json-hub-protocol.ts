@@ -1,9 +1,10 @@
-import {ProtocolError} from './errors.js';
+import {MessageTooLargeError, ProtocolError} from './errors.js';
 import {MessageType, type HubMessage} from './hub-message.js';
-import type {HubProtocol} from './hub-protocol.js';
+import type {HubProtocol, ParseOptions} from './hub-protocol.js';
 import {parseRecords, writeRecord} from './text-message-format.js';
 
 const decoder = new TextDecoder('utf-8', {fatal: true});
+const encoder = new TextEncoder();
 
 /**
  * The SignalR JSON hub protocol, version 2: one JSON object per record, records ending in 0x1E.
@@ -14,7 +15,7 @@ export const jsonHubProtocol: HubProtocol = {
   version: 2,
   transferFormat: 'Text',
 
-  parseMessages(input: string | Uint8Array): HubMessage[] {
+  parseMessages(input: string | Uint8Array, options: ParseOptions = {}): HubMessage[] {
     let text: string;
     if (typeof input === 'string') text = input;
     else {
@@ -25,7 +26,10 @@ export const jsonHubProtocol: HubProtocol = {
       }
     }
     const messages: HubMessage[] = [];
+    const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
     for (const record of parseRecords(text)) {
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only a record that might be too long is measured.
+      if (record.length * 3 > max && encoder.encode(record).byteLength + 1 > max) throw new MessageTooLargeError(max);
       let json: unknown;
       try {
         json = JSON.parse(record);

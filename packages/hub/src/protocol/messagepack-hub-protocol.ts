@@ -1,8 +1,8 @@
 import {decode, Encoder} from '@msgpack/msgpack';
 import {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
-import {ProtocolError} from './errors.js';
+import {MessageTooLargeError, ProtocolError} from './errors.js';
 import {MessageType, type HubMessage, type MessageHeaders} from './hub-message.js';
-import type {HubProtocol} from './hub-protocol.js';
+import type {HubProtocol, ParseOptions} from './hub-protocol.js';
 
 /** Completion result kinds of the MessagePack protocol. */
 const ERROR_RESULT = 1;
@@ -21,10 +21,12 @@ export const messagePackHubProtocol: HubProtocol = {
   version: 2,
   transferFormat: 'Binary',
 
-  parseMessages(input: string | Uint8Array): HubMessage[] {
+  parseMessages(input: string | Uint8Array, options: ParseOptions = {}): HubMessage[] {
     if (typeof input === 'string') throw new ProtocolError('The MessagePack protocol takes binary messages, not text.');
     const messages: HubMessage[] = [];
+    const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
     for (const body of parseLengthPrefixed(input)) {
+      if (body.byteLength > max) throw new MessageTooLargeError(max);
       let value: unknown;
       try {
         value = decode(body);

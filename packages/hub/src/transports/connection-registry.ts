@@ -28,21 +28,49 @@ export function randomId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** Bounds of the connections negotiated but not yet claimed by a transport. */
+export interface PendingConnectionOptions {
+  /** How many may wait at once; negotiate answers 429 past it. Default 10,000. */
+  readonly max?: number;
+  /** How long a token stays usable unclaimed; default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Thrown by {@link ConnectionRegistry.create} when too many negotiated connections are unclaimed. */
+export class PendingLimitError extends Error {
+  override readonly name = 'PendingLimitError';
+  constructor(readonly limit: number) {
+    super(`Too many negotiated connections not yet connected (at most ${limit}, option pendingConnections.max); retry later.`);
+  }
+}
+
 /**
- * The connections negotiate created, by token. A token that no transport claims within
- * `unclaimedTimeoutMs` is forgotten, so abandoned negotiations cannot pile up.
+ * The connections negotiate created, by token. Those no transport claimed yet are also kept in
+ * creation order, so a timer reaps the expired ones from the front without scanning the rest; an
+ * expired token is refused at once, even before the timer reaps it.
  */
 export class ConnectionRegistry {
   readonly #byToken = new Map<string, ConnectionEntry>();
-  readonly #unclaimedTimeoutMs: number;
+  /** Unclaimed connections, oldest first (a Map keeps insertion order). */
+  readonly #pending = new Map<string, ConnectionEntry>();
+  readonly #timeoutMs: number;
+  readonly #max: number;
+  #reaper: ReturnType<typeof setInterval> | undefined;
 
-  constructor(options: {unclaimedTimeoutMs?: number} = {}) {
-    this.#unclaimedTimeoutMs = options.unclaimedTimeoutMs ?? 30_000;
+  constructor(options: PendingConnectionOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#max = options.max ?? 10_000;
   }
 
-  /** Creates a connection; for negotiate version 0 its token is its id, as those clients expect. */
+  /**
+   * Creates a connection; for negotiate version 0 its token is its id, as those clients expect.
+   * Throws {@link PendingLimitError} when too many negotiated connections wait to be claimed.
+   */
   create(options: {negotiateVersion: number; principal?: Principal | undefined; statefulReconnect?: boolean}, now = Date.now()): ConnectionEntry {
-    this.sweep(now);
+    if (this.#pending.size >= this.#max) {
+      this.reap(now);
+      if (this.#pending.size >= this.#max) throw new PendingLimitError(this.#max);
+    }
     const connectionId = randomId();
     const entry: ConnectionEntry = {
       connectionId,
@@ -56,25 +84,59 @@ export class ConnectionRegistry {
       websocket: undefined,
     };
     this.#byToken.set(entry.token, entry);
+    this.#pending.set(entry.token, entry);
+    this.#startReaper();
     return entry;
   }
 
-  get(token: string): ConnectionEntry | undefined {
-    return this.#byToken.get(token);
+  /** The connection of `token`; undefined when unknown, or negotiated and left unclaimed too long. */
+  get(token: string, now = Date.now()): ConnectionEntry | undefined {
+    const entry = this.#byToken.get(token);
+    if (entry !== undefined && entry.transport === undefined && now - entry.createdAt > this.#timeoutMs) {
+      this.delete(token);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** A transport took the connection: it is no longer pending, and no longer expires. */
+  claim(entry: ConnectionEntry, transport: TransportKind): void {
+    entry.transport = transport;
+    this.#pending.delete(entry.token);
   }
 
   delete(token: string): void {
     this.#byToken.delete(token);
+    this.#pending.delete(token);
   }
 
   get size(): number {
     return this.#byToken.size;
   }
 
-  /** Forgets connections created before `now - unclaimedTimeoutMs` that no transport claimed. */
-  sweep(now = Date.now()): void {
-    for (const [token, entry] of this.#byToken) {
-      if (entry.transport === undefined && now - entry.createdAt > this.#unclaimedTimeoutMs) this.#byToken.delete(token);
+  /** Connections negotiated and not yet claimed by a transport. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Forgets unclaimed connections older than the timeout: the oldest first, stopping at the first young one. */
+  reap(now = Date.now()): void {
+    for (const [token, entry] of this.#pending) {
+      if (now - entry.createdAt <= this.#timeoutMs) break;
+      this.delete(token);
     }
+    if (this.#pending.size === 0) this.close();
+  }
+
+  /** Stops the reaper timer. */
+  close(): void {
+    clearInterval(this.#reaper);
+    this.#reaper = undefined;
+  }
+
+  #startReaper(): void {
+    if (this.#reaper !== undefined) return;
+    this.#reaper = setInterval(() => this.reap(), Math.max(10, Math.min(5_000, this.#timeoutMs / 2)));
+    this.#reaper.unref();
   }
 }

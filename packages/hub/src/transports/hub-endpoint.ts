@@ -1,11 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
+import {BodyTooLargeError, readBody} from '../http/body.js';
 import {accessToken, type Authenticator, type Principal} from './authenticator.js';
-import {ConnectionRegistry, type ConnectionEntry} from './connection-registry.js';
+import {ConnectionRegistry, PendingLimitError, type ConnectionEntry, type PendingConnectionOptions} from './connection-registry.js';
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
 import {ServerSentEventsTransport} from './server-sent-events-transport.js';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportKind} from './transport-connection.js';
+import {DEFAULT_MAX_BUFFERED_BYTES, type ConnectionHandler, type ConnectionRequest, type ConnectionSink, type TransportKind} from './transport-connection.js';
 import {WebSocketTransport} from './websocket-transport.js';
 
 /** Options of {@link HubEndpoint}. */
@@ -18,9 +19,16 @@ export interface HubEndpointOptions {
   readonly transports?: readonly TransportKind[];
   /** Largest transport message (WebSocket frame, POST body) accepted, in bytes; default 1 MB. */
   readonly maxTransportMessageSize?: number;
+  /**
+   * Unsent bytes one connection may have queued (WebSocket and SSE send buffers, the long-polling
+   * queue); past it the connection is cut off and its client reconnects. Default 1 MB.
+   */
+  readonly maxBufferedBytes?: number;
   /** Decides who each request is; without one every request is anonymous. */
   readonly authenticate?: Authenticator;
   readonly longPolling?: LongPollingOptions;
+  /** Bounds of negotiated connections no transport has claimed yet (count, and how long a token lives). */
+  readonly pendingConnections?: PendingConnectionOptions;
 }
 
 /** Every transport, in the order the official client should try them. */
@@ -33,22 +41,25 @@ export const ALL_TRANSPORTS: readonly TransportKind[] = ['WebSockets', 'ServerSe
 export class HubEndpoint {
   readonly path: string;
   readonly #handler: ConnectionHandler;
-  readonly #registry = new ConnectionRegistry();
+  readonly #registry: ConnectionRegistry;
   readonly #transports: readonly TransportKind[];
   readonly #maxMessage: number;
   readonly #authenticate: Authenticator | undefined;
   readonly #websockets: WebSocketTransport;
-  readonly #sse = new ServerSentEventsTransport();
+  readonly #sse: ServerSentEventsTransport;
   readonly #longPolling: LongPollingTransport;
 
   constructor(options: HubEndpointOptions) {
     this.path = options.path.replace(/\/+$/, '');
     this.#handler = options.handler;
     this.#transports = options.transports ?? ALL_TRANSPORTS;
+    this.#registry = new ConnectionRegistry(options.pendingConnections);
     this.#maxMessage = options.maxTransportMessageSize ?? 1024 * 1024;
     this.#authenticate = options.authenticate;
-    this.#websockets = new WebSocketTransport({maxPayload: this.#maxMessage});
-    this.#longPolling = new LongPollingTransport(options.longPolling);
+    const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#websockets = new WebSocketTransport({maxPayload: this.#maxMessage, maxBufferedBytes});
+    this.#sse = new ServerSentEventsTransport({maxBufferedBytes});
+    this.#longPolling = new LongPollingTransport({maxBufferedBytes, ...options.longPolling});
   }
 
   /** Answers `req` if it is addressed to this hub; resolves false otherwise. */
@@ -91,7 +102,12 @@ export class HubEndpoint {
       // skipNegotiation: the client connects straight away and the connection starts here.
       const principal = await this.#principal(req, url);
       if (principal === null) return rejectUpgrade(socket, 401, 'Unauthorized');
-      entry = this.#registry.create({negotiateVersion: 1, principal});
+      try {
+        entry = this.#registry.create({negotiateVersion: 1, principal});
+      } catch (error) {
+        if (error instanceof PendingLimitError) return rejectUpgrade(socket, 429, 'Too Many Requests');
+        throw error;
+      }
     } else {
       const found = this.#registry.get(token);
       if (found === undefined) return rejectUpgrade(socket, 404, 'Not Found');
@@ -107,7 +123,7 @@ export class HubEndpoint {
       }
       entry = found;
     }
-    entry.transport = 'WebSockets';
+    this.#registry.claim(entry, 'WebSockets');
     entry.websocket = this.#websockets.accept(req, socket, head, {
       connectionId: entry.connectionId,
       request: this.#request(req, url, entry),
@@ -123,6 +139,12 @@ export class HubEndpoint {
     this.#websockets.close();
     this.#sse.close();
     this.#longPolling.close();
+    this.#registry.close();
+  }
+
+  /** Connections negotiated and not yet claimed by a transport (for tests and metrics). */
+  get pendingConnections(): number {
+    return this.#registry.pending;
   }
 
   async #negotiate(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
@@ -134,7 +156,14 @@ export class HubEndpoint {
     const version = requestedNegotiateVersion(url);
     // Echoed only when asked: the official client fails if a server offers it unasked.
     const statefulReconnect = url.searchParams.get('useStatefulReconnect') === 'true';
-    const entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
+    let entry: ConnectionEntry;
+    try {
+      entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
+    } catch (error) {
+      if (!(error instanceof PendingLimitError)) throw error;
+      reply(res, 429, error.message, {'retry-after': '1'});
+      return;
+    }
     const body = negotiateResponse({
       requestedVersion: version,
       connectionId: entry.connectionId,
@@ -151,7 +180,7 @@ export class HubEndpoint {
     if (wantsEvents) {
       if (!this.#transports.includes('ServerSentEvents')) return void reply(res, 400, 'Server-Sent Events are not offered.');
       if (entry.transport !== undefined) return void reply(res, 409, `The connection already uses ${entry.transport}.`);
-      entry.transport = 'ServerSentEvents';
+      this.#registry.claim(entry, 'ServerSentEvents');
       this.#sse.open(req, res, {connectionId: entry.connectionId, request: this.#request(req, url, entry), handler: this.#claim(entry)});
       return;
     }
@@ -159,7 +188,7 @@ export class HubEndpoint {
     if (entry.transport !== undefined && entry.transport !== 'LongPolling') {
       return void reply(res, 409, `The connection already uses ${entry.transport}.`);
     }
-    entry.transport = 'LongPolling';
+    this.#registry.claim(entry, 'LongPolling');
     this.#longPolling.poll(req, res, entry.token, {
       connectionId: entry.connectionId,
       request: this.#request(req, url, entry),
@@ -174,14 +203,13 @@ export class HubEndpoint {
     if (entry.posting) return void reply(res, 409, 'Another send is in progress on this connection.');
     entry.posting = true;
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.#maxMessage) return void reply(res, 413, 'Message too large.', {connection: 'close'});
-        chunks.push(chunk);
+      let body: Buffer;
+      try {
+        body = await readBody(req, this.#maxMessage);
+      } catch (error) {
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        return void reply(res, 413, `Message too large: the limit is ${this.#maxMessage} bytes (option maxTransportMessageSize).`, {connection: 'close'});
       }
-      const body = Buffer.concat(chunks);
       entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
       reply(res, 200, '');
     } finally {

@@ -1,5 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection.js';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  SendBufferOverflowError,
+  type ConnectionHandler,
+  type ConnectionRequest,
+  type ConnectionSink,
+  type TransportConnection,
+} from './transport-connection.js';
 
 /** Settings of {@link LongPollingTransport}. */
 export interface LongPollingOptions {
@@ -7,6 +14,8 @@ export interface LongPollingOptions {
   readonly pollTimeoutMs?: number;
   /** A connection with no poll outstanding for this long is gone; default 15 s. */
   readonly disconnectTimeoutMs?: number;
+  /** Bytes queued for the next poll past which the connection is cut off; default 1 MB. */
+  readonly maxBufferedBytes?: number;
 }
 
 interface Poll {
@@ -20,6 +29,8 @@ class LongPollingConnection implements TransportConnection {
   readonly inherentKeepAlive = true;
   readonly supportsReconnect = false;
   readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  #cutOff = false;
   #poll: Poll | undefined;
   #closing = false;
   #finished = false;
@@ -32,6 +43,7 @@ class LongPollingConnection implements TransportConnection {
     readonly request: ConnectionRequest,
     readonly pollTimeoutMs: number,
     readonly onFinished: () => void,
+    readonly maxBufferedBytes: number = DEFAULT_MAX_BUFFERED_BYTES,
   ) {}
 
   enableReconnect(): void {}
@@ -42,9 +54,19 @@ class LongPollingConnection implements TransportConnection {
   }
 
   send(payload: Uint8Array): void {
-    if (this.#finished) return;
+    if (this.#finished || this.#cutOff) return;
     this.#queue.push(payload);
+    this.#queued += payload.byteLength;
     if (this.#poll !== undefined) this.#flush(this.#poll);
+    // A client that stops polling would otherwise have its queue grow until the disconnect timeout.
+    else if (this.#queued > this.maxBufferedBytes) {
+      const error = new SendBufferOverflowError(this.maxBufferedBytes, this.#queued);
+      this.#queue.length = 0;
+      this.#queued = 0;
+      this.#cutOff = true;
+      // Not from inside the hub's send loop: the hub hears of the end on the next tick.
+      queueMicrotask(() => this.finish(error));
+    }
   }
 
   /**
@@ -84,6 +106,7 @@ class LongPollingConnection implements TransportConnection {
     this.#finished = true;
     if (this.#poll !== undefined) this.#answer(this.#poll, 204);
     this.#queue.length = 0;
+    this.#queued = 0;
     this.onFinished();
     this.sink?.closed(error);
   }
@@ -94,6 +117,7 @@ class LongPollingConnection implements TransportConnection {
 
   #flush(poll: Poll): void {
     const body = Buffer.concat(this.#queue.splice(0));
+    this.#queued = 0;
     this.#end(poll);
     poll.res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(body.length)});
     poll.res.end(body);
@@ -122,11 +146,13 @@ export class LongPollingTransport {
   readonly #connections = new Map<string, LongPollingConnection>();
   readonly #pollTimeoutMs: number;
   readonly #disconnectTimeoutMs: number;
+  readonly #maxBufferedBytes: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: LongPollingOptions = {}) {
     this.#pollTimeoutMs = options.pollTimeoutMs ?? 90_000;
     this.#disconnectTimeoutMs = options.disconnectTimeoutMs ?? 15_000;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   /**
@@ -147,7 +173,7 @@ export class LongPollingTransport {
     const connection = new LongPollingConnection(target.connectionId, target.request, this.#pollTimeoutMs, () => {
       this.#connections.delete(token);
       target.onClosed();
-    });
+    }, this.#maxBufferedBytes);
     this.#connections.set(token, connection);
     this.#startSweeper();
     connection.sink = target.handler.connect(connection);

@@ -1,5 +1,12 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection.js';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  SendBufferOverflowError,
+  type ConnectionHandler,
+  type ConnectionRequest,
+  type ConnectionSink,
+  type TransportConnection,
+} from './transport-connection.js';
 
 const decoder = new TextDecoder();
 
@@ -9,6 +16,12 @@ const decoder = new TextDecoder();
  */
 export class ServerSentEventsTransport {
   readonly #open = new Set<ServerResponse>();
+  readonly #maxBufferedBytes: number;
+
+  /** `maxBufferedBytes`: unsent bytes of one stream past which it is cut off (default 1 MB). */
+  constructor(options: {maxBufferedBytes?: number} = {}) {
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
 
   /** Starts the event stream for a connection and hands the connection to the hub. */
   open(req: IncomingMessage, res: ServerResponse, target: {connectionId: string; request: ConnectionRequest; handler: ConnectionHandler}): ConnectionSink {
@@ -24,6 +37,7 @@ export class ServerSentEventsTransport {
     res.write(':\r\n');
     this.#open.add(res);
     let ended = false;
+    let overflow: SendBufferOverflowError | undefined;
     // Messages of one turn of the event loop go out as one event: fewer writes, same records.
     let pending: Uint8Array[] = [];
     const flush = (): void => {
@@ -33,6 +47,13 @@ export class ServerSentEventsTransport {
       // A line break inside the message starts a new `data:` line.
       const lines = decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts)).split('\n');
       res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
+      // writableLength counts the response's buffer and its socket's: what the client has not taken.
+      const buffered = res.writableLength;
+      if (buffered > this.#maxBufferedBytes) {
+        overflow = new SendBufferOverflowError(this.#maxBufferedBytes, buffered);
+        ended = true;
+        res.destroy();
+      }
     };
     const connection: TransportConnection = {
       connectionId: target.connectionId,
@@ -56,7 +77,7 @@ export class ServerSentEventsTransport {
     res.on('close', () => {
       ended = true;
       this.#open.delete(res);
-      sink.closed();
+      sink.closed(overflow);
     });
     return sink;
   }

@@ -55,3 +55,21 @@ export interface ConnectionSink {
 export interface ConnectionHandler {
   connect(connection: TransportConnection): ConnectionSink;
 }
+
+/** Default bound on a connection's unsent bytes: 1 MB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/**
+ * A connection's unsent bytes passed the transport's bound: the client stopped reading (or reads
+ * slower than it is sent to). The transport cut it off to free that memory; the client's
+ * reconnect resumes its topics from their offsets. The sink's `closed` receives this error.
+ */
+export class SendBufferOverflowError extends Error {
+  override readonly name = 'SendBufferOverflowError';
+  constructor(
+    readonly limit: number,
+    readonly buffered: number,
+  ) {
+    super(`Closed a slow consumer: ${buffered} unsent bytes passed the bound of ${limit} (option maxBufferedBytes).`);
+  }
+}

@@ -1,7 +1,14 @@
 import type {IncomingMessage} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type RawData, type WebSocket} from 'ws';
-import type {ConnectionHandler, ConnectionRequest, ConnectionSink, TransportConnection} from './transport-connection.js';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  SendBufferOverflowError,
+  type ConnectionHandler,
+  type ConnectionRequest,
+  type ConnectionSink,
+  type TransportConnection,
+} from './transport-connection.js';
 
 /**
  * Messages sent to one connection within one turn of the event loop travel in one frame, up to this
@@ -97,6 +104,8 @@ export class WebSocketConnection implements TransportConnection {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #pendingBinary = false;
+  /** Set when the connection was cut off for unsent bytes: it ends with this error and is never resumed. */
+  #overflow: SendBufferOverflowError | undefined;
 
   constructor(
     readonly connectionId: string,
@@ -106,6 +115,8 @@ export class WebSocketConnection implements TransportConnection {
     readonly onFinished: () => void,
     /** Queues this connection for the transport's one flush at the end of the turn. */
     readonly scheduleFlush: (connection: WebSocketConnection) => void,
+    /** Unsent bytes (ws's queue plus the socket's) past which the connection is cut off. */
+    readonly maxBufferedBytes: number = DEFAULT_MAX_BUFFERED_BYTES,
   ) {}
 
   /** True while the socket is gone and a reattach is awaited. */
@@ -147,6 +158,16 @@ export class WebSocketConnection implements TransportConnection {
     const socket = socketFor(ws);
     if (socket === undefined) ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary});
     else socket.write(framed(parts, binary));
+    // bufferedAmount counts ws's own queue and the socket's, so prepared frames written straight
+    // to the socket are counted too. A client that stops reading is cut off here, not buffered
+    // without end; pings cannot keep it alive, since the bound is on bytes, not on silence.
+    const buffered = ws.bufferedAmount;
+    if (buffered > this.maxBufferedBytes) {
+      this.#overflow = new SendBufferOverflowError(this.maxBufferedBytes, buffered);
+      // A close frame would wait behind the backlog the client does not read: destroy the socket,
+      // which frees the backlog now.
+      ws.terminate();
+    }
   };
 
   close(): void {
@@ -178,6 +199,7 @@ export class WebSocketConnection implements TransportConnection {
     ws.on('close', (code: number) => {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
+      if (this.#overflow !== undefined) return this.#finish(this.#overflow);
       const clean = this.#ending || code === NORMAL_CLOSURE || code === GOING_AWAY;
       if (!clean && this.#reconnect) {
         sink.detached?.();
@@ -206,6 +228,7 @@ export class WebSocketConnection implements TransportConnection {
 export class WebSocketTransport {
   readonly #wss: WebSocketServer;
   readonly #reconnectWindowMs: number;
+  readonly #maxBufferedBytes: number;
   /** Connections with messages waiting; one microtask per turn flushes them all. */
   #dirty: WebSocketConnection[] = [];
   readonly #schedule = (connection: WebSocketConnection): void => {
@@ -218,10 +241,11 @@ export class WebSocketTransport {
     for (const connection of dirty) connection.flush();
   };
 
-  constructor(options: {maxPayload: number; reconnectWindowMs?: number}) {
+  constructor(options: {maxPayload: number; reconnectWindowMs?: number; maxBufferedBytes?: number}) {
     // No permessage-deflate: it costs CPU and memory per connection for small event messages.
     this.#wss = new WebSocketServer({noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false});
     this.#reconnectWindowMs = options.reconnectWindowMs ?? 30_000;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   /** Completes the upgrade of a new connection and hands it to the hub. */
@@ -238,6 +262,7 @@ export class WebSocketTransport {
       this.#reconnectWindowMs,
       target.onFinished,
       this.#schedule,
+      this.#maxBufferedBytes,
     );
     this.#wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws, target.handler));
     return connection;
