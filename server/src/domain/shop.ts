@@ -138,7 +138,9 @@ export class Shop {
         '*',
         (e) => {
           const topic = this.#topicOf.find((t) => t.matches(e.type))?.topic;
-          if (topic !== undefined && this.bus.registry.get(e.type, e.version)?.kind !== 'command') this.#events.publish(topic, e);
+          if (topic === undefined || this.bus.registry.get(e.type, e.version)?.kind === 'command') return;
+          // Refused (the engine is down) is logged: the event stays on the server bus, its topic misses it.
+          this.#events.publish(topic, e).catch((error: unknown) => this.#logger.error({err: error, topic, id: e.id}, 'event not stored in its topic'));
         },
         {name: 'switchboard:topics'},
       ),

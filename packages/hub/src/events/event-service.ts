@@ -2,7 +2,8 @@ import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry,
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {HubError, type Hub} from '../hub/index.js';
-import type {TopicLog} from '../log/topic-log.js';
+import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
+import {TopicFeeds} from './topic-feeds.js';
 
 /** What a topic name looks like: 1–128 characters of letters, digits, `.`, `_`, `-`, not starting with a symbol. */
 export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -23,9 +24,6 @@ export interface PublishResult {
   /** True when the envelope id was already retained: nothing new was appended or pushed. */
   readonly duplicate: boolean;
 }
-
-/** Events replayed to a subscriber per read of the log. */
-const REPLAY_PAGE = 1000;
 
 /** How a topic treats envelopes of types no contract describes. */
 export interface TopicPolicy {
@@ -71,6 +69,7 @@ export class EventService {
   readonly #observer: EventObserver;
   readonly #commands = new Map<string, CommandHandler>();
   readonly #appended = new Set<(topic: string, offset: string, event: Envelope) => void>();
+  readonly #feeds: TopicFeeds;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -80,6 +79,13 @@ export class EventService {
     this.#topics = options.topics ?? {};
     this.#defaultTopic = options.defaultTopic ?? {};
     this.#observer = options.observer ?? {};
+    this.#feeds = new TopicFeeds({
+      hub: this.#hub,
+      log: this.#log,
+      logger: this.#logger,
+      groupOf,
+      delivered: (topic, n) => this.#observer.delivered?.(topic, n),
+    });
     this.#installHubMethods();
   }
 
@@ -123,7 +129,7 @@ export class EventService {
    * Validates every input, then appends them all in order, or none: a batch with one invalid
    * envelope changes nothing and reports the issues of each bad one by index.
    */
-  publishMany(topic: string, inputs: readonly unknown[]): ValidationResult<PublishResult[]> {
+  async publishMany(topic: string, inputs: readonly unknown[]): Promise<ValidationResult<PublishResult[]>> {
     const checked = inputs.map((input) => this.#check(topic, input));
     const issues: ValidationIssue[] = [];
     checked.forEach((r, i) => {
@@ -133,7 +139,9 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value))};
+    const value: PublishResult[] = [];
+    for (const r of checked) value.push(await this.#append(topic, (r as {value: Envelope}).value));
+    return {ok: true, value};
   }
 
   /** The log behind the topics. */
@@ -146,13 +154,13 @@ export class EventService {
    * to the topic's subscribers. Invalid input changes nothing. Publishing an envelope id already
    * retained returns its original offset and pushes nothing.
    */
-  publish(topic: string, input: unknown): ValidationResult<PublishResult> {
+  async publish(topic: string, input: unknown): Promise<ValidationResult<PublishResult>> {
     const result = this.#check(topic, input);
     if (!result.ok) {
       this.#observer.rejected?.(topic);
       return result;
     }
-    return {ok: true, value: this.#append(topic, result.value)};
+    return {ok: true, value: await this.#append(topic, result.value)};
   }
 
   /** Validates one input for `topic`: against its contract, or (where the topic accepts unknown types) as an envelope. */
@@ -165,43 +173,31 @@ export class EventService {
     return head.success ? {ok: true, value: head.data as Envelope} : invalid('invalid envelope', toIssues(head.error));
   }
 
-  #append(topic: string, event: Envelope): PublishResult {
-    const {offset, duplicate} = this.#log.append(topic, event);
+  /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
+  async #append(topic: string, event: Envelope): Promise<PublishResult> {
+    const {offset, duplicate} = await this.#log.append(topic, event);
     if (!duplicate) {
-      const group = groupOf(topic);
-      this.#hub.clients.group(group).send('event', {topic, offset, event});
       this.#observer.published?.(topic, event.type);
-      this.#observer.delivered?.(topic, this.#hub.groupSize(group));
       this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId}, 'event published');
       for (const listener of this.#appended) listener(topic, offset, event);
     }
     return {offset, duplicate};
   }
 
+  /** Stops following the log's feed. */
+  close(): void {
+    this.#feeds.close();
+  }
+
   #installHubMethods(): void {
     this.#hub
       .method('subscribe', {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
-        handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
+        handler: async ({topic, fromOffset}, {caller}): Promise<SubscribeResult> => {
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
-          // Replay and join happen in one synchronous step: nothing can be appended in between,
-          // so the client sees every event after fromOffset exactly once.
-          let truncated = false;
-          let replayed = 0;
-          if (fromOffset !== null) {
-            let after: string | null = fromOffset;
-            for (;;) {
-              const page = this.#log.read(topic, after, REPLAY_PAGE);
-              truncated ||= page.truncated;
-              for (const {offset, event} of page.entries) clients.caller.send('event', {topic, offset, event});
-              replayed += page.entries.length;
-              if (page.entries.length < REPLAY_PAGE) break;
-              after = page.next;
-            }
-          }
-          hub.addToGroup(caller, groupOf(topic));
+          const {truncated, replayed} = await unavailableAsHubError(this.#feeds.subscribe(caller, topic, fromOffset));
           if (fromOffset !== null) this.#observer.replayed?.(topic, replayed);
-          return {topic, offset: this.#log.head(topic), truncated};
+          return {topic, offset: await unavailableAsHubError(this.#log.head(topic)), truncated};
         },
       })
       .method('unsubscribe', {
@@ -213,8 +209,8 @@ export class EventService {
       })
       .method('publish', {
         params: {topic: topicSchema, envelope: z.unknown()},
-        handler: ({topic, envelope}): {offset: string} => {
-          const result = this.publish(topic, envelope);
+        handler: async ({topic, envelope}): Promise<{offset: string}> => {
+          const result = await unavailableAsHubError(this.publish(topic, envelope));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
@@ -223,6 +219,16 @@ export class EventService {
         params: {envelope: z.unknown()},
         handler: ({envelope}) => this.command(envelope),
       });
+  }
+}
+
+/** A refusal the caller can act on when the engine is down: nothing was stored, so retrying is safe. */
+async function unavailableAsHubError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof TopicLogUnavailableError) throw new HubError(`The event store is unavailable (${error.message}); nothing was done. Try again.`);
+    throw error;
   }
 }
 

@@ -1,7 +1,7 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
 import type {EventObserver} from '../events/event-service.js';
 import type {Hub} from '../hub/index.js';
-import type {TopicLog} from '../log/topic-log.js';
+import type {TopicLog} from '../log/async-topic-log.js';
 
 /**
  * The server's Prometheus metrics (`GET /metrics`): connections by transport, events in, out and

@@ -7,7 +7,8 @@ import {pino, type Logger} from 'pino';
 import sirv from 'sirv';
 import {EventService, type EventServiceOptions} from '../events/event-service.js';
 import {Hub, type HubOptions} from '../hub/index.js';
-import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
+import {asyncTopicLog, isAsyncTopicLog, type TopicLog} from '../log/async-topic-log.js';
+import {MemoryTopicLog, type SyncTopicLog} from '../log/topic-log.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
 import {Metrics} from './metrics.js';
@@ -23,8 +24,8 @@ export interface SwitchboardServerOptions {
   readonly registry: ContractRegistry;
   /** A folder of built pages and apps to serve at `/`; nothing is served when omitted or missing. */
   readonly staticDir?: string;
-  /** Retained topic logs; in memory by default. */
-  readonly log?: TopicLog;
+  /** Retained topic logs; in memory by default. A synchronous log (`MemoryTopicLog`) is adapted. */
+  readonly log?: TopicLog | SyncTopicLog;
   /** Topic policies (unknown types), by topic name. */
   readonly topics?: EventServiceOptions['topics'];
   /** Hub settings (keep-alive, timeouts, limits, backplane). */
@@ -69,7 +70,8 @@ export class SwitchboardServer {
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
     this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
-    const log = options.log ?? new MemoryTopicLog();
+    const given = options.log ?? new MemoryTopicLog();
+    const log = isAsyncTopicLog(given) ? given : asyncTopicLog(given);
     this.metrics = new Metrics(this.hub, log);
     this.events = new EventService({
       hub: this.hub,
@@ -140,6 +142,7 @@ export class SwitchboardServer {
   /** Closes every hub connection (each client gets a Close message) and stops listening. */
   async close(): Promise<void> {
     this.hub.close();
+    this.events.close();
     this.#endpoint.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());

@@ -5,6 +5,7 @@ import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
 import {sendJson} from './respond.js';
+import {TopicLogUnavailableError} from '../log/async-topic-log.js';
 
 /** Path of the topic events resource; the topic is the one captured segment. */
 const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;
@@ -32,7 +33,7 @@ export async function handleTopicsApi(
     return true;
   }
   if (req.method === 'POST') await ingest(req, res, topic, events, options.maxBodyBytes);
-  else if (req.method === 'GET' || req.method === 'HEAD') query(res, url, topic, events);
+  else if (req.method === 'GET' || req.method === 'HEAD') await query(res, url, topic, events).catch(unavailable(res));
   else sendJson(res, 405, {error: 'use GET or POST'}, {allow: 'GET, HEAD, POST'});
   return true;
 }
@@ -74,7 +75,8 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
       else for (const issue of mapped.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
     });
     if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
-    const result = events.publishMany(topic, envelopes);
+    const result = await events.publishMany(topic, envelopes).catch(unavailable(res));
+    if (result === undefined) return;
     if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
     else sendJson(res, 202, {offsets: result.value.map((r) => r.offset)});
     return;
@@ -85,12 +87,22 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     if (!mapped.ok) return void sendJson(res, 400, {error: mapped.error, issues: mapped.issues});
     envelope = mapped.value;
   }
-  const result = events.publish(topic, envelope);
+  const result = await events.publish(topic, envelope).catch(unavailable(res));
+  if (result === undefined) return;
   if (!result.ok) sendJson(res, 400, {error: result.error, issues: result.issues});
   else sendJson(res, 202, {offset: result.value.offset});
 }
 
-function query(res: ServerResponse, url: URL, topic: string, events: EventService): void {
+/** A publish or read the engine could not serve: 503, saying nothing was stored; other errors propagate. */
+function unavailable(res: ServerResponse): (error: unknown) => undefined {
+  return (error) => {
+    if (!(error instanceof TopicLogUnavailableError)) throw error;
+    sendJson(res, 503, {error: `the event store is unavailable: ${error.message}; nothing was stored, try again`}, {'retry-after': '1'});
+    return undefined;
+  };
+}
+
+async function query(res: ServerResponse, url: URL, topic: string, events: EventService): Promise<void> {
   const after = url.searchParams.get('after');
   const limitParam = url.searchParams.get('limit');
   const limit = limitParam === null ? 100 : Number(limitParam);
@@ -102,6 +114,6 @@ function query(res: ServerResponse, url: URL, topic: string, events: EventServic
     sendJson(res, 400, {error: 'invalid limit', issues: [{path: 'limit', message: `must be a whole number from 1 to ${MAX_LIMIT}`}]});
     return;
   }
-  const page = events.log.read(topic, after, limit);
+  const page = await events.log.read(topic, after, limit);
   sendJson(res, 200, {events: page.entries, next: page.next, truncated: page.truncated});
 }

@@ -205,6 +205,14 @@ export class Hub implements ConnectionHandler {
   }
 
   /**
+   * Sends to this process's connections in `audience` only, bypassing the backplane: for what every
+   * process hears by itself (topic events from the log's feed), which the backplane would repeat.
+   */
+  sendLocal(audience: Audience, target: string, args: readonly unknown[]): void {
+    this.#deliver({audience, target, arguments: args});
+  }
+
+  /**
    * Invokes `target` on one client and resolves with its result (the client's `on` handler's return
    * value). Rejects with the client's error, when the client is gone, or after the timeout.
    */

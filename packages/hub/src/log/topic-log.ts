@@ -24,11 +24,10 @@ export interface ReadResult {
 }
 
 /**
- * Per-topic retained logs with offsets: the server's memory of what it pushed, so a client can
- * resume from the last offset it saw. In memory by default; Redis Streams implement it for
- * several hub processes.
+ * A per-topic retained log answering at once (in process). The hub uses logs through the
+ * asynchronous `TopicLog` seam; `asyncTopicLog` adapts one of these to it.
  */
-export interface TopicLog {
+export interface SyncTopicLog {
   /** Appends `event` unless an event with its id is retained already (idempotent publish). */
   append(topic: string, event: Envelope): AppendResult;
   /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
@@ -70,10 +69,10 @@ export interface MemoryTopicLogOptions extends Retention {
 }
 
 /**
- * The default {@link TopicLog}: one bounded array per topic. Offsets are the decimal sequence
+ * The default {@link SyncTopicLog}: one bounded array per topic. Offsets are the decimal sequence
  * numbers 1, 2, 3…; clients must treat them as opaque.
  */
-export class MemoryTopicLog implements TopicLog {
+export class MemoryTopicLog implements SyncTopicLog {
   readonly #topics = new Map<string, Ring>();
   readonly #defaults: Retention;
   readonly #perTopic: Readonly<Record<string, Retention>>;
