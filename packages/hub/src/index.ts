@@ -21,3 +21,5 @@ export {Cors} from './http/cors.js';
 export type {CorsOptions} from './http/cors.js';
 export {BodyTooLargeError, readBody} from './http/body.js';
 export {sendJson} from './http/respond.js';
+export type {Engine} from './engines/engine.js';
+export * from './engines/redis/index.js';

@@ -9,6 +9,7 @@ import {EventService, type EventServiceOptions} from '../events/event-service.js
 import {Hub, type HubOptions} from '../hub/index.js';
 import {asyncTopicLog, isAsyncTopicLog, type TopicLog} from '../log/async-topic-log.js';
 import {MemoryTopicLog, type SyncTopicLog} from '../log/topic-log.js';
+import type {Engine} from '../engines/engine.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
 import {Metrics} from './metrics.js';
@@ -24,6 +25,11 @@ export interface SwitchboardServerOptions {
   readonly registry: ContractRegistry;
   /** A folder of built pages and apps to serve at `/`; nothing is served when omitted or missing. */
   readonly staticDir?: string;
+  /**
+   * Where topics and the hub's backplane live: in memory by default; `redisEngine({url})` shares them
+   * among several server processes. It supplies `log` and the hub's `backplane` unless those are given.
+   */
+  readonly engine?: Engine;
   /** Retained topic logs; in memory by default. A synchronous log (`MemoryTopicLog`) is adapted. */
   readonly log?: TopicLog | SyncTopicLog;
   /** Topic policies (unknown types), by topic name. */
@@ -65,12 +71,15 @@ export class SwitchboardServer {
   readonly #maxBodyBytes: number;
   readonly #cors: Cors;
   readonly #drills: boolean;
+  readonly #engine: Engine | undefined;
   readonly #routes: Array<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean> = [];
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
-    this.hub = new Hub({...options.hub, logger: this.logger.child({component: 'hub'})});
-    const given = options.log ?? new MemoryTopicLog();
+    this.#engine = options.engine;
+    const backplane = options.hub?.backplane ?? options.engine?.backplane;
+    this.hub = new Hub({...options.hub, ...(backplane === undefined ? {} : {backplane}), logger: this.logger.child({component: 'hub'})});
+    const given = options.log ?? options.engine?.log ?? new MemoryTopicLog();
     const log = isAsyncTopicLog(given) ? given : asyncTopicLog(given);
     this.metrics = new Metrics(this.hub, log);
     this.events = new EventService({
@@ -121,8 +130,9 @@ export class SwitchboardServer {
     this.#routes.push(handler);
   }
 
-  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
-  listen(port: number, host = '127.0.0.1'): Promise<string> {
+  /** Connects the engine, if any, then starts listening; resolves with the base URL. Port 0 picks a free port. */
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    await this.#engine?.start(this.logger);
     return new Promise((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => {
@@ -148,6 +158,7 @@ export class SwitchboardServer {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
+    await this.#engine?.close();
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {

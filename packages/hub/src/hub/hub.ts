@@ -141,7 +141,14 @@ export class Hub implements ConnectionHandler {
     this.#onDisconnected = options.onDisconnected;
     this.#onReconnected = options.onReconnected;
     this.#backplane = options.backplane ?? new MemoryBackplane();
-    this.#stopReceiving = this.#backplane.subscribe((message) => this.#deliver(message));
+    const stopDelivering = this.#backplane.subscribe((message) => this.#deliver(message));
+    const stopServing = this.#backplane.serveInvocations?.((connectionId, target, args, timeoutMs) =>
+      this.#sessions.get(connectionId)?.connection.phase === 'open' ? this.invokeClient(connectionId, target, args, {timeoutMs}) : undefined,
+    );
+    this.#stopReceiving = () => {
+      stopDelivering();
+      stopServing?.();
+    };
     this.clients = new HubClients((audience, target, args) => this.#backplane.publish({audience, target, arguments: args}));
   }
 
@@ -218,6 +225,10 @@ export class Hub implements ConnectionHandler {
    */
   invokeClient<T = unknown>(connectionId: string, target: string, args: readonly unknown[], options: {timeoutMs?: number} = {}): Promise<T> {
     const session = this.#sessions.get(connectionId);
+    if (session === undefined && this.#backplane.invokeRemote !== undefined) {
+      // Not here: the process that holds it (if any) invokes it and sends the result back.
+      return this.#backplane.invokeRemote(connectionId, target, args, options.timeoutMs ?? this.#o.clientResultTimeoutMs) as Promise<T>;
+    }
     if (session === undefined || session.connection.phase !== 'open') {
       return Promise.reject(new Error(`Connection '${connectionId}' is not connected to this hub.`));
     }
