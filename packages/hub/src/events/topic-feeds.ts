@@ -4,8 +4,8 @@ import {MessageType} from '../protocol/index.js';
 import {positionOf, type AppendedEvent, type Position, type TopicLog} from '../log/async-topic-log.js';
 import type {LogEntry} from '../log/topic-log.js';
 
-/** Events read from the log per page, with a turn of the event loop between pages. */
-export const REPLAY_PAGE = 1000;
+/** Events read from the log per page, with a turn of the event loop between pages (small pages keep timers on time under load). */
+export const REPLAY_PAGE = 250;
 
 /** A connection replaying a topic: live events are held for it until its replay ends. */
 interface Replaying {
