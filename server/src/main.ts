@@ -1,5 +1,6 @@
 /**
- * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory.
+ * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory, or
+ * on Redis when REDIS_URL is set (several such processes then share topics and connections).
  * Ctrl-C (SIGINT) or SIGTERM closes every connection cleanly and exits.
  */
 import {dirname, resolve} from 'node:path';
@@ -7,7 +8,7 @@ import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop} from './domain/shop';
-import {SwitchboardServer} from '@switchboard/hub';
+import {redisEngine, SwitchboardServer} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const staticDir = resolve(root, 'dist');
@@ -16,7 +17,10 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 
 // CORS_ORIGINS: comma-separated origins whose pages may embed the apps and connect to the hub.
 const origins = (process.env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+// REDIS_URL: the one switch to scale out (topics on Redis Streams, the hub's backplane on pub/sub).
+const redisUrl = process.env['REDIS_URL'];
 const server = new SwitchboardServer({
+  ...(redisUrl === undefined || redisUrl === '' ? {} : {engine: redisEngine({url: redisUrl})}),
   registry: shopRegistry(),
   staticDir,
   cors: {origins: origins.includes('*') ? '*' : origins},
@@ -38,7 +42,7 @@ try {
   const url = await server.listen(port, host);
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
 } catch (error) {
-  console.error(`Switchboard could not listen on ${host}:${port}: ${(error as Error).message}`);
+  console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}: ${(error as Error).message}`);
   process.exit(1);
 }
 

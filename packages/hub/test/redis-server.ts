@@ -20,8 +20,11 @@ export interface RedisServer {
 
 /** Options of {@link startRedis}. */
 export interface StartRedisOptions {
-  /** Append-only file with `appendfsync everysec` (the README's recommended setting); off by default. */
-  readonly aof?: boolean;
+  /**
+   * Append-only file: `true` or `'everysec'` (fsync once a second: a crash loses at most the last
+   * second), `'always'` (fsync before each reply: a crash loses nothing acknowledged); off by default.
+   */
+  readonly aof?: boolean | 'everysec' | 'always';
   /** A port to use; a free one by default. */
   readonly port?: number;
 }
@@ -52,7 +55,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes',
-    '--appendonly', options.aof === true ? 'yes' : 'no', '--appendfsync', 'everysec', '--loglevel', 'warning',
+    '--appendonly', options.aof === undefined || options.aof === false ? 'no' : 'yes',
+    '--appendfsync', options.aof === 'always' ? 'always' : 'everysec', '--loglevel', 'warning',
   ];
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
