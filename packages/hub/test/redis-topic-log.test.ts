@@ -1,7 +1,8 @@
 import {createClient} from 'redis';
 import {pino} from 'pino';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {RedisConnection, RedisKeys, RedisTopicLog, type AppendedEvent, type Envelope} from '../src/index.js';
+import type {Envelope} from '@switchboard/contracts';
+import {RedisConnection, RedisKeys, RedisTopicLog, type AppendedEvent} from '../src/index.js';
 import {orderPlaced} from './helpers.js';
 import {startRedis, type RedisServer} from './redis-server.js';
 
