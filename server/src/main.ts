@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop} from './domain/shop';
+import {randomUUID} from 'node:crypto';
 import {redisEngine, SwitchboardServer} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,8 +20,9 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 const origins = (process.env['CORS_ORIGINS'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
 // REDIS_URL: the one switch to scale out (topics on Redis Streams, the hub's backplane on pub/sub).
 const redisUrl = process.env['REDIS_URL'];
+const engine = redisUrl === undefined || redisUrl === '' ? undefined : redisEngine({url: redisUrl});
 const server = new SwitchboardServer({
-  ...(redisUrl === undefined || redisUrl === '' ? {} : {engine: redisEngine({url: redisUrl})}),
+  ...(engine === undefined ? {} : {engine}),
   registry: shopRegistry(),
   staticDir,
   cors: {origins: origins.includes('*') ? '*' : origins},
@@ -34,12 +36,16 @@ const shop = new Shop({
   logger: server.logger.child({component: 'shop'}),
   paymentFailureRate: Number(process.env['PAYMENT_FAILURE_RATE'] ?? 0.2),
   shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
+  // On Redis: the services consume through consumer groups, this process being one consumer.
+  ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
 });
 server.addRoutes(shop.routes);
+// The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 
 try {
   const url = await server.listen(port, host);
+  await shop.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
 } catch (error) {
   console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}: ${(error as Error).message}`);

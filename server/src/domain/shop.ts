@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
-import {readBody, sendJson, type EventService} from '@switchboard/hub';
+import {readBody, sendJson, TopicLogUnavailableError, type EventService} from '@switchboard/hub';
 import {DeadLetterRecorded, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
@@ -12,6 +12,7 @@ import {paymentsService} from './payments';
 import {readModels, type ReadModels, type StockLevel} from './read-models';
 import type {ServiceContext} from './services';
 import {shippingService} from './shipping';
+import {ShopOnStreams, type ShopStreams} from './shop-streams';
 
 export type {StockLevel} from './read-models';
 
@@ -31,7 +32,15 @@ export interface ShopOptions {
   readonly lowStockAt?: number;
   /** Retries of a service before an event becomes a dead letter. */
   readonly retry?: {readonly attempts: number; readonly backoffMs: number};
+  /**
+   * Run across nodes on Redis: services consume through consumer groups (each event handled once
+   * among all nodes) and the read models are rebuilt from the streams; call {@link Shop.start}.
+   */
+  readonly streams?: ShopStreams;
 }
+
+/** Ids of events the topics gave the server bus, remembered so the bridge does not store them again. */
+const REMEMBERED = 100_000;
 
 /**
  * The demo shop: its services (orders, inventory, payments, shipping, notifications; one file
@@ -52,6 +61,11 @@ export class Shop {
   readonly #topicOf: Array<{topic: string; matches: (type: string) => boolean}>;
   readonly #store: OrderStore;
   readonly #views: ReadModels;
+  readonly #onStreams: ShopOnStreams | undefined;
+  readonly #fromTopics = new Set<string>();
+  /** Appends to topics run one after another, retried while the engine is down, so none is lost or reordered. */
+  #storing: Promise<void> = Promise.resolve();
+  #closed = false;
 
   constructor(options: ShopOptions) {
     this.#events = options.events;
@@ -62,15 +76,32 @@ export class Shop {
       registry: options.events.registry,
       source: 'server',
       traceCapacity: 0,
+      // On streams the bus also dedupes the live feed against the rebuild: remember enough ids.
+      ...(options.streams === undefined ? {} : {dedupeWindow: REMEMBERED}),
       onDeadLetter: (letter) => this.#deadLetter(letter),
       onReject: (r) => this.#logger.warn({origin: r.origin, error: r.error}, 'event refused by the server bus'),
     });
     const retry = options.retry ?? {attempts: 3, backoffMs: 100};
+    const onStreams = (this.#onStreams =
+      options.streams === undefined
+        ? undefined
+        : new ShopOnStreams({
+            streams: options.streams,
+            bus: this.bus,
+            topics: Object.keys(shopTopics),
+            logger: this.#logger,
+            retry,
+            deadLetter: (letter) => this.#deadLetter(letter),
+            ingest: (topic, event) => this.#ingest(topic, event),
+            stored: () => this.#storing,
+          }));
     const ctx: ServiceContext = {
-      bus: this.bus,
+      bus: onStreams?.scopedBus() ?? this.bus,
       events: this.#events,
-      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) =>
-        void this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false})),
+      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) => {
+        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void);
+        else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
+      },
       defer: (stop) => void this.#stops.push(stop),
     };
     const stock = new Map<string, number>(PRODUCTS.map((p) => [p.sku, options.initialStock?.[p.sku] ?? 20]));
@@ -126,9 +157,47 @@ export class Shop {
     return false;
   };
 
+  /** On streams: rebuilds the read models from them and starts consuming. Nothing to do in memory. */
+  async start(): Promise<void> {
+    await this.#onStreams?.start();
+  }
+
   /** Stops the services' timers and subscriptions. */
   close(): void {
+    this.#closed = true;
+    this.#onStreams?.close();
     for (const stop of this.#stops.splice(0)) stop();
+  }
+
+  /** Hands an event a topic received to the server bus (remembering it came from there). */
+  #ingest(topic: string, event: Envelope): void {
+    this.#fromTopics.add(event.id);
+    if (this.#fromTopics.size > REMEMBERED) this.#fromTopics.delete(this.#fromTopics.values().next().value!);
+    this.bus.ingest(event, `topic:${topic}`);
+  }
+
+  /** Appends a service's event to its topic, after those before it; retried while the engine is unreachable. */
+  #storeInTopic(topic: string, event: Envelope): void {
+    if (this.#onStreams === undefined) {
+      // In memory the append is done before publish returns: nothing to wait for or retry.
+      this.#events.publish(topic, event).catch((error: unknown) => this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic'));
+      return;
+    }
+    const store = async (): Promise<void> => {
+      for (;;) {
+        try {
+          await this.#events.publish(topic, event);
+          return;
+        } catch (error) {
+          if (!(error instanceof TopicLogUnavailableError) || this.#closed) {
+            this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    this.#storing = this.#storing.then(store);
   }
 
   /** Server bus ⇄ topics: what services publish is appended to its topic; what topics get from outside reaches the services. */
@@ -139,13 +208,13 @@ export class Shop {
         (e) => {
           const topic = this.#topicOf.find((t) => t.matches(e.type))?.topic;
           if (topic === undefined || this.bus.registry.get(e.type, e.version)?.kind === 'command') return;
-          // Refused (the engine is down) is logged: the event stays on the server bus, its topic misses it.
-          this.#events.publish(topic, e).catch((error: unknown) => this.#logger.error({err: error, topic, id: e.id}, 'event not stored in its topic'));
+          if (!this.#fromTopics.has(e.id)) this.#storeInTopic(topic, e);
         },
         {name: 'switchboard:topics'},
       ),
-      this.#events.onAppended((topic, _offset, event) => void this.bus.ingest(event, `topic:${topic}`)),
     );
+    // In memory, what this process appends is all there is; on streams the log's feed (every node's appends) is followed instead.
+    if (this.#onStreams === undefined) this.#stops.push(this.#events.onAppended((topic, _offset, event) => this.#ingest(topic, event)));
   }
 
   /** A service gave up on an event: record it on the dead-letter topic, where the timeline shows it. */

@@ -26,6 +26,8 @@ export interface RedisEngine extends Engine {
   readonly backplane: RedisBackplane;
   /** The engine's connections, for other parts of an application sharing them (the shop). */
   readonly connection: RedisConnection;
+  /** The engine's key and channel names. */
+  readonly keys: RedisKeys;
 }
 
 /**
@@ -65,6 +67,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     log: topicLog,
     backplane,
     connection,
+    keys,
     async start(serverLogger) {
       logger = serverLogger.child({component: 'redis'});
       await connection.start();
