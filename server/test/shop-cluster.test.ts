@@ -1,6 +1,6 @@
 import {createEnvelope, type Envelope} from '@switchboard/contracts';
-import {redisEngine, type SwitchboardServer} from '@switchboard/hub';
-import {PlaceOrder, PRODUCTS} from '@switchboard/shop-contracts';
+import {redisEngine, RedisKeys, type SwitchboardServer} from '@switchboard/hub';
+import {OrderPlaced, PlaceOrder, PRODUCTS} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {startRedis, type RedisServer} from '../../packages/hub/test/redis-server.js';
@@ -139,4 +139,25 @@ describe('the shop on two nodes sharing Redis', () => {
     await until(() => a.shop.orders().find((o) => o.orderId === orderId)?.status === 'shipped', 30_000, 'the new order shipped');
     expect({orderId, ...(await settled(a.server, [orderId])).get(orderId)}).toEqual({orderId, ...ONCE_EACH});
   }, 180_000);
+
+  it("takes over an event a dead node took but never acknowledged (XAUTOCLAIM)", async () => {
+    const prefix = 'shop2';
+    await startNode('node-a', prefix);
+    const keys = new RedisKeys(prefix);
+    // The groups exist now; the node goes away and a "ghost" consumer takes the next order but dies.
+    for (const {server, shop} of nodes.splice(0)) {
+      shop.close();
+      await server.close();
+    }
+    const admin = redisEngine({url: redis.url, prefix});
+    await admin.start(pino({level: 'silent'}));
+    const placed = createEnvelope(OrderPlaced, {orderId: 'o-ghost', sku: PRODUCTS[0]!.sku, quantity: 1}, {source: 'test'});
+    await admin.log.append('orders', placed);
+    const taken = await admin.connection.command<unknown>(['XREADGROUP', 'GROUP', 'service:inventory', 'ghost', 'STREAMS', keys.stream('orders'), '>']);
+    expect(JSON.stringify(taken)).toContain('o-ghost');
+    await admin.close();
+    const second = await startNode('node-b', prefix);
+    await until(() => second.shop.orders().find((o) => o.orderId === 'o-ghost')?.status === 'shipped', 30_000, 'the claimed order shipped');
+    expect({orderId: 'o-ghost', ...(await settled(second.server, ['o-ghost'])).get('o-ghost')}).toEqual({orderId: 'o-ghost', ...ONCE_EACH});
+  }, 60_000);
 });

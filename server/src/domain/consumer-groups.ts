@@ -20,7 +20,9 @@ const LEASE_MS = 5000;
 /** Runs a service's handlers for one event (with retries and dead letters); resolves when done. */
 export type ServiceRunner = (service: string, event: Envelope, handlers: ReadonlyArray<(e: Envelope) => void>) => Promise<void>;
 
-type StreamReply = Array<[string, Array<[string, string[]] | null>]> | null;
+type Entries = Array<[string, string[]] | null>;
+/** XREADGROUP's reply: node-redis hands it over as an object keyed by stream (or, raw, as pairs). */
+type StreamReply = Record<string, Entries> | Array<[string, Entries]> | null;
 
 /**
  * The shop's competing consumers: one Redis consumer group per service over the shop's topic
@@ -116,7 +118,8 @@ export class ConsumerGroups {
           'XREADGROUP', 'GROUP', group(service), this.#s.node, 'COUNT', '100', 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
         ]);
         let count = 0;
-        for (const [stream, entries] of reply ?? []) {
+        const streams = reply === null ? [] : Array.isArray(reply) ? reply : Object.entries(reply);
+        for (const [stream, entries] of streams) {
           for (const entry of entries) {
             count++;
             if (entry !== null) await this.#handle(service, stream, entry[0], entry[1]);
