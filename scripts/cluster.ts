@@ -19,6 +19,8 @@ export interface Cluster {
   readonly redis: RedisServer;
   /** Kills one node at once (SIGKILL), as a crash would. */
   kill(name: string): Promise<void>;
+  /** Starts a killed node again on its port. */
+  restart(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,8 +38,7 @@ export async function startCluster(options: {port?: number; log?: (line: string)
   };
   try {
     const nodes: Array<{name: string; url: string; process: ChildProcess; port: number}> = [];
-    for (const name of ['a', 'b']) {
-      const port = await freePort();
+    const launch = async (name: string, port: number): Promise<ChildProcess> => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
         cwd: root,
         env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn'},
@@ -46,7 +47,11 @@ export async function startCluster(options: {port?: number; log?: (line: string)
       children.push(child);
       pipe(child, `node-${name}`, log);
       await waitForLine(child, 'Switchboard is running', 60_000);
-      nodes.push({name, url: `http://127.0.0.1:${port}`, process: child, port});
+      return child;
+    };
+    for (const name of ['a', 'b']) {
+      const port = await freePort();
+      nodes.push({name, url: `http://127.0.0.1:${port}`, process: await launch(name, port), port});
     }
     const port = options.port ?? (await freePort());
     const conf = readFileSync(join(root, 'deploy/nginx.conf'), 'utf8')
@@ -61,11 +66,18 @@ export async function startCluster(options: {port?: number; log?: (line: string)
     await waitForHttp(`http://127.0.0.1:${port}/healthz`, 15_000);
     return {
       url: `http://localhost:${port}`,
-      nodes: nodes.map(({name, url, process}) => ({name, url, process})),
+      get nodes() {
+        return nodes.map(({name, url, process}) => ({name, url, process}));
+      },
       redis,
       async kill(name) {
         const node = nodes.find((n) => n.name === name);
         if (node !== undefined) await exit(node.process, 'SIGKILL');
+      },
+      async restart(name) {
+        const node = nodes.find((n) => n.name === name);
+        if (node !== undefined && node.process.exitCode === null && node.process.signalCode === null) return;
+        if (node !== undefined) node.process = await launch(name, node.port);
       },
       stop,
     };
