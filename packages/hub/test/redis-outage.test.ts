@@ -1,9 +1,11 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
-import type {SwitchboardServer} from '../src/index.js';
+import {pino} from 'pino';
+import {redisEngine, SwitchboardServer} from '../src/index.js';
+import {testRegistry} from './fixtures.js';
 import {client, orderPlaced, postEvent} from './helpers.js';
 import {recordEvents, startNode, until} from './redis-nodes.js';
-import {startRedis, type RedisServer} from './redis-server.js';
+import {freePort, startRedis, type RedisServer} from './redis-server.js';
 
 let redis: RedisServer | undefined;
 let server: SwitchboardServer | undefined;
@@ -75,4 +77,10 @@ describe('while Redis is down', () => {
     await sleep(100);
     expect(received).toEqual(stored);
   }, 60_000);
+
+  it('fails to start, saying so, when Redis cannot be reached', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const lonely = new SwitchboardServer({registry: testRegistry(), logger: pino({level: 'silent'}), engine: redisEngine({url, startTimeoutMs: 500})});
+    await expect(lonely.listen(0)).rejects.toThrow(`Redis at ${url} did not answer within 500 ms`);
+  });
 });

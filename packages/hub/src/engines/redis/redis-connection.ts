@@ -10,6 +10,8 @@ export interface RedisConnectionOptions {
   readonly logger: Logger;
   /** How long one command may take before it is refused as unavailable; default 5 s. */
   readonly commandTimeoutMs?: number;
+  /** How long {@link RedisConnection.start} waits for Redis before giving up; default 10 s. */
+  readonly startTimeoutMs?: number;
 }
 
 type Listener = (message: string, channel: string) => void;
@@ -26,6 +28,8 @@ export class RedisConnection {
   readonly #subscriber: RedisClientType;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #startTimeoutMs: number;
+  readonly #url: string;
   readonly #patterns = new Map<string, Set<Listener>>();
   readonly #resumed = new Set<() => void>();
   readonly #sha = new Map<string, string>();
@@ -36,6 +40,8 @@ export class RedisConnection {
   constructor(options: RedisConnectionOptions) {
     this.#logger = options.logger;
     this.#timeoutMs = options.commandTimeoutMs ?? 5000;
+    this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.#url = options.url;
     // Reconnect quickly at first, then every 1 s: a restarted Redis is noticed within about a second.
     const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
     this.client = createClient({url: options.url, disableOfflineQueue: true, socket: {reconnectStrategy, connectTimeout: 2000}});
@@ -51,11 +57,30 @@ export class RedisConnection {
     });
   }
 
-  /** Connects both clients and subscribes the patterns asked for so far; idempotent. */
+  /**
+   * Connects both clients and subscribes the patterns asked for so far; idempotent. Rejects (and
+   * closes) when Redis does not answer within the start timeout, so a wrong URL fails at start.
+   */
   start(): Promise<void> {
     return (this.#started ??= (async () => {
-      await Promise.all([this.client.connect(), this.#subscriber.connect()]);
-      for (const pattern of this.#patterns.keys()) await this.#pSubscribe(pattern);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis at ${this.#url} did not answer within ${this.#startTimeoutMs} ms`)), this.#startTimeoutMs);
+      });
+      try {
+        await Promise.race([
+          (async () => {
+            await Promise.all([this.client.connect(), this.#subscriber.connect()]);
+            for (const pattern of this.#patterns.keys()) await this.#pSubscribe(pattern);
+          })(),
+          timeout,
+        ]);
+      } catch (error) {
+        await this.close();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
       this.#subscribedOnce = true;
     })());
   }

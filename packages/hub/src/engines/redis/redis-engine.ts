@@ -18,6 +18,8 @@ export interface RedisEngineOptions extends Retention {
   readonly dedupeTtlSeconds?: number;
   /** How long one Redis command may take before it is refused; default 5 s. */
   readonly commandTimeoutMs?: number;
+  /** How long `listen()` waits for Redis before failing; default 10 s. */
+  readonly startTimeoutMs?: number;
 }
 
 /** The Redis engine: topic logs on Redis Streams and the hub backplane on Redis pub/sub. */
@@ -52,6 +54,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     url: options.url,
     logger: log,
     ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs}),
+    ...(options.startTimeoutMs === undefined ? {} : {startTimeoutMs: options.startTimeoutMs}),
   });
   const topicLog = new RedisTopicLog({
     connection,
