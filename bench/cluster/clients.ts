@@ -79,6 +79,9 @@ process.on('message', (msg: {cmd: string; count?: number}) => {
   if (msg.cmd === 'expect') {
     target = total + msg.count! * count;
     waiting = true;
+  } else if (msg.cmd === 'total') {
+    waiting = false;
+    process.send!({cmd: 'total', total});
   } else if (msg.cmd === 'latency') {
     process.send!({cmd: 'latency', samples: latencies.splice(0)});
   }

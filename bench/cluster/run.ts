@@ -35,12 +35,17 @@ async function start(kind: Kind, redisUrl: string, clients: number): Promise<Set
   return {nodes, clients: client};
 }
 
-async function burst(setup: Setup, messages: number, clients: number): Promise<number> {
+/** Delivered messages per second; NaN (and a note of how many arrived) when some never did. */
+async function burst(setup: Setup, messages: number, clients: number, notes: string[]): Promise<number> {
+  const before = (await ask<{total: number}>(setup.clients, {cmd: 'total'}, 'total')).total;
   const done = ask(setup.clients, {cmd: 'expect', count: messages}, 'received');
   const t0 = performance.now();
   setup.nodes[0]!.send({cmd: 'burst', count: messages, batch: 20, payload});
-  await done;
-  return (messages * clients) / ((performance.now() - t0) / 1000);
+  const finished = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+  if (finished) return (messages * clients) / ((performance.now() - t0) / 1000);
+  const got = (await ask<{total: number}>(setup.clients, {cmd: 'total'}, 'total')).total - before;
+  notes.push(`${fmt((100 * got) / (messages * clients))}% delivered within 30 s`);
+  return Number.NaN;
 }
 
 async function latency(setup: Setup, clients: number): Promise<{p50: number; p99: number}> {
@@ -63,12 +68,15 @@ try {
       process.env['BENCH_RUN'] = String(run);
       const setup = await start(kind, redis.url, clients);
       try {
-        await burst(setup, Math.ceil(messages / 4), clients);
+        const notes: string[] = [];
+        await burst(setup, Math.ceil(messages / 4), clients, notes);
         const rates: number[] = [];
-        for (let r = 0; r < REPS; r++) rates.push(await burst(setup, messages, clients));
+        for (let r = 0; r < REPS; r++) rates.push(await burst(setup, messages, clients, notes));
         const {p50, p99} = await latency(setup, clients);
-        rows.push([String(clients), NAMES[kind], fmt(median(rates) / 1000), fmt(p50, 2), fmt(p99, 2)]);
-        console.error(`${clients} clients, ${NAMES[kind]}: ${fmt(median(rates) / 1000)} k msg/s, p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms`);
+        const complete = rates.filter((x) => !Number.isNaN(x));
+        const rate = complete.length === 0 ? 'lost messages' : fmt(median(complete) / 1000) + (notes.length > 0 ? ` (${notes.join('; ')})` : '');
+        rows.push([String(clients), NAMES[kind], rate, fmt(p50, 2), fmt(p99, 2)]);
+        console.error(`${clients} clients, ${NAMES[kind]}: ${rate} k msg/s, p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms`);
       } finally {
         await Promise.all([...setup.nodes, setup.clients].map((c) => stop(c)));
       }
