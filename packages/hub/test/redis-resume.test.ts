@@ -58,7 +58,6 @@ describe('resume from Redis', () => {
     const timer = setInterval(() => {
       const now = performance.now();
       maxLag = Math.max(maxLag, now - last - 5);
-      if (now - last > 50 && process.env['LAG_DEBUG']) console.log(`lag ${(now - last).toFixed(0)} at ${(now - started).toFixed(0)} ms, events ${client.events()}`);
       last = now;
     }, 5);
     const started = performance.now();
