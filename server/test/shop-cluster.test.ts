@@ -30,8 +30,8 @@ afterEach(async () => {
 const STOCK = 10_000;
 
 /** A shop node on the test's Redis: its topics, hub and services on Redis, its services one consumer of each group. */
-async function startNode(name: string, prefix: string): Promise<Node> {
-  const engine = redisEngine({url: redis.url, prefix});
+async function startNode(name: string, prefix: string, url = redis.url): Promise<Node> {
+  const engine = redisEngine({url, prefix});
   const {server} = await startServer({engine});
   const shop = new Shop({
     events: server.events,
@@ -159,5 +159,33 @@ describe('the shop on two nodes sharing Redis', () => {
     const second = await startNode('node-b', prefix);
     await until(() => second.shop.orders().find((o) => o.orderId === 'o-ghost')?.status === 'shipped', 30_000, 'the claimed order shipped');
     expect({orderId: 'o-ghost', ...(await settled(second.server, ['o-ghost'])).get('o-ghost')}).toEqual({orderId: 'o-ghost', ...ONCE_EACH});
+  }, 60_000);
+});
+
+describe('the shop while Redis is down', () => {
+  it('refuses a command with a clear error rather than acknowledging it, and takes commands again once Redis is back', async () => {
+    const own = await startRedis({aof: 'always'});
+    try {
+      const node = await startNode('node-a', 'shop3', own.url);
+      const place = () => createEnvelope(PlaceOrder, {sku: PRODUCTS[0]!.sku, quantity: 1}, {source: 'test'});
+      await node.server.events.command(place());
+      await own.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      await expect(node.server.events.command(place())).rejects.toThrow(/event store is unavailable/);
+      await own.restart();
+      let orderId: string | undefined;
+      for (const deadline = Date.now() + 20_000; orderId === undefined && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        orderId = await node.server.events.command(place()).then((r) => (r as {orderId: string}).orderId, () => undefined);
+      }
+      expect(orderId).toBeDefined();
+      await until(() => node.shop.orders().find((o) => o.orderId === orderId)?.status === 'shipped', 30_000, 'the order after the outage shipped');
+      expect({orderId, ...(await settled(node.server, [orderId!])).get(orderId!)}).toEqual({orderId, ...ONCE_EACH});
+    } finally {
+      for (const {server, shop} of nodes.splice(0)) {
+        shop.close();
+        await server.close();
+      }
+      await own.stop();
+    }
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto';
 import type {Bus, DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
+import {HubError, type CommandHandler, type EventService} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import {ConsumerGroups, type ShopStreams} from './consumer-groups';
 
@@ -49,6 +50,37 @@ export class ShopOnStreams {
     return new Proxy(bus, {
       get: (target, p) => {
         if (p === 'publish') return publish;
+        const value = (target as unknown as Record<PropertyKey, unknown>)[p];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  /**
+   * The event service services see: command handlers answer only once what they published is
+   * stored, and a command is refused while Redis is unreachable, so none is acknowledged and lost.
+   * What a command publishes gets ids derived from the command's, so sending it again is safe.
+   */
+  scopedEvents(events: EventService): EventService {
+    const handle = <C extends Contract>(contract: C, handler: CommandHandler<C>) =>
+      events.handle(contract, async (command) => {
+        if (!this.#o.streams.connection.client.isReady) throw new HubError('The event store is unavailable (Redis is unreachable); nothing was done. Try again.');
+        this.#scope = {id: `command:${command.id}`, n: 0};
+        let result: unknown;
+        try {
+          // The scope holds only while the handler runs synchronously: what it publishes then is its own.
+          result = handler(command);
+        } finally {
+          this.#scope = undefined;
+        }
+        result = await result;
+        const stored = await Promise.race([this.#o.stored().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+        if (!stored) throw new HubError('The event store did not confirm this command in time; sending it again is safe.');
+        return result;
+      });
+    return new Proxy(events, {
+      get: (target, p) => {
+        if (p === 'handle') return handle;
         const value = (target as unknown as Record<PropertyKey, unknown>)[p];
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },

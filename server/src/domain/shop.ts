@@ -97,7 +97,7 @@ export class Shop {
           }));
     const ctx: ServiceContext = {
       bus: onStreams?.scopedBus() ?? this.bus,
-      events: this.#events,
+      events: onStreams?.scopedEvents(this.#events) ?? this.#events,
       on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) => {
         if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void);
         else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
