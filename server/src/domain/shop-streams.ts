@@ -99,10 +99,11 @@ export class ShopOnStreams {
     const held: Array<{topic: string; event: Envelope}> = [];
     let live = false;
     this.#stopWatching = log.watch({
-      appended: ({topic, event}) => {
+      appended: (appended) => {
+        const {topic} = appended;
         if (!topics.has(topic)) return;
-        if (live) this.#o.ingest(topic, event);
-        else held.push({topic, event});
+        if (live) this.#o.ingest(topic, appended.event);
+        else held.push({topic, event: appended.event});
       },
     });
     const history: Array<{topic: string; event: Envelope}> = [];

@@ -147,9 +147,11 @@ export class TopicFeeds {
     return feed;
   }
 
-  #live({topic, offset, event}: AppendedEvent): void {
+  #live(appended: AppendedEvent): void {
+    const {topic, offset} = appended;
     const feed = this.#feeds.get(topic);
     if (feed === undefined) return;
+    const {event} = appended;
     if (feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) {
       this.#feeds.delete(topic);
       return;

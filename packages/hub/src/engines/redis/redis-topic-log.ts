@@ -98,10 +98,19 @@ export class RedisTopicLog implements TopicLog {
     void this.#redis.listen(this.#keys.topicPattern, (message, channel) => {
       if (!active) return;
       const space = message.indexOf(' ');
+      // Every node hears every topic: parse the event only if a watcher looks at it (one with local subscribers).
+      let event: Envelope | undefined;
+      const logger = this.#logger;
       try {
-        watcher.appended({topic: this.#keys.topicOf(channel), offset: message.slice(0, space), event: JSON.parse(message.slice(space + 1)) as Envelope});
+        watcher.appended({
+          topic: this.#keys.topicOf(channel),
+          offset: message.slice(0, space),
+          get event() {
+            return (event ??= JSON.parse(message.slice(space + 1)) as Envelope);
+          },
+        });
       } catch (error) {
-        this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+        logger.warn({err: error, channel}, 'unreadable topic announcement');
       }
     });
     const stopResumed = this.#redis.onResumed(() => active && watcher.resumed?.());
