@@ -120,6 +120,14 @@ describe('the shop on two nodes sharing Redis', () => {
     const counts = await settled(a.server, placed);
     expect([...counts.keys()].sort()).toEqual([...placed].sort());
     for (const id of placed) expect({id, ...counts.get(id)}).toEqual({id, ...ONCE_EACH});
+    // The saga stays one causal chain across nodes: each step caused by the one before, one correlation.
+    const all = (await Promise.all(['orders', 'inventory', 'notifications'].map((t) => everything(a.server, t)))).flat();
+    const step = (type: string) => all.find((e) => e.type === type && (e.data as {orderId?: string}).orderId === placed[0])!;
+    const chain = ['order.placed', 'inventory.reserved', 'payment.processed', 'order.confirmed', 'order.shipped'].map(step);
+    for (let i = 1; i < chain.length; i++) {
+      expect(chain[i]!.causationId).toBe(chain[i - 1]!.id);
+      expect(chain[i]!.correlationId).toBe(chain[0]!.correlationId);
+    }
     const units = new Map<string, number>();
     for (let i = 0; i < 200; i++) units.set(skus[i % skus.length]!, (units.get(skus[i % skus.length]!) ?? 0) + 1 + (i % 3));
     const expectedLevels = skus.map((sku) => STOCK - (units.get(sku) ?? 0));

@@ -30,8 +30,8 @@ export interface ShopOnStreamsOptions {
 export class ShopOnStreams {
   readonly #o: ShopOnStreamsOptions;
   readonly #groups: ConsumerGroups;
-  /** The handling under way: its publishes get ids `hash(scope, n)`. */
-  #scope: {id: string; n: number} | undefined;
+  /** The handling under way: its publishes get ids `hash(scope, n)` and, unless they name one, the handled event as parent. */
+  #scope: {id: string; n: number; parent?: Envelope} | undefined;
   #stopWatching: (() => void) | undefined;
 
   constructor(options: ShopOnStreamsOptions) {
@@ -43,7 +43,11 @@ export class ShopOnStreams {
   /** The bus services see: the server bus, with derived ids on what they publish. */
   scopedBus(): Bus {
     const bus = this.#o.bus;
-    const publish = (contract: Contract, data: unknown, options: {id?: string; parent?: Envelope; source?: string} = {}) => {
+    const publish = (contract: Contract, data: unknown, given: {id?: string; parent?: Envelope; source?: string} = {}) => {
+      // The bus links a handler's publishes to the event it handles only when it dispatched that
+      // event itself; consumer groups dispatch here, so the link (causation, correlation) is made here.
+      const parent = given.parent ?? this.#scope?.parent;
+      const options = parent === undefined ? given : {...given, parent};
       const id = options.id ?? this.#derivedId(contract.type, options);
       return bus.publish(contract, data as never, id === undefined ? options : {...options, id});
     };
@@ -132,7 +136,7 @@ export class ShopOnStreams {
     const {attempts, backoffMs} = this.#o.retry;
     for (const [index, handler] of handlers.entries()) {
       for (let attempt = 1; ; attempt++) {
-        this.#scope = {id: `${service}:${index}:${event.id}`, n: 0};
+        this.#scope = {id: `${service}:${index}:${event.id}`, n: 0, parent: event};
         try {
           handler(event);
           break;
@@ -155,6 +159,9 @@ export class ShopOnStreams {
     let basis: string | undefined;
     if (this.#scope !== undefined) basis = `${this.#scope.id}:${this.#scope.n++}`;
     else if (options.parent !== undefined) basis = `${options.source ?? ''}:${options.parent.id}:${type}`;
-    return basis === undefined ? undefined : `d-${createHash('sha256').update(basis).digest('hex').slice(0, 32)}`;
+    if (basis === undefined) return undefined;
+    // Shaped as a UUID (version 8: derived, not random), like the ids the bus makes.
+    const h = createHash('sha256').update(basis).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 }
