@@ -62,7 +62,8 @@ const redis = await startRedis();
 try {
   console.log(`## Cluster: two nodes on one Redis, Switchboard vs Socket.IO adapters\n\nMachine: ${machine()}; redis-server 7 on loopback. Medians of ${REPS} runs.\n`);
   const rows: string[][] = [];
-  for (const clients of [100, 1000]) {
+  // BENCH_ONLY=kill runs only the node-kill measurement.
+  for (const clients of process.env['BENCH_ONLY'] === 'kill' ? [] : [100, 1000]) {
     const messages = clients === 100 ? 2000 : 300;
     for (const kind of KINDS) {
       process.env['BENCH_RUN'] = String(run);
@@ -82,7 +83,36 @@ try {
       }
     }
   }
-  console.log(table(['clients', 'server', 'delivered k msg/s', 'cross-node p50 ms', 'cross-node p99 ms'], rows));
+  if (rows.length > 0) console.log(table(['clients', 'server', 'delivered k msg/s', 'cross-node p50 ms', 'cross-node p99 ms'], rows));
+  console.log(`\n### After a node kill\n\n100 clients on node B, 200 events/s published on node A; node B is killed (SIGKILL) and each client reconnects to node A at once.\n`);
+  const resumeRows: string[][] = [];
+  for (const kind of ['sb-topic', 'sio-streams', 'sio-pubsub'] as const) {
+    process.env['BENCH_RUN'] = String(++run);
+    const nodes = [0, 1].map(() => spawn('bench/cluster/node.ts', [kind, redis.url]));
+    const ports = await Promise.all(nodes.map((n) => ask<{port: number}>(n, undefined, 'ready').then((r) => r.port)));
+    const clients = spawn('bench/cluster/resume-clients.ts', [kind, String(ports[0]), String(ports[1]), '100']);
+    await ask(clients, undefined, 'ready');
+    const sending = ask(nodes[0]!, {cmd: 'rate', perSecond: 200, durationMs: 5000, payload}, 'rate-sent');
+    await new Promise((r) => setTimeout(r, 1500));
+    const gone = new Promise((r) => nodes[1]!.once('exit', r));
+    nodes[1]!.kill('SIGKILL');
+    await gone;
+    clients.send({cmd: 'killed'});
+    await sending;
+    await new Promise((r) => setTimeout(r, 1500));
+    const report = await ask<{gaps: number; duplicates: number; resumeMs: number[]; resumed: number}>(clients, {cmd: 'report'}, 'report');
+    resumeRows.push([
+      NAMES[kind],
+      `${report.resumed}/100`,
+      report.resumeMs.length === 0 ? '–' : fmt(median(report.resumeMs), 0),
+      report.resumeMs.length === 0 ? '–' : fmt(Math.max(...report.resumeMs), 0),
+      String(report.gaps),
+      String(report.duplicates),
+    ]);
+    console.error(`node kill, ${NAMES[kind]}: ${JSON.stringify({...report, resumeMs: undefined})}`);
+    await Promise.all([nodes[0]!, clients].map((c) => stop(c)));
+  }
+  console.log(table(['server', 'clients receiving again', 'median ms to the first event after the kill', 'max ms', 'events missed (all clients)', 'duplicates'], resumeRows));
 } finally {
   await redis.stop();
 }
