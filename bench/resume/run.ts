@@ -40,16 +40,16 @@ async function once(topic: string, server: SwitchboardServer, url: string): Prom
   const liveDone = counter(live, EVENTS);
   const t0 = performance.now();
   for (let i = 0; i < EVENTS; ) {
-    for (let k = 0; k < LIVE_BATCH && i < EVENTS; k++) publish(i++);
+    for (let k = 0; k < LIVE_BATCH && i < EVENTS; k++) void publish(i++);
     await new Promise((r) => setImmediate(r));
   }
   await liveDone;
   const liveMs = performance.now() - t0;
-  const head = server.events.log.head(topic);
+  const head = await server.events.log.head(topic);
   await live.stop();
 
   // Replay: 10,000 more are published with no one listening; a client comes back from `head`.
-  for (let i = EVENTS; i < 2 * EVENTS; i++) publish(i);
+  for (let i = EVENTS; i < 2 * EVENTS; i++) await publish(i);
   const back = await connect(url);
   const replayDone = counter(back, EVENTS);
   const t1 = performance.now();

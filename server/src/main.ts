@@ -1,5 +1,6 @@
 /**
- * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory.
+ * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory, or
+ * on Redis when REDIS_URL is set (several such processes then share topics and connections).
  * Ctrl-C (SIGINT) or SIGTERM closes every connection cleanly and exits.
  */
 import {dirname, resolve} from 'node:path';
@@ -7,7 +8,8 @@ import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
-import {hasScope, jwtAuthenticator, SwitchboardServer, type Authenticator} from '@switchboard/hub';
+import {randomUUID} from 'node:crypto';
+import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const staticDir = resolve(root, 'dist');
@@ -19,6 +21,9 @@ const list = (name: string) => (process.env[name] ?? '').split(',').map((o) => o
 const origins = list('CORS_ORIGINS');
 // PUBLIC_HOSTS: comma-separated names (host or host:port) the server is reached by; default the loopback names.
 const publicHosts = list('PUBLIC_HOSTS');
+// REDIS_URL: the one switch to scale out (topics on Redis Streams, the hub's backplane on pub/sub).
+const redisUrl = process.env['REDIS_URL'];
+const engine = redisUrl === undefined || redisUrl === '' ? undefined : redisEngine({url: redisUrl});
 
 // Open by default. AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL turns on tokens for the hub and every
 // /api route; AUTH_ALLOW_ANONYMOUS=1 lets requests without a token in as anonymous (pages), while
@@ -35,6 +40,7 @@ const authenticate: Authenticator | undefined =
         allowAnonymous: process.env['AUTH_ALLOW_ANONYMOUS'] === '1',
       });
 const server = new SwitchboardServer({
+  ...(engine === undefined ? {} : {engine}),
   registry: shopRegistry(),
   staticDir,
   // Who may publish and subscribe what: the shop's services own their events.
@@ -53,16 +59,20 @@ const shop = new Shop({
   shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
   // With tokens on, only an admin (scope "admin") may change the settings.
   ...(authenticate === undefined ? {} : {canChangeSettings: (principal) => hasScope(principal, 'admin')}),
+  // On Redis: the services consume through consumer groups, this process being one consumer.
+  ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
 });
 server.addRoutes(shop.routes);
+// The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 
 try {
   const url = await server.listen(port, host);
+  await shop.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
   if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
 } catch (error) {
-  console.error(`Switchboard could not listen on ${host}:${port}: ${(error as Error).message}`);
+  console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}: ${(error as Error).message}`);
   process.exit(1);
 }
 

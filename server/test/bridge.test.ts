@@ -76,7 +76,7 @@ describe.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('resum
     let published = 0;
     const publishing = (async () => {
       while (published < total) {
-        for (let i = 0; i < 5 && published < total; i++) expect(server!.events.publish('orders', order(published++)).ok).toBe(true);
+        for (let i = 0; i < 5 && published < total; i++) expect((await server!.events.publish('orders', order(published++))).ok).toBe(true);
         await sleep(1);
       }
     })();
@@ -127,7 +127,8 @@ describe('the page bridge', () => {
 
   it('sends page events of chosen types to the server once, and does not echo server events back', async () => {
     let url: string;
-    ({server, url} = await start());
+    const log = new MemoryTopicLog();
+    ({server, url} = await start({log}));
     const bus = quietBus();
     const got: string[] = [];
     bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
@@ -135,11 +136,11 @@ describe('the page bridge', () => {
     await hub.start();
     await until(() => server!.hub.groupSize('topic:orders') === 1);
     const local = bus.publish(OrderPlaced, {orderId: 'o-page', sku: 'tea-assam', quantity: 2}, {source: 'mfe:form'});
-    await until(() => server!.events.log.read('orders', null, 10).entries.length === 1);
-    server.events.publish('orders', order(1));
-    await until(() => server!.events.log.read('orders', null, 10).entries.length === 2);
+    await until(() => log.read('orders', null, 10).entries.length === 1);
+    await server.events.publish('orders', order(1));
+    await until(() => log.read('orders', null, 10).entries.length === 2);
     await sleep(100);
-    expect(server.events.log.read('orders', null, 10).entries.map((e) => e.event.id)).toEqual([local.id, 'e-1']);
+    expect(log.read('orders', null, 10).entries.map((e) => e.event.id)).toEqual([local.id, 'e-1']);
     // The page saw its own event once (the echo from the hub is a duplicate) and the server's once.
     expect(got).toEqual([local.id, 'e-1']);
   });
@@ -171,12 +172,12 @@ describe('the page bridge', () => {
     const a = bridge(url, first, {storage: store});
     await a.start();
     await until(() => server!.hub.groupSize('topic:orders') === 1);
-    for (let n = 0; n < 3; n++) server.events.publish('orders', order(n));
+    for (let n = 0; n < 3; n++) await server.events.publish('orders', order(n));
     await until(() => seenFirst.length === 3);
     await sleep(10);
     await a.stop();
     // While no page is open, two more events: the reloaded page gets exactly those.
-    for (let n = 3; n < 5; n++) server.events.publish('orders', order(n));
+    for (let n = 3; n < 5; n++) await server.events.publish('orders', order(n));
     const second = quietBus();
     const seenSecond: string[] = [];
     second.subscribe(OrderPlaced, (e) => void seenSecond.push(e.id));
@@ -186,7 +187,7 @@ describe('the page bridge', () => {
     expect(seenSecond).toEqual(['e-3', 'e-4']);
     await b.stop();
     // Ten more while away: retention (5) drops some, and the next page hears it was truncated.
-    for (let n = 5; n < 15; n++) server.events.publish('orders', order(n));
+    for (let n = 5; n < 15; n++) await server.events.publish('orders', order(n));
     const third = quietBus();
     const truncated: unknown[] = [];
     const seenThird: string[] = [];

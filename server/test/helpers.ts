@@ -1,3 +1,5 @@
+import {randomUUID} from 'node:crypto';
+import {mintToken} from '../../scripts/token';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
 import {pino} from 'pino';
@@ -7,4 +9,11 @@ export async function startServer(options: Partial<SwitchboardServerOptions> = {
   const server = new SwitchboardServer({registry: shopRegistry(), logger: pino({level: 'silent'}), ...options});
   const url = await server.listen(0);
   return {server, url};
+}
+
+/** A hub run with tokens on (anonymous pages allowed), as main.ts runs it with AUTH_JWT_SECRET, and a producer's token for it. */
+export async function producerAccess(topic = 'orders'): Promise<{env: Record<string, string>; headers: Record<string, string>}> {
+  const secret = `test-secret-${randomUUID()}`;
+  const token = await mintToken(secret, {sub: 'test-producer', scope: `publish:${topic}`, ttlSeconds: 3600});
+  return {env: {AUTH_JWT_SECRET: secret, AUTH_ALLOW_ANONYMOUS: '1'}, headers: {'content-type': 'application/json', authorization: `Bearer ${token}`}};
 }

@@ -2,13 +2,15 @@ import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
-import {jwtAuthenticator, type SwitchboardServer} from '@switchboard/hub';
+import {jwtAuthenticator, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
 import {SignJWT} from 'jose';
 import {applyOrderEvent, orderState} from '../src/domain/order-state';
 import {Shop, shopPolicies, type ShopOptions} from '../src/domain/shop';
 import {startServer} from './helpers';
 
 let server: SwitchboardServer | undefined;
+/** The server's log, read synchronously by the checks below. */
+let log = new MemoryTopicLog();
 let shop: Shop | undefined;
 afterEach(async () => {
   shop?.close();
@@ -27,8 +29,9 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 async function open(options: Partial<ShopOptions> = {}): Promise<{url: string; shop: Shop}> {
   let url: string;
+  log = new MemoryTopicLog();
   // As main.ts runs it with AUTH_JWT_SECRET and AUTH_ALLOW_ANONYMOUS=1: pages anonymous, producers with tokens.
-  ({server, url} = await startServer({...shopPolicies, endpoint: {authenticate: jwtAuthenticator({secret: SECRET, allowAnonymous: true})}}));
+  ({server, url} = await startServer({log, ...shopPolicies, endpoint: {authenticate: jwtAuthenticator({secret: SECRET, allowAnonymous: true})}}));
   shop = new Shop({events: server.events, logger: pino({level: 'silent'}), shippingDelayMs: 0, retry: {attempts: 3, backoffMs: 1}, ...options});
   server.addRoutes(shop.routes);
   return {url, shop};
@@ -36,12 +39,12 @@ async function open(options: Partial<ShopOptions> = {}): Promise<{url: string; s
 
 /** Events of `topic` as the server retained them, by type. */
 function topicTypes(topic: string): string[] {
-  return server!.events.log.read(topic, null, 1000).entries.map((e) => e.event.type);
+  return log.read(topic, null, 1000).entries.map((e) => e.event.type);
 }
 
 function flow(correlationId: string): Envelope[] {
   return ['orders', 'inventory', 'notifications']
-    .flatMap((t) => server!.events.log.read(t, null, 1000).entries.map((e) => e.event))
+    .flatMap((t) => log.read(t, null, 1000).entries.map((e) => e.event))
     .filter((e) => e.correlationId === correlationId);
 }
 
@@ -100,7 +103,7 @@ describe('the order saga', () => {
     const {shop} = await open({random: () => 0.99, initialStock: {'tea-sencha': 6}});
     const {orderId} = (await server!.events.command(place('tea-sencha', 2))) as {orderId: string};
     await until(() => shop.order(orderId)?.status === 'shipped');
-    const notes = server!.events.log.read('notifications', null, 100).entries.map((e) => (e.event.data as {message: string}).message);
+    const notes = log.read('notifications', null, 100).entries.map((e) => (e.event.data as {message: string}).message);
     expect(notes).toContain('Low stock: 4 × Sencha left.');
   });
 });
@@ -125,7 +128,7 @@ describe('idempotent consumers and dead letters', () => {
     const poison = createEnvelope(OrderPlaced, {orderId: 'o-poison', sku: 'tea-unknown', quantity: 1}, {source: 'urn:pos'});
     expect((await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: await producer(), body: JSON.stringify(poison)})).status).toBe(202);
     await until(() => topicTypes('notifications').includes('deadletter.recorded'));
-    const letter = server!.events.log.read('notifications', null, 100).entries.find((e) => e.event.type === 'deadletter.recorded')!.event;
+    const letter = log.read('notifications', null, 100).entries.find((e) => e.event.type === 'deadletter.recorded')!.event;
     expect(letter.data).toEqual({eventId: poison.id, eventType: 'order.placed', subscriber: 'service:inventory', error: 'inventory has no product "tea-unknown"', attempt: 3});
     expect(letter).toMatchObject({correlationId: poison.correlationId, causationId: poison.id});
   });

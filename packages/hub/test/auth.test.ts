@@ -65,7 +65,7 @@ describe('JWT authentication on every door', () => {
       expect((await fetch(`${url}${path}`, {headers: bearer(alice)})).status, path).toBe(200);
     }
     expect((await postEvent(url, 'orders', orderPlaced())).status).toBe(401);
-    expect(server!.events.log.head('orders')).toBeNull();
+    expect(await server!.events.log.head('orders')).toBeNull();
     expect((await fetch(`${url}/api/connections/x/drop`, {method: 'POST'})).status).toBe(401);
     // The access_token query parameter works too (browsers send it on WebSockets and SSE).
     expect(await (await fetch(`${url}/api/whoami?access_token=${alice}`)).json()).toEqual({user: 'alice'});

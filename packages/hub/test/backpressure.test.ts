@@ -42,7 +42,7 @@ async function flood(done: () => boolean, received: () => number): Promise<numbe
   let published = 0;
   while (!done() && published < 7000) {
     for (let i = 0; i < 16; i++) {
-      const result = server!.events.publish('blobs', orderPlaced({id: `blob-${published++}`, type: 'blob.put', data: {blob: 'x'.repeat(30_000)}}));
+      const result = await server!.events.publish('blobs', orderPlaced({id: `blob-${published++}`, type: 'blob.put', data: {blob: 'x'.repeat(30_000)}}));
       expect(result.ok).toBe(true);
     }
     await expect.poll(received, {timeout: 10_000}).toBe(published);

@@ -3,11 +3,16 @@ import {fileURLToPath} from 'node:url';
 import * as signalR from '@microsoft/signalr';
 import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
-import {type MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
+import {MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
+
+/** The in-memory log each test server was given, to know its epoch. */
+const logs = new WeakMap<SwitchboardServer, MemoryTopicLog>();
 
 /** A server on a free loopback port, silent, with the test contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
-  const server = new SwitchboardServer({registry: testRegistry(), logger: pino({level: 'silent'}), ...options});
+  const log = options.log ?? (options.engine === undefined ? new MemoryTopicLog() : undefined);
+  const server = new SwitchboardServer({registry: testRegistry(), logger: pino({level: 'silent'}), ...options, ...(log === undefined ? {} : {log})});
+  if (log instanceof MemoryTopicLog) logs.set(server, log);
   const url = await server.listen(0);
   return {server, url};
 }
@@ -59,7 +64,9 @@ export function postEvent(url: string, topic: string, body: unknown, contentType
 
 /** The offset `seq` of `server`'s in-memory log: offsets carry the log's random epoch. */
 export function offsetAt(server: SwitchboardServer, seq: number): string {
-  return `${(server.events.log as MemoryTopicLog).epoch}:${seq}`;
+  const log = logs.get(server);
+  if (log === undefined) throw new Error('offsetAt needs a server started by startServer with an in-memory log');
+  return `${log.epoch}:${seq}`;
 }
 
 /** Starts `child-server.ts` in its own Node process; `stop` ends it (by its pid). */

@@ -42,7 +42,7 @@ describe('maximumReceiveMessageSize applies to each hub message, as in ASP.NET',
     const results = await Promise.all(Array.from({length: 40}, (_, i) => c.invoke('publish', 'blobs', blob(1200, `b-${i}`))));
     expect(results).toHaveLength(40);
     expect(new Set(results.map((r: {offset: string}) => r.offset)).size).toBe(40);
-    expect(server!.events.log.read('blobs', null, 100).entries).toHaveLength(40);
+    expect((await server!.events.log.read('blobs', null, 100)).entries).toHaveLength(40);
     expect(c.state).toBe('Connected');
   });
 

@@ -25,7 +25,7 @@ describe('metric label cardinality', () => {
       }
     };
     await Promise.all(Array.from({length: 8}, worker));
-    for (let i = 200; i < 5000; i++) expect(server.events.publish(`bogus-${i}`, {not: 'an envelope'}).ok).toBe(false);
+    for (let i = 200; i < 5000; i++) expect((await server.events.publish(`bogus-${i}`, {not: 'an envelope'})).ok).toBe(false);
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).not.toContain('bogus-');
     expect(text).toMatch(/^switchboard_events_rejected_total\{topic="_other"\} 5000$/m);

@@ -11,6 +11,17 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
   /** Inventory's write model: units on the shelf, and what each order holds. */
   const stock = new Map(initialStock);
   const reservations = new Map<string, {sku: string; quantity: number}>();
+  // The write model follows inventory's own events too, whichever node published them: with several
+  // nodes (consumer groups) another node may have handled the last order, and a rebuild replays them.
+  ctx.defer(
+    bus.subscribe('inventory.*', (e) => {
+      const {orderId, sku, quantity, level} = e.data as {orderId?: string; sku?: string; quantity?: number; level?: number};
+      if (typeof sku === 'string' && typeof level === 'number' && stock.has(sku)) stock.set(sku, level);
+      if (typeof orderId !== 'string' || typeof sku !== 'string' || typeof quantity !== 'number') return;
+      if (e.type === 'inventory.reserved') reservations.set(orderId, {sku, quantity});
+      else if (e.type === 'inventory.released') reservations.set(orderId, {sku, quantity: 0});
+    }, {name: 'service:inventory-projection'}),
+  );
   ctx.on(OrderPlaced, 'inventory', (e) => {
     const {orderId, sku, quantity} = e.data;
     if (reservations.has(orderId)) return; // already handled: a redelivery changes nothing

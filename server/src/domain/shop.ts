@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
-import {grantsOf, matchesAny, readBody, sendJson, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
+import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
 import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
@@ -12,6 +12,7 @@ import {paymentsService} from './payments';
 import {readModels, type ReadModels, type StockLevel} from './read-models';
 import type {ServiceContext} from './services';
 import {shippingService} from './shipping';
+import {ShopOnStreams, type ShopStreams} from './shop-streams';
 
 export type {StockLevel} from './read-models';
 
@@ -50,7 +51,15 @@ export interface ShopOptions {
   readonly retry?: {readonly attempts: number; readonly backoffMs: number};
   /** Who may change the settings (`PUT /api/settings`); anyone by default (the open demo). */
   readonly canChangeSettings?: (principal: Principal | undefined) => boolean;
+  /**
+   * Run across nodes on Redis: services consume through consumer groups (each event handled once
+   * among all nodes) and the read models are rebuilt from the streams; call {@link Shop.start}.
+   */
+  readonly streams?: ShopStreams;
 }
+
+/** Ids of events the topics gave the server bus, remembered so the bridge does not store them again. */
+const REMEMBERED = 100_000;
 
 /**
  * The demo shop: its services (orders, inventory, payments, shipping, notifications; one file
@@ -73,6 +82,11 @@ export class Shop {
   readonly #store: OrderStore;
   readonly #views: ReadModels;
   readonly #canChangeSettings: (principal: Principal | undefined) => boolean;
+  readonly #onStreams: ShopOnStreams | undefined;
+  readonly #fromTopics = new Set<string>();
+  /** Appends to topics run one after another, retried while the engine is down, so none is lost or reordered. */
+  #storing: Promise<void> = Promise.resolve();
+  #closed = false;
 
   constructor(options: ShopOptions) {
     this.#events = options.events;
@@ -84,15 +98,32 @@ export class Shop {
       registry: options.events.registry,
       source: 'server',
       traceCapacity: 0,
+      // On streams the bus also dedupes the live feed against the rebuild: remember enough ids.
+      ...(options.streams === undefined ? {} : {dedupeWindow: REMEMBERED}),
       onDeadLetter: (letter) => this.#deadLetter(letter),
       onReject: (r) => this.#logger.warn({origin: r.origin, error: r.error}, 'event refused by the server bus'),
     });
     const retry = options.retry ?? {attempts: 3, backoffMs: 100};
+    const onStreams = (this.#onStreams =
+      options.streams === undefined
+        ? undefined
+        : new ShopOnStreams({
+            streams: options.streams,
+            bus: this.bus,
+            topics: Object.keys(shopTopics),
+            logger: this.#logger,
+            retry,
+            deadLetter: (letter) => this.#deadLetter(letter),
+            ingest: (topic, event) => this.#ingest(topic, event),
+            stored: () => this.#storing,
+          }));
     const ctx: ServiceContext = {
-      bus: this.bus,
-      events: this.#events,
-      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) =>
-        void this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false})),
+      bus: onStreams?.scopedBus() ?? this.bus,
+      events: onStreams?.scopedEvents(this.#events) ?? this.#events,
+      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) => {
+        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void);
+        else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
+      },
       defer: (stop) => void this.#stops.push(stop),
     };
     const stock = new Map<string, number>(PRODUCTS.map((p) => [p.sku, options.initialStock?.[p.sku] ?? 20]));
@@ -149,9 +180,47 @@ export class Shop {
     return false;
   };
 
+  /** On streams: rebuilds the read models from them and starts consuming. Nothing to do in memory. */
+  async start(): Promise<void> {
+    await this.#onStreams?.start();
+  }
+
   /** Stops the services' timers and subscriptions. */
   close(): void {
+    this.#closed = true;
+    this.#onStreams?.close();
     for (const stop of this.#stops.splice(0)) stop();
+  }
+
+  /** Hands an event a topic received to the server bus (remembering it came from there). */
+  #ingest(topic: string, event: Envelope): void {
+    this.#fromTopics.add(event.id);
+    if (this.#fromTopics.size > REMEMBERED) this.#fromTopics.delete(this.#fromTopics.values().next().value!);
+    this.bus.ingest(event, `topic:${topic}`);
+  }
+
+  /** Appends a service's event to its topic, after those before it; retried while the engine is unreachable. */
+  #storeInTopic(topic: string, event: Envelope): void {
+    if (this.#onStreams === undefined) {
+      // In memory the append is done before publish returns: nothing to wait for or retry.
+      this.#events.append(topic, event).catch((error: unknown) => this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic'));
+      return;
+    }
+    const store = async (): Promise<void> => {
+      for (;;) {
+        try {
+          await this.#events.append(topic, event);
+          return;
+        } catch (error) {
+          if (!(error instanceof TopicLogUnavailableError) || this.#closed) {
+            this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    this.#storing = this.#storing.then(store);
   }
 
   /** Server bus ⇄ topics: what services publish is appended to its topic; what topics get from outside reaches the services. */
@@ -161,20 +230,27 @@ export class Shop {
         '*',
         (e) => {
           const topic = this.#topicOf.find((t) => t.matches(e.type))?.topic;
-          if (topic !== undefined && this.bus.registry.get(e.type, e.version)?.kind !== 'command') this.#events.append(topic, e);
+          if (topic === undefined || this.bus.registry.get(e.type, e.version)?.kind === 'command') return;
+          if (!this.#fromTopics.has(e.id)) this.#storeInTopic(topic, e);
         },
         {name: 'switchboard:topics'},
       ),
-      // The server's own events are on the bus already; of the rest, the services trust only a granted producer's.
-      this.#events.onAppended((topic, _offset, event, by) => {
-        if (by.kind === 'server') return;
-        if (!isGrantedProducer(topic, by)) {
-          this.#logger.warn({topic, type: event.type, id: event.id}, 'event from an ungranted client kept away from the services');
-          return;
-        }
-        this.bus.ingest(event, `topic:${topic}`);
-      }),
     );
+    // In memory, what this process appends is all there is; on streams the log's feed (every node's
+    // appends) is followed instead. The server's own events are on the bus already; of the rest, the
+    // services trust only a granted producer's (the topic policies refuse the others' anyway).
+    if (this.#onStreams === undefined) {
+      this.#stops.push(
+        this.#events.onAppended((topic, _offset, event, by) => {
+          if (by.kind === 'server') return;
+          if (!isGrantedProducer(topic, by)) {
+            this.#logger.warn({topic, type: event.type, id: event.id}, 'event from an ungranted client kept away from the services');
+            return;
+          }
+          this.#ingest(topic, event);
+        }),
+      );
+    }
   }
 
   /** A service gave up on an event: record it on the dead-letter topic, where the timeline shows it. */

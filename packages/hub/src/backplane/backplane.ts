@@ -24,7 +24,20 @@ export interface Backplane {
   subscribe(receive: (message: BackplaneMessage) => void): () => void;
   /** Releases connections the backplane holds. */
   close(): Promise<void>;
+  /**
+   * Invokes `target` on a connection another process holds and resolves with the client's result
+   * (client results across processes); rejects when no process answers within `timeoutMs`.
+   */
+  invokeRemote?(connectionId: string, target: string, args: readonly unknown[], timeoutMs: number): Promise<unknown>;
+  /**
+   * Serves other processes' {@link invokeRemote} requests: `invoke` runs one on a local connection,
+   * or returns undefined when this process does not hold it.
+   */
+  serveInvocations?(invoke: RemoteInvoker): () => void;
 }
+
+/** Runs a client-result invocation on a local connection; undefined when the connection is not here. */
+export type RemoteInvoker = (connectionId: string, target: string, args: readonly unknown[], timeoutMs: number) => Promise<unknown> | undefined;
 
 /** The single-process backplane: a synchronous loop back to this process's subscribers. */
 export class MemoryBackplane implements Backplane {

@@ -4,8 +4,10 @@ import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
 import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
-import {TopicLimitError, type TopicLog} from '../log/topic-log.js';
+import {TopicLimitError} from '../log/topic-log.js';
+import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
+import {TopicFeeds} from './topic-feeds.js';
 
 export type {TopicPolicy} from '../auth/topic-policy.js';
 
@@ -38,8 +40,6 @@ export interface PublishResult {
   readonly duplicate: boolean;
 }
 
-/** Events replayed to a subscriber per read of the log. */
-const REPLAY_PAGE = 1000;
 
 /** What the event service reports, for metrics. */
 export interface EventObserver {
@@ -93,6 +93,7 @@ export class EventService {
   readonly #commands = new Map<string, CommandHandler>();
   readonly #appended = new Set<AppendedListener>();
   readonly #maxSubscriptions: number;
+  readonly #feeds: TopicFeeds;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -106,6 +107,13 @@ export class EventService {
     });
     this.#observer = options.observer ?? {};
     this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
+    this.#feeds = new TopicFeeds({
+      hub: this.#hub,
+      log: this.#log,
+      logger: this.#logger,
+      groupOf,
+      delivered: (topic, n) => this.#observer.delivered?.(topic, n),
+    });
     this.#installHubMethods();
   }
 
@@ -158,7 +166,7 @@ export class EventService {
    * Validates every input, then appends them all in order, or none: a batch with one invalid or
    * refused envelope changes nothing and reports the issues of each bad one by index.
    */
-  publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): ValidationResult<PublishResult[]> {
+  async publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishResult[]>> {
     const checked = inputs.map((input) => this.#check(topic, input, appender));
     const issues: ValidationIssue[] = [];
     checked.forEach((r, i) => {
@@ -168,12 +176,14 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
+    const value: PublishResult[] = [];
     try {
-      return {ok: true, value: checked.map((r) => this.#append(topic, (r as {value: Envelope}).value, appender))};
+      for (const r of checked) value.push(await this.#append(topic, (r as {value: Envelope}).value, appender));
     } catch (error) {
-      // Only the first append of a batch can create the topic, so a refusal leaves nothing appended.
+      // Only the first append of a batch can create the topic, so a topic-limit refusal leaves nothing appended.
       return this.#refused(topic, error);
     }
+    return {ok: true, value};
   }
 
   /** The log behind the topics. */
@@ -188,14 +198,14 @@ export class EventService {
    * {@link FORBIDDEN}). Publishing an envelope id already retained returns its original offset and
    * pushes nothing. Server code uses {@link append}.
    */
-  publish(topic: string, input: unknown, appender: Appender = ANONYMOUS): ValidationResult<PublishResult> {
+  async publish(topic: string, input: unknown, appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishResult>> {
     const result = this.#check(topic, input, appender);
     if (!result.ok) {
       this.#observer.rejected?.(topic);
       return result;
     }
     try {
-      return {ok: true, value: this.#append(topic, result.value, appender)};
+      return {ok: true, value: await this.#append(topic, result.value, appender)};
     } catch (error) {
       return this.#refused(topic, error);
     }
@@ -214,7 +224,7 @@ export class EventService {
    * policy applies, so server-owned types can be appended. Never reachable from a client: the hub's
    * `publish` and the HTTP ingest go through {@link publish}.
    */
-  append(topic: string, input: unknown): ValidationResult<PublishResult> {
+  append(topic: string, input: unknown): Promise<ValidationResult<PublishResult>> {
     return this.publish(topic, input, SERVER);
   }
 
@@ -235,49 +245,38 @@ export class EventService {
     return decision.allowed ? result : forbidden(decision.reason);
   }
 
-  #append(topic: string, event: Envelope, appender: Appender): PublishResult {
-    const {offset, duplicate} = this.#log.append(topic, event);
+  /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
+  async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishResult> {
+    const {offset, duplicate} = await this.#log.append(topic, event);
     if (!duplicate) {
-      const group = groupOf(topic);
-      this.#hub.clients.group(group).send('event', {topic, offset, event});
       this.#observer.published?.(topic, event.type);
-      this.#observer.delivered?.(topic, this.#hub.groupSize(group));
       this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, by: byOf(appender)}, 'event published');
       for (const listener of this.#appended) listener(topic, offset, event, appender);
     }
     return {offset, duplicate};
   }
 
+  /** Stops following the log's feed. */
+  close(): void {
+    this.#feeds.close();
+  }
+
   #installHubMethods(): void {
     this.#hub
       .method('subscribe', {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
-        handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
+        handler: async ({topic, fromOffset}, {caller}): Promise<SubscribeResult> => {
           const decision = this.#authorizer.canSubscribe(topic, caller.request.principal);
           if (!decision.allowed) throw new HubError(`Forbidden: ${decision.reason}.`);
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
-          const group = groupOf(topic);
-          if (!caller.groups.has(group) && countTopics(caller.groups) >= this.#maxSubscriptions) {
+          // Checked and joined in the same turn (the feed joins the group before its first await),
+          // so concurrent subscribes cannot pass the cap together.
+          if (!caller.groups.has(groupOf(topic)) && countTopics(caller.groups) >= this.#maxSubscriptions) {
             throw new HubError(`Subscription limit reached: a connection may follow at most ${this.#maxSubscriptions} topics (option maxSubscriptionsPerConnection).`);
           }
-          // Replay and join happen in one synchronous step: nothing can be appended in between,
-          // so the client sees every event after fromOffset exactly once.
-          let truncated = false;
-          let replayed = 0;
-          if (fromOffset !== null) {
-            let after: string | null = fromOffset;
-            for (;;) {
-              const page = this.#log.read(topic, after, REPLAY_PAGE);
-              truncated ||= page.truncated;
-              for (const {offset, event} of page.entries) clients.caller.send('event', {topic, offset, event});
-              replayed += page.entries.length;
-              if (page.entries.length < REPLAY_PAGE) break;
-              after = page.next;
-            }
-          }
-          hub.addToGroup(caller, group);
+          const {truncated, replayed} = await unavailableAsHubError(this.#feeds.subscribe(caller, topic, fromOffset));
           if (fromOffset !== null) this.#observer.replayed?.(topic, replayed);
-          return {topic, offset: this.#log.head(topic), truncated};
+          return {topic, offset: await unavailableAsHubError(this.#log.head(topic)), truncated};
         },
       })
       .method('unsubscribe', {
@@ -289,8 +288,8 @@ export class EventService {
       })
       .method('publish', {
         params: {topic: topicSchema, envelope: z.unknown()},
-        handler: ({topic, envelope}, {caller}): {offset: string} => {
-          const result = this.publish(topic, envelope, clientAppender('hub', caller.request.principal));
+        handler: async ({topic, envelope}, {caller}): Promise<{offset: string}> => {
+          const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal)));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
@@ -312,6 +311,16 @@ function forbidden<T>(reason: string): ValidationResult<T> {
 /** Who appended, for logs: `server`, or the client's user id. */
 function byOf(appender: Appender): string {
   return appender.kind === 'server' ? 'server' : `${appender.via}:${appender.principal?.userId ?? 'anonymous'}`;
+}
+
+/** A refusal the caller can act on when the engine is down: nothing was stored, so retrying is safe. */
+async function unavailableAsHubError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof TopicLogUnavailableError) throw new HubError(`The event store is unavailable (${error.message}); nothing was done. Try again.`);
+    throw error;
+  }
 }
 
 function groupOf(topic: string): string {

@@ -1,7 +1,7 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
 import type {EventObserver} from '../events/event-service.js';
 import type {Hub} from '../hub/index.js';
-import type {TopicLog} from '../log/topic-log.js';
+import type {TopicLog} from '../log/async-topic-log.js';
 
 /** The label value of every topic (or type) without a series of its own. */
 export const OTHER_LABEL = '_other';

@@ -10,7 +10,9 @@ import {ExpiryWatch} from '../auth/expiry.js';
 import {redactUrl} from '../auth/redact.js';
 import {EventService, type EventServiceOptions} from '../events/event-service.js';
 import {Hub, type HubOptions} from '../hub/index.js';
-import {MemoryTopicLog, type TopicLog} from '../log/topic-log.js';
+import {asyncTopicLog, isAsyncTopicLog, type TopicLog} from '../log/async-topic-log.js';
+import {MemoryTopicLog, type SyncTopicLog} from '../log/topic-log.js';
+import type {Engine} from '../engines/engine.js';
 import {accessToken, type Authenticator, type Principal} from '../transports/authenticator.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
 import {Cors, type CorsOptions} from './cors.js';
@@ -27,8 +29,13 @@ export interface SwitchboardServerOptions {
   readonly registry: ContractRegistry;
   /** A folder of built pages and apps to serve at `/`; nothing is served when omitted or missing. */
   readonly staticDir?: string;
-  /** Retained topic logs; in memory by default. */
-  readonly log?: TopicLog;
+  /**
+   * Where topics and the hub's backplane live: in memory by default; `redisEngine({url})` shares them
+   * among several server processes. It supplies `log` and the hub's `backplane` unless those are given.
+   */
+  readonly engine?: Engine;
+  /** Retained topic logs; in memory by default. A synchronous log (`MemoryTopicLog`) is adapted. */
+  readonly log?: TopicLog | SyncTopicLog;
   /** Topic policies (who may subscribe, who may publish which types, unknown types), by topic name or pattern. */
   readonly topics?: EventServiceOptions['topics'];
   /** The policy of topics `topics` does not match. */
@@ -92,12 +99,16 @@ export class SwitchboardServer {
   readonly #authenticate: Authenticator | undefined;
   readonly #expiry = new ExpiryWatch();
   readonly #routes: Route[] = [];
+  readonly #engine: Engine | undefined;
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
+    this.#engine = options.engine;
     const hubOptions = options.hub ?? {};
+    const backplane = hubOptions.backplane ?? options.engine?.backplane;
     this.hub = new Hub({
       ...hubOptions,
+      ...(backplane === undefined ? {} : {backplane}),
       logger: this.logger.child({component: 'hub'}),
       onConnected: (connection) => {
         this.#expiry.watch(connection.connectionId, connection.request.principal, () => {
@@ -111,7 +122,8 @@ export class SwitchboardServer {
         hubOptions.onDisconnected?.(connection, error);
       },
     });
-    const log = options.log ?? new MemoryTopicLog();
+    const given = options.log ?? options.engine?.log ?? new MemoryTopicLog();
+    const log = isAsyncTopicLog(given) ? given : asyncTopicLog(given);
     this.metrics = new Metrics(this.hub, log, options.metrics);
     this.events = new EventService({
       hub: this.hub,
@@ -167,8 +179,9 @@ export class SwitchboardServer {
     this.#routes.push(handler);
   }
 
-  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
-  listen(port: number, host = '127.0.0.1'): Promise<string> {
+  /** Connects the engine, if any, then starts listening; resolves with the base URL. Port 0 picks a free port. */
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    await this.#engine?.start(this.logger);
     return new Promise((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => {
@@ -189,11 +202,13 @@ export class SwitchboardServer {
   async close(): Promise<void> {
     this.#expiry.clear();
     this.hub.close();
+    this.events.close();
     this.#endpoint.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());
       this.#http.closeAllConnections();
     });
+    await this.#engine?.close();
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {

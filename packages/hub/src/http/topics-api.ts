@@ -7,6 +7,7 @@ import type {ValidationIssue} from '@switchboard/contracts';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
 import {sendJson} from './respond.js';
+import {TopicLogUnavailableError} from '../log/async-topic-log.js';
 
 /** Path of the topic events resource; the topic is the one captured segment. */
 const EVENTS_PATH = /^\/api\/topics\/([^/]+)\/events$/;
@@ -46,7 +47,7 @@ export async function handleTopicsApi(
   else if (req.method === 'GET' || req.method === 'HEAD') {
     const decision = events.canSubscribe(topic, options.principal);
     if (!decision.allowed) sendJson(res, 403, {error: `Forbidden: ${decision.reason}.`});
-    else query(res, url, topic, events);
+    else await query(res, url, topic, events).catch(unavailable(res));
   }
   else sendJson(res, 405, {error: 'use GET or POST'}, {allow: 'GET, HEAD, POST'});
   return true;
@@ -90,7 +91,8 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
       else for (const issue of mapped.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
     });
     if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
-    const result = events.publishMany(topic, envelopes, options.appender);
+    const result = await events.publishMany(topic, envelopes, options.appender).catch(unavailable(res));
+    if (result === undefined) return;
     if (!result.ok) sendJson(res, statusOf(result.issues), {error: result.error, issues: result.issues});
     else sendJson(res, 202, {offsets: result.value.map((r) => r.offset)});
     return;
@@ -101,12 +103,22 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     if (!mapped.ok) return void sendJson(res, 400, {error: mapped.error, issues: mapped.issues});
     envelope = mapped.value;
   }
-  const result = events.publish(topic, envelope, options.appender);
+  const result = await events.publish(topic, envelope, options.appender).catch(unavailable(res));
+  if (result === undefined) return;
   if (!result.ok) sendJson(res, statusOf(result.issues), {error: result.error, issues: result.issues});
   else sendJson(res, 202, {offset: result.value.offset});
 }
 
-function query(res: ServerResponse, url: URL, topic: string, events: EventService): void {
+/** A publish or read the engine could not serve: 503, saying nothing was stored; other errors propagate. */
+function unavailable(res: ServerResponse): (error: unknown) => undefined {
+  return (error) => {
+    if (!(error instanceof TopicLogUnavailableError)) throw error;
+    sendJson(res, 503, {error: `the event store is unavailable: ${error.message}; nothing was stored, try again`}, {'retry-after': '1'});
+    return undefined;
+  };
+}
+
+async function query(res: ServerResponse, url: URL, topic: string, events: EventService): Promise<void> {
   const after = url.searchParams.get('after');
   const limitParam = url.searchParams.get('limit');
   const limit = limitParam === null ? 100 : Number(limitParam);
@@ -118,7 +130,7 @@ function query(res: ServerResponse, url: URL, topic: string, events: EventServic
     sendJson(res, 400, {error: 'invalid limit', issues: [{path: 'limit', message: `must be a whole number from 1 to ${MAX_LIMIT}`}]});
     return;
   }
-  const page = events.log.read(topic, after, limit);
+  const page = await events.log.read(topic, after, limit);
   sendJson(res, 200, {events: page.entries, next: page.next, truncated: page.truncated});
 }
 

@@ -143,7 +143,14 @@ export class Hub implements ConnectionHandler {
     this.#onDisconnected = options.onDisconnected;
     this.#onReconnected = options.onReconnected;
     this.#backplane = options.backplane ?? new MemoryBackplane();
-    this.#stopReceiving = this.#backplane.subscribe((message) => this.#deliver(message));
+    const stopDelivering = this.#backplane.subscribe((message) => this.#deliver(message));
+    const stopServing = this.#backplane.serveInvocations?.((connectionId, target, args, timeoutMs) =>
+      this.#sessions.get(connectionId)?.connection.phase === 'open' ? this.invokeClient(connectionId, target, args, {timeoutMs}) : undefined,
+    );
+    this.#stopReceiving = () => {
+      stopDelivering();
+      stopServing?.();
+    };
     this.clients = new HubClients((audience, target, args) => this.#backplane.publish({audience, target, arguments: args}));
   }
 
@@ -212,11 +219,23 @@ export class Hub implements ConnectionHandler {
   }
 
   /**
+   * Sends to this process's connections in `audience` only, bypassing the backplane: for what every
+   * process hears by itself (topic events from the log's feed), which the backplane would repeat.
+   */
+  sendLocal(audience: Audience, target: string, args: readonly unknown[]): void {
+    this.#deliver({audience, target, arguments: args});
+  }
+
+  /**
    * Invokes `target` on one client and resolves with its result (the client's `on` handler's return
    * value). Rejects with the client's error, when the client is gone, or after the timeout.
    */
   invokeClient<T = unknown>(connectionId: string, target: string, args: readonly unknown[], options: {timeoutMs?: number} = {}): Promise<T> {
     const session = this.#sessions.get(connectionId);
+    if (session === undefined && this.#backplane.invokeRemote !== undefined) {
+      // Not here: the process that holds it (if any) invokes it and sends the result back.
+      return this.#backplane.invokeRemote(connectionId, target, args, options.timeoutMs ?? this.#o.clientResultTimeoutMs) as Promise<T>;
+    }
     if (session === undefined || session.connection.phase !== 'open') {
       return Promise.reject(new Error(`Connection '${connectionId}' is not connected to this hub.`));
     }

@@ -29,11 +29,10 @@ export interface ReadResult {
 }
 
 /**
- * Per-topic retained logs with offsets: the server's memory of what it pushed, so a client can
- * resume from the last offset it saw. In memory by default; Redis Streams implement it for
- * several hub processes.
+ * A per-topic retained log answering at once (in process). The hub uses logs through the
+ * asynchronous `TopicLog` seam; `asyncTopicLog` adapts one of these to it.
  */
-export interface TopicLog {
+export interface SyncTopicLog {
   /** Appends `event` unless an event with its id is retained already (idempotent publish). */
   append(topic: string, event: Envelope): AppendResult;
   /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
@@ -110,10 +109,10 @@ export const DEFAULT_MAX_RETAINED_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_TOPICS = 10_000;
 
 /**
- * The default {@link TopicLog}: one bounded array per topic, and one bound on bytes across them all.
- * Offsets are `<epoch>:<seq>` (see `offsets.ts`); clients must treat them as opaque.
+ * The default {@link SyncTopicLog}: one bounded array per topic, and one bound on bytes across them
+ * all. Offsets are `<epoch>:<seq>` (see `offsets.ts`); clients must treat them as opaque.
  */
-export class MemoryTopicLog implements TopicLog {
+export class MemoryTopicLog implements SyncTopicLog {
   /** This log's epoch: a new one per instance, so a restarted server never honours old offsets blindly. */
   readonly epoch: string;
   readonly #topics = new Map<string, Ring>();

@@ -1,0 +1,113 @@
+/**
+ * One node of a two-node cluster under test, in its own process. Argument: kind, Redis URL, role
+ * (`publisher` or `peer`). Driven over IPC like bench/broadcast/server.ts:
+ *   {cmd: 'burst', count, batch, payload}   broadcast `count` messages, `batch` at a time
+ *   {cmd: 'rate', perSecond, durationMs, payload}   broadcast at a fixed rate, stamping each message
+ *   {cmd: 'cpu'}   reply with CPU time (µs) and local client count
+ * Kinds: `sb-topic` (a Switchboard topic on Redis Streams: durable, resumable), `sb-hub` (the
+ * Switchboard hub's backplane on Redis pub/sub), `sio-streams` (Socket.IO 4 with
+ * @socket.io/redis-streams-adapter), `sio-pubsub` (Socket.IO 4 with @socket.io/redis-adapter).
+ */
+import {createServer} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {createAdapter as pubsubAdapter} from '@socket.io/redis-adapter';
+import {createAdapter as streamsAdapter} from '@socket.io/redis-streams-adapter';
+import {redisEngine, SwitchboardServer} from '@switchboard/hub';
+import {shopRegistry} from '@switchboard/shop-contracts';
+import {pino} from 'pino';
+import {createClient} from 'redis';
+import {Server as SocketIOServer} from 'socket.io';
+
+export type Kind = 'sb-topic' | 'sb-hub' | 'sio-streams' | 'sio-pubsub';
+const [kind, redisUrl] = process.argv.slice(2) as [Kind, string];
+
+let broadcast: (message: Record<string, unknown>) => Promise<unknown> | void;
+let port: number;
+let clientCount: () => number;
+let seq = 0;
+
+if (kind === 'sb-topic' || kind === 'sb-hub') {
+  const server = new SwitchboardServer({
+    registry: shopRegistry(),
+    logger: pino({level: 'silent'}),
+    engine: redisEngine({url: redisUrl, prefix: `bench-${process.env['BENCH_RUN'] ?? '0'}`, maxEvents: 100_000}),
+    topics: {bench: {unknownTypes: 'accept'}},
+    hub: {keepAliveIntervalMs: 600_000, clientTimeoutMs: 600_000},
+  });
+  await server.listen(0);
+  port = server.port;
+  clientCount = () => server.hub.connectionCount;
+  broadcast =
+    kind === 'sb-hub'
+      ? (message) => server.hub.clients.all.send('event', message)
+      : (message) =>
+          server.events.publish('bench', {
+            id: `${process.pid}-${seq++}`,
+            type: 'bench.tick',
+            version: 1,
+            time: '2026-11-23T10:00:00.000Z',
+            source: 'bench',
+            correlationId: 'bench',
+            data: message,
+          });
+} else {
+  const http = createServer();
+  const pub = createClient({url: redisUrl});
+  await pub.connect();
+  let adapter;
+  if (kind === 'sio-streams') adapter = streamsAdapter(pub);
+  else {
+    const sub = pub.duplicate();
+    await sub.connect();
+    adapter = pubsubAdapter(pub, sub);
+  }
+  const io = new SocketIOServer(http, {transports: ['websocket'], serveClient: false, pingInterval: 600_000, pingTimeout: 600_000, adapter});
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  port = (http.address() as AddressInfo).port;
+  broadcast = (message) => void io.emit('event', message);
+  clientCount = () => io.engine.clientsCount;
+}
+
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>}) => {
+  switch (msg.cmd) {
+    case 'burst': {
+      void (async () => {
+        for (let sent = 0; sent < msg.count!; ) {
+          const batch: Array<Promise<unknown> | void> = [];
+          for (let i = 0; i < msg.batch! && sent < msg.count!; i++, sent++) batch.push(broadcast({...msg.payload, seq: sent}));
+          await Promise.all(batch);
+          await new Promise((r) => setImmediate(r));
+        }
+        process.send!({cmd: 'burst-sent'});
+      })();
+      return;
+    }
+    case 'rate': {
+      const interval = 1000 / msg.perSecond!;
+      const end = performance.now() + msg.durationMs!;
+      let next = performance.now();
+      let n = 0;
+      const tick = (): void => {
+        const now = performance.now();
+        while (next <= now && now < end) {
+          void broadcast({...msg.payload, seq: n++, sentAt: performance.timeOrigin + performance.now()});
+          next += interval;
+        }
+        if (now < end) setTimeout(tick, Math.max(0, next - performance.now()));
+        else process.send!({cmd: 'rate-sent', count: n});
+      };
+      tick();
+      return;
+    }
+    case 'cpu':
+      process.send!({cmd: 'cpu', micros: cpu(), clients: clientCount()});
+      return;
+  }
+});
+
+process.send!({cmd: 'ready', port});

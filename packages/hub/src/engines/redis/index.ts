@@ -1,0 +1,9 @@
+export {redisEngine} from './redis-engine.js';
+export type {RedisEngine, RedisEngineOptions} from './redis-engine.js';
+export {RedisTopicLog} from './redis-topic-log.js';
+export type {RedisTopicLogOptions} from './redis-topic-log.js';
+export {RedisBackplane} from './redis-backplane.js';
+export type {RedisBackplaneOptions} from './redis-backplane.js';
+export {RedisConnection} from './redis-connection.js';
+export type {RedisConnectionOptions} from './redis-connection.js';
+export {RedisKeys} from './keys.js';

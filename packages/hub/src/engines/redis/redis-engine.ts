@@ -1,0 +1,83 @@
+import {pino, type Logger} from 'pino';
+import type {Retention} from '../../log/topic-log.js';
+import type {Engine} from '../engine.js';
+import {RedisKeys} from './keys.js';
+import {RedisBackplane} from './redis-backplane.js';
+import {RedisConnection} from './redis-connection.js';
+import {RedisTopicLog} from './redis-topic-log.js';
+
+/** Options of {@link redisEngine}. */
+export interface RedisEngineOptions extends Retention {
+  /** `redis://host:port[/db]`. */
+  readonly url: string;
+  /** Prefix of every key and channel, so several Switchboards can share one Redis; default `sb`. */
+  readonly prefix?: string;
+  /** Per-topic retention (default 10,000 events, no age limit). */
+  readonly topics?: Readonly<Record<string, Retention>>;
+  /** How long an envelope id is remembered for idempotent publish, in seconds; default 1 hour. */
+  readonly dedupeTtlSeconds?: number;
+  /** How long one Redis command may take before it is refused; default 5 s. */
+  readonly commandTimeoutMs?: number;
+  /** How long `listen()` waits for Redis before failing; default 10 s. */
+  readonly startTimeoutMs?: number;
+}
+
+/** The Redis engine: topic logs on Redis Streams and the hub backplane on Redis pub/sub. */
+export interface RedisEngine extends Engine {
+  readonly log: RedisTopicLog;
+  readonly backplane: RedisBackplane;
+  /** The engine's connections, for other parts of an application sharing them (the shop). */
+  readonly connection: RedisConnection;
+  /** The engine's key and channel names. */
+  readonly keys: RedisKeys;
+}
+
+/**
+ * Runs a server's topics and hub on Redis, so several hub processes share topics and connections.
+ *
+ * ```ts
+ * const server = new SwitchboardServer({registry, engine: redisEngine({url: 'redis://127.0.0.1:6379'})});
+ * await server.listen(8080); // connects to Redis first
+ * ```
+ */
+export function redisEngine(options: RedisEngineOptions): RedisEngine {
+  const keys = new RedisKeys(options.prefix);
+  let logger: Logger = pino({level: 'silent'});
+  // Parts log through this indirection, so the server's logger (known at start) is the one used.
+  const log = new Proxy({} as Logger, {
+    get: (_, p) => {
+      const value = (logger as unknown as Record<PropertyKey, unknown>)[p];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(logger) : value;
+    },
+  });
+  const connection = new RedisConnection({
+    url: options.url,
+    logger: log,
+    ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs}),
+    ...(options.startTimeoutMs === undefined ? {} : {startTimeoutMs: options.startTimeoutMs}),
+  });
+  const topicLog = new RedisTopicLog({
+    connection,
+    keys,
+    logger: log,
+    ...(options.maxEvents === undefined ? {} : {maxEvents: options.maxEvents}),
+    ...(options.maxAgeMs === undefined ? {} : {maxAgeMs: options.maxAgeMs}),
+    ...(options.topics === undefined ? {} : {topics: options.topics}),
+    ...(options.dedupeTtlSeconds === undefined ? {} : {dedupeTtlSeconds: options.dedupeTtlSeconds}),
+  });
+  const backplane = new RedisBackplane({connection, keys, logger: log});
+  return {
+    log: topicLog,
+    backplane,
+    connection,
+    keys,
+    async start(serverLogger) {
+      logger = serverLogger.child({component: 'redis'});
+      await connection.start();
+    },
+    async close() {
+      await backplane.close();
+      await connection.close();
+    },
+  };
+}

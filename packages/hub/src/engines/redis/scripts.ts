@@ -1,0 +1,63 @@
+/**
+ * Appends one event to a topic, atomically (after centrifugal/centrifuge's
+ * broker_history_add_stream.lua): creates the epoch if the topic has none, refuses an envelope id
+ * seen within the dedupe window (returning its first offset), takes the next sequence number with
+ * HINCRBY, XADDs the event under that number as its explicit id, trims by count and by age, and
+ * PUBLISHes `<offset> <event>` to the topic's channel.
+ *
+ * KEYS: stream, meta, seen. ARGV: event JSON, max events, max age ms (0: none), channel,
+ * epoch to use if the topic has none, dedupe TTL s, now ms.
+ * Returns {offset, duplicate (0|1)}.
+ */
+export const APPEND = `
+local stream, meta, seen = KEYS[1], KEYS[2], KEYS[3]
+local payload, max_events, max_age, channel, new_epoch, dedupe_ttl, now =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local epoch = redis.call('hget', meta, 'e')
+if not epoch then
+  epoch = new_epoch
+  redis.call('hset', meta, 'e', epoch)
+end
+local first = redis.call('get', seen)
+if first then
+  return {first, 1}
+end
+local seq = redis.call('hincrby', meta, 's', 1)
+local offset = epoch .. ':' .. seq
+redis.call('xadd', stream, 'MAXLEN', max_events, seq .. '-0', 'd', payload, 't', ARGV[7])
+if max_age > 0 then
+  -- Entry ids are sequence numbers, not times: look at the oldest few and cut those too old.
+  local oldest = redis.call('xrange', stream, '-', '+', 'COUNT', 100)
+  local keep = nil
+  for _, entry in ipairs(oldest) do
+    local fields = entry[2]
+    local at = 0
+    for i = 1, #fields, 2 do if fields[i] == 't' then at = tonumber(fields[i + 1]) end end
+    if at >= now - max_age then keep = entry[1] break end
+  end
+  if keep then redis.call('xtrim', stream, 'MINID', keep)
+  elseif #oldest > 0 then
+    local past = tonumber(string.match(oldest[#oldest][1], '^(%d+)')) + 1
+    redis.call('xtrim', stream, 'MINID', past .. '-0')
+  end
+end
+redis.call('set', seen, offset, 'EX', dedupe_ttl)
+redis.call('publish', channel, offset .. ' ' .. payload)
+return {offset, 0}
+`;
+
+/**
+ * Reads a page of a topic atomically with its epoch and top sequence number.
+ * KEYS: stream, meta. ARGV: first sequence number wanted, count.
+ * Returns {epoch or '', top or 0, first retained sequence number or 0, entries}.
+ */
+export const READ = `
+local stream, meta = KEYS[1], KEYS[2]
+local epoch = redis.call('hget', meta, 'e') or ''
+local top = tonumber(redis.call('hget', meta, 's') or '0')
+local oldest = redis.call('xrange', stream, '-', '+', 'COUNT', 1)
+local first = 0
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+local entries = redis.call('xrange', stream, ARGV[1], '+', 'COUNT', ARGV[2])
+return {epoch, top, first, entries}
+`;

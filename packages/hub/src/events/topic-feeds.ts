@@ -1,0 +1,215 @@
+import type {Logger} from 'pino';
+import type {Hub, HubConnection} from '../hub/index.js';
+import {MessageType} from '../protocol/index.js';
+import {positionOf, type AppendedEvent, type Position, type TopicLog} from '../log/async-topic-log.js';
+import type {LogEntry} from '../log/topic-log.js';
+
+/** Events read from the log per page, with a turn of the event loop between pages (small pages keep timers on time under load). */
+export const REPLAY_PAGE = 250;
+
+/** A connection replaying a topic: live events are held for it until its replay ends. */
+interface Replaying {
+  readonly buffer: LogEntry[];
+}
+
+/** One topic as this process follows it for its local subscribers. */
+interface Feed {
+  /** The newest live event pushed to the topic's live members here. */
+  last: Position | undefined;
+  lastOffset: string | null;
+  /** Connections still replaying, by id: excluded from live pushes, which are buffered for them. */
+  readonly replaying: Map<string, Replaying>;
+  /** Live members whose replay went past {@link last}: skipped until the live feed catches up. */
+  readonly ahead: Map<string, Position>;
+  /** While a gap in the live feed is read back from the log, later live events wait here. */
+  recovering: boolean;
+  readonly held: LogEntry[];
+}
+
+/** How an offset relates to the position before it. */
+type Step = 'next' | 'duplicate' | 'gap' | 'reset';
+
+function step(last: Position | undefined, next: Position | undefined): Step {
+  if (last === undefined || next === undefined) return 'next';
+  if (last.epoch !== next.epoch) return 'reset';
+  if (next.seq <= last.seq) return 'duplicate';
+  return next.seq === last.seq + 1 ? 'next' : 'gap';
+}
+
+/** What a subscription's replay did. */
+export interface Subscribed {
+  readonly truncated: boolean;
+  readonly replayed: number;
+}
+
+/** Options of {@link TopicFeeds}. */
+export interface TopicFeedsOptions {
+  readonly hub: Hub;
+  readonly log: TopicLog;
+  readonly logger: Logger;
+  /** The hub group of a topic's subscribers. */
+  readonly groupOf: (topic: string) => string;
+  /** Called after each live push, with the number of connections it reached. */
+  readonly delivered?: (topic: string, connections: number) => void;
+}
+
+/**
+ * Pushes a topic's events to this process's subscribers, exactly once each, in offset order, from
+ * the log's feed of appended events (which every process hears: with Redis, events appended on
+ * another node arrive here too). Subscribing joins the live feed first and buffers it, replays
+ * the log from the client's offset page by page (so 100,000 missed events never block the event
+ * loop), then merges: drops what the replay already sent, reads on over a gap, and flushes.
+ * A gap in the live feed itself (messages lost while the engine was unreachable) is read back
+ * from the log before later events are pushed.
+ */
+export class TopicFeeds {
+  readonly #o: TopicFeedsOptions;
+  readonly #feeds = new Map<string, Feed>();
+  readonly #stop: () => void;
+
+  constructor(options: TopicFeedsOptions) {
+    this.#o = options;
+    this.#stop = options.log.watch({
+      appended: (e) => this.#live(e),
+      resumed: () => {
+        for (const [topic, feed] of this.#feeds) if (!feed.recovering && feed.lastOffset !== null) void this.#recover(topic, feed, []);
+      },
+    });
+  }
+
+  /** Stops following the log. */
+  close(): void {
+    this.#stop();
+  }
+
+  /**
+   * Joins `connection` to `topic`: replays every retained event after `fromOffset` (none when
+   * `null`), then pushes live events, with no gap and no duplicate in between.
+   */
+  async subscribe(connection: HubConnection, topic: string, fromOffset: string | null): Promise<Subscribed> {
+    const {hub, log, groupOf} = this.#o;
+    const feed = this.#feed(topic);
+    const me: Replaying = {buffer: []};
+    const id = connection.connectionId;
+    feed.replaying.set(id, me);
+    feed.ahead.delete(id);
+    hub.addToGroup(connection, groupOf(topic));
+    let truncated = false;
+    let replayed = 0;
+    let after = fromOffset;
+    let last = fromOffset === null ? undefined : positionOf(fromOffset);
+    const send = (entry: LogEntry): void => {
+      connection.send({type: MessageType.Invocation, target: 'event', arguments: [{topic, offset: entry.offset, event: entry.event}]});
+      after = entry.offset;
+      last = positionOf(entry.offset);
+      replayed++;
+    };
+    try {
+      if (fromOffset !== null) {
+        for (;;) {
+          const page = await log.read(topic, after, REPLAY_PAGE);
+          truncated ||= page.truncated;
+          for (const entry of page.entries) send(entry);
+          if (page.entries.length < REPLAY_PAGE || connection.phase === 'closed') break;
+          await nextTurn();
+        }
+      }
+      // Merge: the buffer holds every live event since joining; the replay covered the log up to
+      // some point. Skip their overlap; if they do not meet (a live message was lost), read on.
+      for (;;) {
+        while (me.buffer.length > 0 && after !== null && step(last, positionOf(me.buffer[0]!.offset)) === 'duplicate') me.buffer.shift();
+        const first = me.buffer[0];
+        if (first === undefined || after === null || step(last, positionOf(first.offset)) !== 'gap') break;
+        const page = await log.read(topic, after, REPLAY_PAGE);
+        const fresh = page.entries.filter((e) => step(last, positionOf(e.offset)) !== 'duplicate');
+        if (fresh.length === 0) {
+          truncated = true;
+          break;
+        }
+        for (const entry of fresh) send(entry);
+      }
+      for (const entry of me.buffer) if (step(last, positionOf(entry.offset)) !== 'duplicate') send(entry);
+      me.buffer.length = 0;
+      // Past what this process pushed live (its feed lags the log): skip what the feed brings late.
+      if (last !== undefined && step(feed.last, last) !== 'duplicate') feed.ahead.set(id, last);
+      return {truncated, replayed};
+    } finally {
+      if (feed.replaying.get(id) === me) feed.replaying.delete(id);
+    }
+  }
+
+  #feed(topic: string): Feed {
+    let feed = this.#feeds.get(topic);
+    if (feed === undefined) {
+      feed = {last: undefined, lastOffset: null, replaying: new Map(), ahead: new Map(), recovering: false, held: []};
+      this.#feeds.set(topic, feed);
+    }
+    return feed;
+  }
+
+  #live(appended: AppendedEvent): void {
+    const {topic, offset} = appended;
+    const feed = this.#feeds.get(topic);
+    if (feed === undefined) return;
+    const {event} = appended;
+    if (feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) {
+      this.#feeds.delete(topic);
+      return;
+    }
+    const entry = {offset, event};
+    if (feed.recovering) {
+      feed.held.push(entry);
+      return;
+    }
+    const s = step(feed.last, positionOf(offset));
+    if (s === 'duplicate') return;
+    if (s === 'gap') void this.#recover(topic, feed, [entry]);
+    else this.#push(topic, feed, entry);
+  }
+
+  /** Reads what the live feed missed after `feed.last` from the log, pushes it, then what was held. */
+  async #recover(topic: string, feed: Feed, held: LogEntry[]): Promise<void> {
+    feed.recovering = true;
+    feed.held.push(...held);
+    try {
+      let after = feed.lastOffset;
+      for (;;) {
+        const page = await this.#o.log.read(topic, after, REPLAY_PAGE);
+        for (const entry of page.entries) if (step(feed.last, positionOf(entry.offset)) !== 'duplicate') this.#push(topic, feed, entry);
+        after = page.next;
+        if (page.entries.length < REPLAY_PAGE) break;
+        await nextTurn();
+      }
+    } catch (error) {
+      this.#o.logger.warn({err: error, topic}, 'could not read back events the live feed missed');
+    } finally {
+      feed.recovering = false;
+      for (const entry of feed.held.splice(0)) if (step(feed.last, positionOf(entry.offset)) !== 'duplicate') this.#push(topic, feed, entry);
+    }
+  }
+
+  #push(topic: string, feed: Feed, entry: LogEntry): void {
+    const position = positionOf(entry.offset);
+    feed.last = position;
+    feed.lastOffset = entry.offset;
+    const except: string[] = [...feed.replaying.keys()];
+    for (const [id, reached] of feed.ahead) {
+      if (step(reached, position) !== 'duplicate') feed.ahead.delete(id);
+      else {
+        except.push(id);
+        if (position?.seq === reached.seq) feed.ahead.delete(id);
+      }
+    }
+    for (const {buffer} of feed.replaying.values()) buffer.push(entry);
+    const group = this.#o.groupOf(topic);
+    this.#o.hub.sendLocal(except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except}, 'event', [
+      {topic, offset: entry.offset, event: entry.event},
+    ]);
+    this.#o.delivered?.(topic, this.#o.hub.groupSize(group) - except.length);
+  }
+}
+
+/** Lets timers and I/O run before the next page. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,100 @@
+import type {Envelope} from '@switchboard/contracts';
+import type {AppendResult, ReadResult, SyncTopicLog} from './topic-log.js';
+
+/** An event appended to a topic, as every hub process sharing the log hears of it. */
+export interface AppendedEvent {
+  readonly topic: string;
+  readonly offset: string;
+  readonly event: Envelope;
+}
+
+/** What a log tells its watchers: appended events, and that some may have been missed. */
+export interface LogWatcher {
+  /** An event appended by any process sharing the log; per topic in offset order, but possibly with gaps. */
+  appended(event: AppendedEvent): void;
+  /**
+   * The feed of appended events was interrupted (a lost connection to the engine) and is live again:
+   * events appended meanwhile were not heard, so watchers re-read what they follow.
+   */
+  resumed?(): void;
+}
+
+/**
+ * Per-topic retained logs with offsets: the server's memory of what it pushed, so a client can
+ * resume from the last offset it saw. Asynchronous, so an engine (Redis Streams) can sit behind
+ * it; the in-memory log is adapted with {@link asyncTopicLog}.
+ *
+ * Offsets are opaque to clients. Those of the engines here have the shape `<epoch>:<seq>` (or a
+ * bare `<seq>`): the epoch changes when a topic's log is lost, so an old offset is recognised as
+ * such rather than silently matching a new event.
+ */
+export interface TopicLog {
+  /** Appends `event` unless an event with its id is retained already (idempotent publish). Rejects with {@link TopicLogUnavailableError} when the engine is unreachable. */
+  append(topic: string, event: Envelope): Promise<AppendResult>;
+  /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
+  read(topic: string, after: string | null, limit: number): Promise<ReadResult>;
+  /** The offset of the newest event, or `null` for an empty topic. */
+  head(topic: string): Promise<string | null>;
+  /** Whether `offset` could have been produced by this log (so bad client input is refused early). */
+  isOffset(offset: string): boolean;
+  /** Hears every event appended to any topic, by this process or another sharing the log; returns a function that stops it. */
+  watch(watcher: LogWatcher): () => void;
+  /** Events retained now per topic, for metrics (optional). */
+  sizes?(): Map<string, number>;
+  /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
+  has?(topic: string): boolean;
+  /** Releases the engine's connections. */
+  close?(): Promise<void>;
+}
+
+/** The engine behind a log or backplane cannot be reached: nothing was stored or sent. */
+export class TopicLogUnavailableError extends Error {
+  override readonly name = 'TopicLogUnavailableError';
+}
+
+/** A position in a topic: the log's epoch (empty for logs without one) and the sequence number. */
+export interface Position {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+/** Reads an offset of shape `<epoch>:<seq>` or `<seq>`; `undefined` when it has neither. */
+export function positionOf(offset: string): Position | undefined {
+  const colon = offset.lastIndexOf(':');
+  const seq = Number(offset.slice(colon + 1));
+  if (!Number.isSafeInteger(seq) || seq < 0 || offset.length === colon + 1) return undefined;
+  return {epoch: colon < 0 ? '' : offset.slice(0, colon), seq};
+}
+
+/**
+ * Adapts a synchronous log (the in-memory one) to {@link TopicLog}: its watchers hear each append
+ * right after it, in the same turn, so they never miss one.
+ *
+ * ```ts
+ * const log = asyncTopicLog(new MemoryTopicLog({maxEvents: 1000}));
+ * ```
+ */
+export function asyncTopicLog(log: SyncTopicLog): TopicLog {
+  const watchers = new Set<LogWatcher>();
+  return {
+    async append(topic, event) {
+      const result = log.append(topic, event);
+      if (!result.duplicate) for (const w of watchers) w.appended({topic, offset: result.offset, event});
+      return result;
+    },
+    read: async (topic, after, limit) => log.read(topic, after, limit),
+    head: async (topic) => log.head(topic),
+    isOffset: (offset) => log.isOffset(offset),
+    watch(watcher) {
+      watchers.add(watcher);
+      return () => watchers.delete(watcher);
+    },
+    ...(log.sizes === undefined ? {} : {sizes: () => log.sizes!()}),
+    ...(log.has === undefined ? {} : {has: (topic: string) => log.has!(topic)}),
+  };
+}
+
+/** Whether `log` is already asynchronous (has `watch`), rather than a {@link SyncTopicLog}. */
+export function isAsyncTopicLog(log: TopicLog | SyncTopicLog): log is TopicLog {
+  return typeof (log as Partial<TopicLog>).watch === 'function';
+}

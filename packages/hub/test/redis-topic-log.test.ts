@@ -1,0 +1,94 @@
+import {createClient} from 'redis';
+import {pino} from 'pino';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import type {Envelope} from '@switchboard/contracts';
+import {RedisConnection, RedisKeys, RedisTopicLog, type AppendedEvent} from '../src/index.js';
+import {orderPlaced} from './helpers.js';
+import {startRedis, type RedisServer} from './redis-server.js';
+
+let redis: RedisServer;
+let connection: RedisConnection;
+beforeAll(async () => {
+  redis = await startRedis();
+  connection = new RedisConnection({url: redis.url, logger: pino({level: 'silent'})});
+  await connection.start();
+});
+afterAll(async () => {
+  await connection.close();
+  await redis.stop();
+});
+
+let n = 0;
+const logOf = (options: {maxEvents?: number; maxAgeMs?: number} = {}) =>
+  new RedisTopicLog({connection, keys: new RedisKeys(`t${++n}`), logger: pino({level: 'silent'}), ...options});
+const event = (id: string) => orderPlaced({id, time: '2026-11-23T10:00:00.000Z'}) as unknown as Envelope;
+
+describe('the Redis Streams topic log', () => {
+  it('appends with offsets <epoch>:<seq> and reads them back in order, in pages', async () => {
+    const log = logOf();
+    const offsets: string[] = [];
+    for (let i = 0; i < 5; i++) offsets.push((await log.append('orders', event(`e-${i}`))).offset);
+    const epoch = offsets[0]!.split(':')[0]!;
+    expect(offsets).toEqual([1, 2, 3, 4, 5].map((s) => `${epoch}:${s}`));
+    expect(offsets.every((o) => log.isOffset(o))).toBe(true);
+    expect(await log.head('orders')).toBe(`${epoch}:5`);
+    const first = await log.read('orders', null, 2);
+    expect(first.entries.map((e) => e.event.id)).toEqual(['e-0', 'e-1']);
+    const rest = await log.read('orders', first.next, 10);
+    expect(rest).toEqual({entries: offsets.slice(2).map((offset, i) => ({offset, event: event(`e-${i + 2}`)})), truncated: false, next: offsets[4]});
+    expect(await log.head('nothing')).toBeNull();
+  });
+
+  it('appends an envelope id once: a second append returns the first offset', async () => {
+    const log = logOf();
+    const first = await log.append('orders', event('same'));
+    expect(await log.append('orders', event('same'))).toEqual({offset: first.offset, duplicate: true});
+    expect((await log.read('orders', null, 10)).entries).toHaveLength(1);
+  });
+
+  it('trims by count and reports a resume from a dropped offset as truncated', async () => {
+    const log = logOf({maxEvents: 3});
+    const offsets: string[] = [];
+    for (let i = 0; i < 6; i++) offsets.push((await log.append('orders', event(`e-${i}`))).offset);
+    const page = await log.read('orders', offsets[0]!, 10);
+    expect(page.truncated).toBe(true);
+    expect(page.entries.map((e) => e.event.id)).toEqual(['e-3', 'e-4', 'e-5']);
+    expect((await log.read('orders', offsets[2]!, 10)).truncated).toBe(false);
+  });
+
+  it('trims by age', async () => {
+    const log = logOf({maxAgeMs: 100});
+    await log.append('orders', event('old'));
+    await new Promise((r) => setTimeout(r, 150));
+    await log.append('orders', event('new'));
+    expect((await log.read('orders', null, 10)).entries.map((e) => e.event.id)).toEqual(['new']);
+  });
+
+  it('answers an offset of another epoch (the stream was lost) with truncated and the new log', async () => {
+    const keys = new RedisKeys(`t${++n}`);
+    const log = new RedisTopicLog({connection, keys, logger: pino({level: 'silent'})});
+    const old = (await log.append('orders', event('a'))).offset;
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    await admin.del([keys.stream('orders'), keys.meta('orders'), keys.seen('orders', 'a')]);
+    admin.destroy();
+    const fresh = (await log.append('orders', event('b'))).offset;
+    expect(fresh.split(':')[0]).not.toBe(old.split(':')[0]);
+    expect(fresh.endsWith(':1')).toBe(true);
+    const page = await log.read('orders', old, 10);
+    expect(page.truncated).toBe(true);
+    expect(page.entries.map((e) => e.event.id)).toEqual(['b']);
+  });
+
+  it('announces each append with its offset to every watcher', async () => {
+    const log = logOf();
+    const heard: AppendedEvent[] = [];
+    const stop = log.watch({appended: (e) => void heard.push(e)});
+    await new Promise((r) => setTimeout(r, 50));
+    const {offset} = await log.append('orders', event('x'));
+    const deadline = Date.now() + 5000;
+    while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop();
+    expect(heard).toEqual([{topic: 'orders', offset, event: event('x')}]);
+  });
+});
