@@ -1,1 +1,0 @@
-export { MemoryBackplane } from './backplane';
