@@ -1,9 +1,16 @@
 import {readdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {defineConfig, type UserConfig} from 'vite';
+import {defaultClientConditions, defineConfig, type UserConfig} from 'vite';
 
 const root = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Inside this repository the kit's packages resolve to their TypeScript sources (the
+ * `switchboard-source` export condition), so Vite needs no prior `tsc` build and edits hot-reload.
+ * Installed from npm, the same packages resolve to `dist/`.
+ */
+export const sourceConditions = ['switchboard-source', ...defaultClientConditions];
 
 /** Where the build goes: the shell at `dist/`, each app's standalone module at `dist/apps/<name>.js`. */
 export const outDir = resolve(root, 'dist');
@@ -26,6 +33,7 @@ export function standaloneApp(name: string): UserConfig {
     root,
     publicDir: false,
     logLevel: 'warn',
+    resolve: {conditions: sourceConditions},
     build: {
       outDir: resolve(outDir, 'apps'),
       emptyOutDir: false,
@@ -45,6 +53,7 @@ export function standaloneApp(name: string): UserConfig {
  */
 export default defineConfig({
   root: resolve(root, 'shell'),
+  resolve: {conditions: sourceConditions},
   build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
   server: {
     proxy: {

@@ -1,11 +1,15 @@
 /**
- * `npm run build`: the shell into dist/, then every app as a standalone module into dist/apps/.
+ * `npm run build`: the kit's packages into packages/<name>/dist/ (what npm publishes), the shell into
+ * dist/, then every app as a standalone module into dist/apps/.
  * One Vite build per app, because a standalone module must not share chunks with anything.
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {build} from 'vite';
 import config, {appNames, outDir, standaloneApp} from '../vite.config';
+import {buildPackages} from './build-packages';
+
+buildPackages();
 
 await build({...config, configFile: false, logLevel: 'warn'});
 for (const name of appNames()) await build(standaloneApp(name));
