@@ -3,7 +3,10 @@ export * from './hub/index.js';
 export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
 export type {SwitchboardServerOptions} from './http/switchboard-server.js';
 export {EventService, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
-export type {CommandHandler, EventObserver, EventServiceOptions, PublishResult, SubscribeResult, TopicPolicy} from './events/event-service.js';
+export type {CommandHandler, EventObserver, EventServiceOptions, PublishOutcome, TopicPolicy} from './events/event-service.js';
+/** The hub's wire contract, re-exported from `@switchboard/contracts` where it is defined once. */
+export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from '@switchboard/contracts';
+export type {PublishResult, SubscribeResult, TopicEvent} from '@switchboard/contracts';
 export {MemoryTopicLog} from './log/topic-log.js';
 export type {AppendResult, LogEntry, MemoryTopicLogOptions, ReadResult, Retention, TopicLog} from './log/topic-log.js';
 export {Metrics} from './http/metrics.js';

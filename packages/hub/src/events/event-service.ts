@@ -1,4 +1,4 @@
-import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
+import {envelopeSchema, HubMethods, HubTargets, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type TopicEvent, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {HubError, type Hub} from '../hub/index.js';
@@ -10,16 +10,8 @@ export const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** The zod schema of a topic name, shared by the hub methods and the HTTP API. */
 export const topicSchema = z.string().regex(TOPIC_PATTERN, 'must be 1-128 letters, digits, ".", "_" or "-"');
 
-/** What `subscribe` returns (ARCHITECTURE.md §5). */
-export interface SubscribeResult {
-  readonly topic: string;
-  readonly offset: string | null;
-  readonly truncated: boolean;
-}
-
-/** What a successful publish returns. */
-export interface PublishResult {
-  readonly offset: string;
+/** What a successful publish returns in process: the wire's {@link PublishResult}, and whether it was a duplicate. */
+export interface PublishOutcome extends PublishResult {
   /** True when the envelope id was already retained: nothing new was appended or pushed. */
   readonly duplicate: boolean;
 }
@@ -123,7 +115,7 @@ export class EventService {
    * Validates every input, then appends them all in order, or none: a batch with one invalid
    * envelope changes nothing and reports the issues of each bad one by index.
    */
-  publishMany(topic: string, inputs: readonly unknown[]): ValidationResult<PublishResult[]> {
+  publishMany(topic: string, inputs: readonly unknown[]): ValidationResult<PublishOutcome[]> {
     const checked = inputs.map((input) => this.#check(topic, input));
     const issues: ValidationIssue[] = [];
     checked.forEach((r, i) => {
@@ -146,7 +138,7 @@ export class EventService {
    * to the topic's subscribers. Invalid input changes nothing. Publishing an envelope id already
    * retained returns its original offset and pushes nothing.
    */
-  publish(topic: string, input: unknown): ValidationResult<PublishResult> {
+  publish(topic: string, input: unknown): ValidationResult<PublishOutcome> {
     const result = this.#check(topic, input);
     if (!result.ok) {
       this.#observer.rejected?.(topic);
@@ -165,11 +157,11 @@ export class EventService {
     return head.success ? {ok: true, value: head.data as Envelope} : invalid('invalid envelope', toIssues(head.error));
   }
 
-  #append(topic: string, event: Envelope): PublishResult {
+  #append(topic: string, event: Envelope): PublishOutcome {
     const {offset, duplicate} = this.#log.append(topic, event);
     if (!duplicate) {
       const group = groupOf(topic);
-      this.#hub.clients.group(group).send('event', {topic, offset, event});
+      this.#hub.clients.group(group).send(HubTargets.event, {topic, offset, event} satisfies TopicEvent);
       this.#observer.published?.(topic, event.type);
       this.#observer.delivered?.(topic, this.#hub.groupSize(group));
       this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId}, 'event published');
@@ -180,7 +172,7 @@ export class EventService {
 
   #installHubMethods(): void {
     this.#hub
-      .method('subscribe', {
+      .method(HubMethods.subscribe, {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
         handler: ({topic, fromOffset}, {hub, caller, clients}): SubscribeResult => {
           if (fromOffset !== null && !this.#log.isOffset(fromOffset)) throw new HubError(`"${fromOffset}" is not an offset of this hub.`);
@@ -193,7 +185,7 @@ export class EventService {
             for (;;) {
               const page = this.#log.read(topic, after, REPLAY_PAGE);
               truncated ||= page.truncated;
-              for (const {offset, event} of page.entries) clients.caller.send('event', {topic, offset, event});
+              for (const {offset, event} of page.entries) clients.caller.send(HubTargets.event, {topic, offset, event} satisfies TopicEvent);
               replayed += page.entries.length;
               if (page.entries.length < REPLAY_PAGE) break;
               after = page.next;
@@ -204,22 +196,22 @@ export class EventService {
           return {topic, offset: this.#log.head(topic), truncated};
         },
       })
-      .method('unsubscribe', {
+      .method(HubMethods.unsubscribe, {
         params: {topic: topicSchema},
         handler: ({topic}, {hub, caller}) => {
           hub.removeFromGroup(caller, groupOf(topic));
           return null;
         },
       })
-      .method('publish', {
+      .method(HubMethods.publish, {
         params: {topic: topicSchema, envelope: z.unknown()},
-        handler: ({topic, envelope}): {offset: string} => {
+        handler: ({topic, envelope}): PublishResult => {
           const result = this.publish(topic, envelope);
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
       })
-      .method('command', {
+      .method(HubMethods.command, {
         params: {envelope: z.unknown()},
         handler: ({envelope}) => this.command(envelope),
       });
