@@ -16,3 +16,11 @@ export type Shapes = [SubscribeResult, TopicEvent];
 // @ts-expect-error: data must match the contract
 createEnvelope(Pinged, {n: 'one'}, {source: 'check'});
 await server.close();
+
+// @switchboard/testing's hub, typed for a user's test suite.
+import {TestHub} from '@switchboard/testing';
+const hub = await TestHub.start({contracts: [Pinged]});
+const sent = hub.publish('pings', Pinged, {n: 2});
+const n: number = sent.data.n;
+console.log(n, hub.hubUrl, hub.dropConnections('reconnect'));
+await hub.close();
