@@ -5,9 +5,11 @@
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {resolve} from 'node:path';
+import {precompress} from '@switchboard/hub';
 import {build} from 'vite';
 import config, {appNames, outDir, standaloneApp} from '../vite.config';
 import {buildPackages} from './build-packages';
+import {printSizes, shellScripts, sizeOf} from './transfer-report';
 
 buildPackages();
 
@@ -29,3 +31,9 @@ for (const app of apps) {
   );
 }
 console.log(`built the shell and ${appNames().length} standalone apps into dist/`);
+
+// Brotli and gzip beside every text file, so the server sends compressed bytes with no work per request.
+await precompress(outDir);
+const total = printSizes('Shell page JavaScript (what a first visit transfers; sent as brotli):', shellScripts(outDir).map((f) => sizeOf(outDir, f)));
+console.log(`shell page JavaScript transferred: ${(total.brotli / 1024).toFixed(1)} KB brotli, ${(total.gzip / 1024).toFixed(1)} KB gzip (${(total.bytes / 1024).toFixed(1)} KB uncompressed)`);
+printSizes('Standalone app bundles (one script tag, for embedding anywhere):', appNames().map((name) => sizeOf(outDir, `apps/${name}.js`)));

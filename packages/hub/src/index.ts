@@ -22,3 +22,7 @@ export {Cors} from './http/cors.js';
 export type {CorsOptions} from './http/cors.js';
 export {BodyTooLargeError, readBody} from './http/body.js';
 export {sendJson} from './http/respond.js';
+export {IMMUTABLE, REVALIDATE, staticFiles} from './http/static-files.js';
+export type {StaticFilesOptions, StaticHandler} from './http/static-files.js';
+export {precompress} from './http/precompress.js';
+export type {Precompressed} from './http/precompress.js';
