@@ -47,9 +47,12 @@ export function standaloneApp(name: string): UserConfig {
   } as UserConfig;
 }
 
+/** Where `npm run dev` forwards the hub and the API: the server started by `npm run serve` on $PORT (default 8080). */
+const hubOrigin = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
+
 /**
  * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
- * `npm run dev` serves it with hot reload and forwards the hub and API to a server on :8080.
+ * `npm run dev` serves it with hot reload and forwards the hub and API to the server on $PORT.
  */
 export default defineConfig({
   root: resolve(root, 'shell'),
@@ -57,9 +60,9 @@ export default defineConfig({
   build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
   server: {
     proxy: {
-      '/hubs': {target: 'http://127.0.0.1:8080', ws: true},
-      '/api': 'http://127.0.0.1:8080',
-      '/apps': 'http://127.0.0.1:8080',
+      '/hubs': {target: hubOrigin, ws: true},
+      '/api': hubOrigin,
+      '/apps': hubOrigin,
     },
   },
 });
