@@ -1,9 +1,16 @@
 import {readdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {defineConfig, type UserConfig} from 'vite';
+import {defaultClientConditions, defineConfig, type UserConfig} from 'vite';
 
 const root = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Inside this repository the kit's packages resolve to their TypeScript sources (the
+ * `switchboard-source` export condition), so Vite needs no prior `tsc` build and edits hot-reload.
+ * Installed from npm, the same packages resolve to `dist/`.
+ */
+export const sourceConditions = ['switchboard-source', ...defaultClientConditions];
 
 /** Where the build goes: the shell at `dist/`, each app's standalone module at `dist/apps/<name>.js`. */
 export const outDir = resolve(root, 'dist');
@@ -26,6 +33,7 @@ export function standaloneApp(name: string): UserConfig {
     root,
     publicDir: false,
     logLevel: 'warn',
+    resolve: {conditions: sourceConditions},
     build: {
       outDir: resolve(outDir, 'apps'),
       emptyOutDir: false,
@@ -39,18 +47,22 @@ export function standaloneApp(name: string): UserConfig {
   } as UserConfig;
 }
 
+/** Where `npm run dev` forwards the hub and the API: the server started by `npm run serve` on $PORT (default 8080). */
+const hubOrigin = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
+
 /**
  * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
- * `npm run dev` serves it with hot reload and forwards the hub and API to a server on :8080.
+ * `npm run dev` serves it with hot reload and forwards the hub and API to the server on $PORT.
  */
 export default defineConfig({
   root: resolve(root, 'shell'),
+  resolve: {conditions: sourceConditions},
   build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
   server: {
     proxy: {
-      '/hubs': {target: 'http://127.0.0.1:8080', ws: true},
-      '/api': 'http://127.0.0.1:8080',
-      '/apps': 'http://127.0.0.1:8080',
+      '/hubs': {target: hubOrigin, ws: true},
+      '/api': hubOrigin,
+      '/apps': hubOrigin,
     },
   },
 });

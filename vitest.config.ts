@@ -1,9 +1,13 @@
+import {defaultClientConditions, defaultServerConditions} from 'vite';
 import {defineConfig} from 'vitest/config';
 
 /** Unit and integration tests in Node. Playwright specs (e2e/) are not vitest's: `include` keeps them out. */
 export default defineConfig({
+  // The kit's packages from their TypeScript sources (the `switchboard-source` export condition), no build needed.
+  resolve: {conditions: ['switchboard-source', ...defaultClientConditions]},
+  ssr: {resolve: {conditions: ['switchboard-source', ...defaultServerConditions]}},
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -51,7 +51,7 @@ export default defineConfig({
   webServer: [
     {
       // The production build (npm test builds first) served exactly as `npm start` serves it.
-      command: 'node --import tsx server/src/main.ts',
+      command: 'node --conditions=switchboard-source --import tsx server/src/main.ts',
       cwd: '..',
       url: `${baseURL}/healthz`,
       env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100', AUTH_JWT_SECRET: authSecret, AUTH_ALLOW_ANONYMOUS: '1'},
@@ -61,7 +61,7 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
-      command: 'node --import tsx e2e/fixture-server.ts',
+      command: 'node --conditions=switchboard-source --import tsx e2e/fixture-server.ts',
       cwd: '..',
       url: `${otherOrigin}/healthz`,
       env: {PORT: String(otherPort), HUB_ORIGIN: baseURL},

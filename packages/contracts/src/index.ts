@@ -10,3 +10,5 @@ export type {AsyncApiInfo, JsonSchema} from './lib/catalog.js';
 export {newId} from './lib/ids.js';
 export {invalid, toIssues} from './lib/validation.js';
 export type {ValidationIssue, ValidationResult} from './lib/validation.js';
+export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from './lib/wire.js';
+export type {HubMethod, HubTarget, PublishResult, SubscribeResult, TopicEvent} from './lib/wire.js';

@@ -129,3 +129,6 @@ export const shopContracts = [
 export function shopRegistry(): ContractRegistry {
   return new ContractRegistry().register(...shopContracts);
 }
+
+export {applyOrderEvent, ORDER_STEPS, ORDER_STREAM_TYPES, orderState} from './order-state.js';
+export type {OrderState, OrderStatus} from './order-state.js';

@@ -1,4 +1,4 @@
-import {envelopeSchema, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
+import {envelopeSchema, HubMethods, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
@@ -26,16 +26,8 @@ export const FORBIDDEN = 'forbidden';
 /** Listens to appended events; `appender` says who appended each (the server, or which client). */
 export type AppendedListener = (topic: string, offset: string, event: Envelope, appender: Appender) => void;
 
-/** What `subscribe` returns (ARCHITECTURE.md §5). */
-export interface SubscribeResult {
-  readonly topic: string;
-  readonly offset: string | null;
-  readonly truncated: boolean;
-}
-
-/** What a successful publish returns. */
-export interface PublishResult {
-  readonly offset: string;
+/** What a successful publish returns in process: the wire's {@link PublishResult}, and whether it was a duplicate. */
+export interface PublishOutcome extends PublishResult {
   /** True when the envelope id was already retained: nothing new was appended or pushed. */
   readonly duplicate: boolean;
 }
@@ -166,7 +158,7 @@ export class EventService {
    * Validates every input, then appends them all in order, or none: a batch with one invalid or
    * refused envelope changes nothing and reports the issues of each bad one by index.
    */
-  async publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishResult[]>> {
+  async publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishOutcome[]>> {
     const checked = inputs.map((input) => this.#check(topic, input, appender));
     const issues: ValidationIssue[] = [];
     checked.forEach((r, i) => {
@@ -176,7 +168,7 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    const value: PublishResult[] = [];
+    const value: PublishOutcome[] = [];
     try {
       for (const r of checked) value.push(await this.#append(topic, (r as {value: Envelope}).value, appender));
     } catch (error) {
@@ -198,7 +190,7 @@ export class EventService {
    * {@link FORBIDDEN}). Publishing an envelope id already retained returns its original offset and
    * pushes nothing. Server code uses {@link append}.
    */
-  async publish(topic: string, input: unknown, appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishResult>> {
+  async publish(topic: string, input: unknown, appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishOutcome>> {
     const result = this.#check(topic, input, appender);
     if (!result.ok) {
       this.#observer.rejected?.(topic);
@@ -224,7 +216,7 @@ export class EventService {
    * policy applies, so server-owned types can be appended. Never reachable from a client: the hub's
    * `publish` and the HTTP ingest go through {@link publish}.
    */
-  append(topic: string, input: unknown): Promise<ValidationResult<PublishResult>> {
+  append(topic: string, input: unknown): Promise<ValidationResult<PublishOutcome>> {
     return this.publish(topic, input, SERVER);
   }
 
@@ -246,7 +238,7 @@ export class EventService {
   }
 
   /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
-  async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishResult> {
+  async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishOutcome> {
     const {offset, duplicate} = await this.#log.append(topic, event);
     if (!duplicate) {
       this.#observer.published?.(topic, event.type);
@@ -263,7 +255,7 @@ export class EventService {
 
   #installHubMethods(): void {
     this.#hub
-      .method('subscribe', {
+      .method(HubMethods.subscribe, {
         params: {topic: topicSchema, fromOffset: z.string().nullable()},
         handler: async ({topic, fromOffset}, {caller}): Promise<SubscribeResult> => {
           const decision = this.#authorizer.canSubscribe(topic, caller.request.principal);
@@ -279,22 +271,22 @@ export class EventService {
           return {topic, offset: await unavailableAsHubError(this.#log.head(topic)), truncated};
         },
       })
-      .method('unsubscribe', {
+      .method(HubMethods.unsubscribe, {
         params: {topic: topicSchema},
         handler: ({topic}, {hub, caller}) => {
           hub.removeFromGroup(caller, groupOf(topic));
           return null;
         },
       })
-      .method('publish', {
+      .method(HubMethods.publish, {
         params: {topic: topicSchema, envelope: z.unknown()},
-        handler: async ({topic, envelope}, {caller}): Promise<{offset: string}> => {
+        handler: async ({topic, envelope}, {caller}): Promise<PublishResult> => {
           const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal)));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
       })
-      .method('command', {
+      .method(HubMethods.command, {
         params: {envelope: z.unknown()},
         handler: ({envelope}) => this.command(envelope),
       });

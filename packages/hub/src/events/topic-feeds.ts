@@ -1,3 +1,4 @@
+import {HubTargets, type TopicEvent} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import type {Hub, HubConnection} from '../hub/index.js';
 import {MessageType} from '../protocol/index.js';
@@ -99,7 +100,7 @@ export class TopicFeeds {
     let after = fromOffset;
     let last = fromOffset === null ? undefined : positionOf(fromOffset);
     const send = (entry: LogEntry): void => {
-      connection.send({type: MessageType.Invocation, target: 'event', arguments: [{topic, offset: entry.offset, event: entry.event}]});
+      connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
       after = entry.offset;
       last = positionOf(entry.offset);
       replayed++;
@@ -202,8 +203,8 @@ export class TopicFeeds {
     }
     for (const {buffer} of feed.replaying.values()) buffer.push(entry);
     const group = this.#o.groupOf(topic);
-    this.#o.hub.sendLocal(except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except}, 'event', [
-      {topic, offset: entry.offset, event: entry.event},
+    this.#o.hub.sendLocal(except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except}, HubTargets.event, [
+      {topic, offset: entry.offset, event: entry.event} satisfies TopicEvent,
     ]);
     this.#o.delivered?.(topic, this.#o.hub.groupSize(group) - except.length);
   }

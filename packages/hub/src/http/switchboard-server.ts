@@ -4,7 +4,6 @@ import type {AddressInfo} from 'node:net';
 import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
 import {pino, type Logger} from 'pino';
-import sirv from 'sirv';
 import {clientAppender} from '../auth/appender.js';
 import {ExpiryWatch} from '../auth/expiry.js';
 import {redactUrl} from '../auth/redact.js';
@@ -19,6 +18,7 @@ import {Cors, type CorsOptions} from './cors.js';
 import {Metrics, type MetricsOptions} from './metrics.js';
 import {sendJson} from './respond.js';
 import {handleTopicsApi} from './topics-api.js';
+import {staticFiles} from './static-files.js';
 
 /** Where the events hub is served. */
 export const HUB_PATH = '/hubs/events';
@@ -142,7 +142,7 @@ export class SwitchboardServer {
     this.#cors = new Cors(options.cors ?? {origins: []});
     this.#drills = options.drills ?? false;
     const dir = options.staticDir;
-    this.#static = dir !== undefined && existsSync(dir) ? sirv(dir, {etag: true, dev: false}) : undefined;
+    this.#static = dir !== undefined && existsSync(dir) ? staticFiles(dir) : undefined;
     this.#http = createServer((req, res) => {
       this.#route(req, res).catch((error: unknown) => {
         this.logger.error({err: error, url: redactUrl(req.url)}, 'request failed');

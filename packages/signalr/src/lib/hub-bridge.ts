@@ -1,23 +1,7 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
-import type {Contract, Envelope} from '@switchboard/contracts';
+import {HubMethods, HubTargets, type Contract, type Envelope, type SubscribeResult, type TopicEvent} from '@switchboard/contracts';
 import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
-
-/** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
-export interface SubscribeResult {
-  readonly topic: string;
-  /** The topic's head at subscribe time; `null` for an empty topic. */
-  readonly offset: string | null;
-  /** True when events after the requested offset were already dropped by retention. */
-  readonly truncated: boolean;
-}
-
-/** The server → client `event` message: one event of a subscribed topic. */
-export interface TopicEvent {
-  readonly topic: string;
-  readonly offset: string;
-  readonly event: unknown;
-}
 
 /** A transport the page may insist on; by default the client picks the best the server offers. */
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
@@ -124,7 +108,7 @@ export class HubBridge {
       }
     }
     for (const command of options.commands ?? []) {
-      this.#stops.push(this.#bus.handle(command, (envelope) => this.connection.invoke('command', envelope)));
+      this.#stops.push(this.#bus.handle(command, (envelope) => this.connection.invoke(HubMethods.command, envelope)));
     }
     if (Object.keys(this.#topics).length > 0) this.#stops.push(this.#bus.onInterest((patterns) => this.#followInterest(patterns)));
   }
@@ -201,7 +185,7 @@ export class HubBridge {
   /** Routes a connection's callbacks to the bridge while it is the current one. */
   #wire(connection: HubConnection): void {
     const current = (): boolean => connection === this.#connection;
-    connection.on('event', (message: TopicEvent) => current() && this.#receive(message));
+    connection.on(HubTargets.event, (message: TopicEvent) => current() && this.#receive(message));
     connection.onreconnecting(() => current() && this.#setStatus('reconnecting'));
     connection.onreconnected(() => {
       if (!current()) return;
@@ -258,7 +242,7 @@ export class HubBridge {
 
   async #unfollow(topic: string): Promise<void> {
     if (!this.#offsets.delete(topic)) return;
-    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke('unsubscribe', topic);
+    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke(HubMethods.unsubscribe, topic);
   }
 
   #followInterest(patterns: ReadonlySet<string>): void {
@@ -271,7 +255,7 @@ export class HubBridge {
 
   async #subscribe(topic: string): Promise<SubscribeResult> {
     const from = this.#offsets.get(topic) ?? null;
-    const result = await this.connection.invoke<SubscribeResult>('subscribe', topic, from);
+    const result = await this.connection.invoke<SubscribeResult>(HubMethods.subscribe, topic, from);
     // An empty page starts at the head; a resumed one keeps the offset of what it last received.
     if (this.#offsets.get(topic) === null && result.offset !== null && from === null) this.#setOffset(topic, result.offset);
     if (result.truncated && from !== null) {
@@ -292,7 +276,7 @@ export class HubBridge {
       return;
     }
     // The server keeps one event per id, so a retry after a lost answer cannot double it.
-    this.connection.invoke('publish', topic, envelope).catch(() => this.#outbox.push({topic, envelope}));
+    this.connection.invoke(HubMethods.publish, topic, envelope).catch(() => this.#outbox.push({topic, envelope}));
   }
 
   #receive({topic, offset, event}: TopicEvent): void {
