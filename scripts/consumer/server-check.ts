@@ -6,7 +6,7 @@ import {z} from 'zod';
 const Pinged = defineEvent({type: 'ping.sent', version: 1, description: 'A ping.', schema: z.object({n: z.number().int()})});
 const server = new SwitchboardServer({registry: new ContractRegistry().register(Pinged)});
 const url: string = await server.listen(0);
-const outcome = server.events.publish('pings', createEnvelope(Pinged, {n: 1}, {source: 'check'}));
+const outcome = await server.events.publish('pings', createEnvelope(Pinged, {n: 1}, {source: 'check'}));
 if (outcome.ok) {
   const result: PublishOutcome = outcome.value;
   const wire: PublishResult = result;

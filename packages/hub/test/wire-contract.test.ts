@@ -2,7 +2,7 @@ import type * as signalR from '@microsoft/signalr';
 import {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from '@switchboard/contracts';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
-import {client, orderPlaced, startServer} from './helpers.js';
+import {client, offsetAt, orderPlaced, startServer} from './helpers.js';
 
 let server: SwitchboardServer | undefined;
 const opened: signalR.HubConnection[] = [];
@@ -26,11 +26,11 @@ describe('the wire contract of @switchboard/contracts', () => {
 
     const envelope = orderPlaced();
     const published = await connection.invoke(HubMethods.publish, 'orders', envelope);
-    expect(publishResultSchema.strict().parse(published)).toEqual({offset: '1'});
-    expect(topicEventSchema.strict().parse(await pushed)).toEqual({topic: 'orders', offset: '1', event: envelope});
+    expect(publishResultSchema.strict().parse(published)).toEqual({offset: offsetAt(server!, 1)});
+    expect(topicEventSchema.strict().parse(await pushed)).toEqual({topic: 'orders', offset: offsetAt(server!, 1), event: envelope});
 
     // The same envelope id again: the offset where it was kept, nothing new appended.
-    expect(publishResultSchema.strict().parse(await connection.invoke(HubMethods.publish, 'orders', envelope))).toEqual({offset: '1'});
+    expect(publishResultSchema.strict().parse(await connection.invoke(HubMethods.publish, 'orders', envelope))).toEqual({offset: offsetAt(server!, 1)});
     await connection.invoke(HubMethods.unsubscribe, 'orders');
   });
 });
