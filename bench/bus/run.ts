@@ -34,7 +34,7 @@ try {
   await page.waitForSelector('body[data-ready=true]', {state: 'attached'});
   const names = await page.evaluate(() => window.bench.names);
   const version = browser.version();
-  console.log(`## Page bus: Switchboard vs EventTarget + CustomEvent vs mitt\n\nMachine: ${machine()}, Chromium ${version}. Medians of ${REPS} interleaved runs of ~300 ms.\n`);
+  console.log(`## Page bus: Switchboard vs EventTarget + CustomEvent, mitt, Podium's MessageBus and Trutoo's event bus\n\nMachine: ${machine()}, Chromium ${version}. Medians of ${REPS} interleaved runs of ~300 ms.\n`);
   const rows: string[][] = [];
   const ratios: string[][] = [];
   for (const subscribers of [1, 10]) {
