@@ -84,6 +84,8 @@ process.on('message', (msg: {cmd: string; count?: number}) => {
       waiting = false;
       process.send!({cmd: 'received'});
     }
+  } else if (msg.cmd === 'status') {
+    process.send!({cmd: 'status', total, target, perClient: [Math.min(...received), Math.max(...received)]});
   } else if (msg.cmd === 'latency') {
     process.send!({cmd: 'latency', samples: latencies.splice(0)});
   } else if (msg.cmd === 'exit') {

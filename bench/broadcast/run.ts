@@ -10,7 +10,7 @@
  * - memory: server memory per idle connection with 10,000 connections held.
  *
  * Environment: BENCH_REPS (3), BENCH_IDLE (10000), BENCH_CLIENTS (e.g. "1000"), BENCH_SERVERS
- * (e.g. "switchboard,aspnet"), BENCH_PROFILE=1 (Node servers write --cpu-prof profiles to ./profiles).
+ * (e.g. "switchboard,aspnet"), BENCH_MODES ("bursts", "one per turn"), BENCH_PROFILE=1 (Node servers write --cpu-prof profiles to ./profiles).
  * A full run (no BENCH_CLIENTS/BENCH_SERVERS) also writes docs/bench/broadcast.json and the chart
  * docs/bench/broadcast.svg.
  */
@@ -25,7 +25,7 @@ const NAMES: Record<Kind, string> = {switchboard: 'Switchboard hub', aspnet: 'AS
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
 const IDLE = Number(process.env['BENCH_IDLE'] ?? 10_000);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
-const FULL = process.env['BENCH_CLIENTS'] === undefined && process.env['BENCH_SERVERS'] === undefined;
+const FULL = ['BENCH_CLIENTS', 'BENCH_SERVERS', 'BENCH_MODES'].every((name) => process.env[name] === undefined);
 const CLIENT_COUNTS = (process.env['BENCH_CLIENTS'] ?? '100,1000').split(',').map(Number);
 
 const skipped = prepareAspNet();
@@ -64,7 +64,14 @@ async function burst(pair: Pair, messages: number, batch: number, clients: numbe
   const done = ask(pair.clients, {cmd: 'expect', count: messages}, 'received');
   const t0 = performance.now();
   await pair.server.burst(messages, batch, payload);
-  await done;
+  // A stalled run fails loudly with what the clients got, rather than hanging.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void ask(pair.clients, {cmd: 'status'}, 'status').then((status) => reject(new Error(`${NAMES[pair.server.kind]}: delivery stalled: ${JSON.stringify(status)}`)));
+    }, Number(process.env["BENCH_STALL_MS"] ?? 60_000));
+  });
+  await Promise.race([done, stalled]).finally(() => clearTimeout(timer));
   const seconds = (performance.now() - t0) / 1000;
   const delivered = messages * clients;
   return {rate: delivered / seconds, cpu: (cpuMicros(pair.server.pid) - before) / delivered};
@@ -88,7 +95,7 @@ console.log(`Machine: ${machine()}. Clients in a separate process; medians of ${
 const MODES = [
   {name: 'bursts', batch: 20},
   {name: 'one per turn', batch: 1},
-] as const;
+].filter((m) => (process.env['BENCH_MODES'] ?? m.name).split(',').includes(m.name));
 const results: string[][] = [];
 const ratios: string[][] = [];
 const latencies: string[][] = [];
