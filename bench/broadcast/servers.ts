@@ -64,7 +64,7 @@ export function startServer(kind: Kind, profile = false): Promise<ServerHandle> 
 }
 
 async function startNode(kind: Exclude<Kind, 'aspnet'>, profile: boolean): Promise<ServerHandle> {
-  const flags = ['--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=profiles', `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [])];
+  const flags = ['--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=profiles'] : [])];
   const child = spawn('bench/broadcast/server.ts', [kind], flags);
   const {port} = await ask<{port: number}>(child, undefined, 'ready');
   return {
