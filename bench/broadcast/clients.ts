@@ -9,7 +9,7 @@
 import {io, type Socket} from 'socket.io-client';
 import WebSocket from 'ws';
 
-const [kind, portArg, countArg] = process.argv.slice(2) as ['switchboard' | 'socketio' | 'ws', string, string];
+const [kind, portArg, countArg] = process.argv.slice(2) as ['switchboard' | 'aspnet' | 'socketio' | 'ws', string, string];
 const port = Number(portArg);
 const count = Number(countArg);
 const RS = '\u001e';
@@ -41,7 +41,8 @@ function open(i: number): Promise<void> {
       socket.on('event', (m: {sentAt?: number}) => onMessage(i, () => m.sentAt));
       return;
     }
-    const path = kind === 'switchboard' ? '/hubs/events' : '/';
+    // Both SignalR hubs get the same client: WebSocket straight to the hub (no negotiate), JSON protocol.
+    const path = kind === 'ws' ? '/' : '/hubs/events';
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {perMessageDeflate: false});
     ws.on('error', reject);
     if (kind === 'ws') {
@@ -83,6 +84,8 @@ process.on('message', (msg: {cmd: string; count?: number}) => {
       waiting = false;
       process.send!({cmd: 'received'});
     }
+  } else if (msg.cmd === 'status') {
+    process.send!({cmd: 'status', total, target, perClient: [Math.min(...received), Math.max(...received)]});
   } else if (msg.cmd === 'latency') {
     process.send!({cmd: 'latency', samples: latencies.splice(0)});
   } else if (msg.cmd === 'exit') {

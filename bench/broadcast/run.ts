@@ -1,24 +1,40 @@
 /**
- * Broadcast benchmark: the Switchboard hub against Socket.IO and raw `ws`, side by side in one run.
- * Each server runs in its own process (its CPU time is read from it), its clients in another.
+ * Broadcast benchmark: the Switchboard hub against ASP.NET Core SignalR (when `dotnet` is present),
+ * Socket.IO and raw `ws`, side by side in one run. Each server runs in its own process (its CPU time
+ * is read from /proc), its clients in another; both SignalR hubs get the same raw-`ws` JSON clients.
  *
  * - throughput: ~200-byte events to 100 and 1,000 clients, sent in bursts (20 broadcasts per turn of
- *   the event loop, where the hub coalesces one connection's messages into one frame) and one per
- *   turn (where nothing can be coalesced); delivered messages per second and server CPU microseconds
- *   per delivered message (median of interleaved repetitions);
+ *   the event loop) and one per turn; delivered messages per second and server CPU microseconds per
+ *   delivered message (median of interleaved repetitions);
  * - latency: p50/p99 one-way at a fixed moderate rate (20,000 deliveries/s);
  * - memory: server memory per idle connection with 10,000 connections held.
+ *
+ * Environment: BENCH_REPS (3), BENCH_IDLE (10000), BENCH_CLIENTS (e.g. "1000"), BENCH_SERVERS
+ * (e.g. "switchboard,aspnet"), BENCH_MODES ("bursts", "one per turn"), BENCH_PROFILE=1 (Node servers write --cpu-prof profiles to ./profiles).
+ * A full run (no BENCH_CLIENTS/BENCH_SERVERS) also writes docs/bench/broadcast.json and the chart
+ * docs/bench/broadcast.svg.
  */
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {loadavg} from 'node:os';
 import type {ChildProcess} from 'node:child_process';
+import {renderBarChart} from '../chart';
 import {ask, machine, median, percentile, spawn, stop, table} from '../lib';
+import {cpuMicros, prepareAspNet, rssBytes, startServer, type Kind, type ServerHandle} from './servers';
 
-type Kind = 'switchboard' | 'socketio' | 'ws';
-const KINDS: readonly Kind[] = ['switchboard', 'socketio', 'ws'];
-const NAMES: Record<Kind, string> = {switchboard: 'Switchboard hub', socketio: 'Socket.IO 4', ws: 'raw ws'};
+const NAMES: Record<Kind, string> = {switchboard: 'Switchboard hub', aspnet: 'ASP.NET Core SignalR', socketio: 'Socket.IO 4', ws: 'raw ws'};
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
 const IDLE = Number(process.env['BENCH_IDLE'] ?? 10_000);
+const PROFILE = process.env['BENCH_PROFILE'] === '1';
+const FULL = ['BENCH_CLIENTS', 'BENCH_SERVERS', 'BENCH_MODES'].every((name) => process.env[name] === undefined);
+const CLIENT_COUNTS = (process.env['BENCH_CLIENTS'] ?? '100,1000').split(',').map(Number);
 
-/** A ~200-byte event, shaped like an envelope. */
+const skipped = prepareAspNet();
+if (skipped !== undefined) console.log(`> ${skipped}\n`);
+const KINDS: Kind[] = (['switchboard', 'aspnet', 'socketio', 'ws'] as const).filter(
+  (k) => (k !== 'aspnet' || skipped === undefined) && (process.env['BENCH_SERVERS'] ?? k).split(',').includes(k),
+);
+
+/** A ~200-byte event, shaped like an envelope (bench/aspnet/Program.cs makes the same one). */
 const payload = {
   id: '5b0c1f7e-8d6a-4c1b-9f43-2a7d3e9b1c55',
   type: 'order.placed',
@@ -30,100 +46,142 @@ const payload = {
 };
 
 interface Pair {
-  readonly server: ChildProcess;
+  readonly server: ServerHandle;
   readonly clients: ChildProcess;
 }
 
 async function start(kind: Kind, clients: number): Promise<Pair> {
-  const server = spawn('bench/broadcast/server.ts', [kind], ['--expose-gc']);
-  const {port} = await ask<{port: number}>(server, undefined, 'ready');
-  const client = spawn('bench/broadcast/clients.ts', [kind, String(port), String(clients)]);
+  const server = await startServer(kind, PROFILE);
+  const client = spawn('bench/broadcast/clients.ts', [kind, String(server.port), String(clients)]);
   await ask(client, undefined, 'ready');
+  const held = await server.clients();
+  if (held !== clients) throw new Error(`${NAMES[kind]} holds ${held} of ${clients} connections`);
   return {server, clients: client};
 }
 
-async function burst(pair: Pair, messages: number, batch: number): Promise<{rate: number; cpuPerMessage: number}> {
-  const before = await ask<{micros: number}>(pair.server, {cmd: 'cpu'}, 'cpu');
+async function burst(pair: Pair, messages: number, batch: number, clients: number): Promise<{rate: number; cpu: number}> {
+  const before = cpuMicros(pair.server.pid);
   const done = ask(pair.clients, {cmd: 'expect', count: messages}, 'received');
   const t0 = performance.now();
-  pair.server.send({cmd: 'burst', count: messages, batch, payload});
-  await done;
+  await pair.server.burst(messages, batch, payload);
+  // A stalled run fails loudly with what the clients got, rather than hanging.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void ask(pair.clients, {cmd: 'status'}, 'status').then((status) => reject(new Error(`${NAMES[pair.server.kind]}: delivery stalled: ${JSON.stringify(status)}`)));
+    }, Number(process.env["BENCH_STALL_MS"] ?? 60_000));
+  });
+  await Promise.race([done, stalled]).finally(() => clearTimeout(timer));
   const seconds = (performance.now() - t0) / 1000;
-  const after = await ask<{micros: number; clients: number}>(pair.server, {cmd: 'cpu'}, 'cpu');
-  const delivered = messages * after.clients;
-  return {rate: delivered / seconds, cpuPerMessage: (after.micros - before.micros) / delivered};
+  const delivered = messages * clients;
+  return {rate: delivered / seconds, cpu: (cpuMicros(pair.server.pid) - before) / delivered};
 }
 
 async function latency(pair: Pair, clients: number): Promise<{p50: number; p99: number}> {
   const perSecond = Math.max(1, Math.round(20_000 / clients));
-  await ask(pair.server, {cmd: 'rate', perSecond, durationMs: 2000, payload}, 'rate-sent');
+  await pair.server.rate(perSecond, 2000, payload);
   await new Promise((r) => setTimeout(r, 300));
   const {samples} = await ask<{samples: number[]}>(pair.clients, {cmd: 'latency'}, 'latency');
   return {p50: percentile(samples, 50), p99: percentile(samples, 99)};
 }
 
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', {maximumFractionDigits: digits, minimumFractionDigits: digits});
+const load = () => loadavg().map((l) => l.toFixed(1)).join(', ');
 
-console.log(`## Broadcast: Switchboard hub vs Socket.IO vs raw ws\n\nMachine: ${machine()}. Clients in a separate process; medians of ${REPS} interleaved runs.\n`);
+const startLoad = load();
+console.log(`## Broadcast: ${KINDS.map((k) => NAMES[k]).join(' vs ')}\n`);
+console.log(`Machine: ${machine()}. Clients in a separate process; medians of ${REPS} interleaved runs. Load average at start: ${startLoad}.\n`);
 
-const results: string[][] = [];
-const ratios: string[][] = [];
-const latencies: string[][] = [];
 const MODES = [
   {name: 'bursts', batch: 20},
   {name: 'one per turn', batch: 1},
-] as const;
-for (const clients of [100, 1000]) {
-  const messages = clients === 100 ? 2000 : 300;
+].filter((m) => (process.env['BENCH_MODES'] ?? m.name).split(',').includes(m.name));
+const results: string[][] = [];
+const ratios: string[][] = [];
+const latencies: string[][] = [];
+const record: Array<{clients: number; mode: string; server: Kind; rate: number; cpu: number}> = [];
+const latencyRecord: Array<{clients: number; server: Kind; p50: number; p99: number}> = [];
+for (const clients of CLIENT_COUNTS) {
+  const messages = clients <= 100 ? 2000 : 300;
   const pairs = new Map<Kind, Pair>();
   for (const kind of KINDS) pairs.set(kind, await start(kind, clients));
-  for (const pair of pairs.values()) await burst(pair, Math.ceil(messages / 4), 20); // warm up
+  for (const pair of pairs.values()) await burst(pair, Math.ceil(messages / 4), 20, clients); // warm up
   for (const mode of MODES) {
-    const runs = new Map<Kind, Array<{rate: number; cpuPerMessage: number}>>(KINDS.map((k) => [k, []]));
-    for (let rep = 0; rep < REPS; rep++) for (const kind of KINDS) runs.get(kind)!.push(await burst(pairs.get(kind)!, messages, mode.batch));
+    const runs = new Map<Kind, Array<{rate: number; cpu: number}>>(KINDS.map((k) => [k, []]));
+    for (let rep = 0; rep < REPS; rep++) for (const kind of KINDS) runs.get(kind)!.push(await burst(pairs.get(kind)!, messages, mode.batch, clients));
     const summary = new Map<Kind, {rate: number; cpu: number}>();
     for (const kind of KINDS) {
-      summary.set(kind, {rate: median(runs.get(kind)!.map((r) => r.rate)), cpu: median(runs.get(kind)!.map((r) => r.cpuPerMessage))});
+      const s = {rate: median(runs.get(kind)!.map((r) => r.rate)), cpu: median(runs.get(kind)!.map((r) => r.cpu))};
+      summary.set(kind, s);
+      record.push({clients, mode: mode.name, server: kind, ...s});
+      results.push([clients.toLocaleString('en-US'), mode.name, NAMES[kind], fmt(s.rate / 1000, 0) + 'k', fmt(s.cpu, 2)]);
     }
-    for (const kind of KINDS) {
-      const s = summary.get(kind)!;
-      results.push([String(clients), mode.name, NAMES[kind], fmt(s.rate / 1000, 0) + 'k', fmt(s.cpu, 2)]);
-    }
-    const sb = summary.get('switchboard')!;
-    for (const peer of ['socketio', 'ws'] as const) {
+    const sb = summary.get('switchboard');
+    if (sb === undefined) continue;
+    for (const peer of KINDS.filter((k) => k !== 'switchboard')) {
       const p = summary.get(peer)!;
-      ratios.push([String(clients), mode.name, `vs ${NAMES[peer]}`, `${fmt(sb.rate / p.rate, 2)}×`, `${fmt(p.cpu / sb.cpu, 2)}×`]);
+      ratios.push([clients.toLocaleString('en-US'), mode.name, `vs ${NAMES[peer]}`, `${fmt(sb.rate / p.rate, 2)}×`, `${fmt(p.cpu / sb.cpu, 2)}×`]);
     }
   }
   for (const kind of KINDS) {
     const lat = await latency(pairs.get(kind)!, clients);
-    latencies.push([String(clients), NAMES[kind], fmt(lat.p50, 2), fmt(lat.p99, 2)]);
+    latencyRecord.push({clients, server: kind, ...lat});
+    latencies.push([clients.toLocaleString('en-US'), NAMES[kind], fmt(lat.p50, 2), fmt(lat.p99, 2)]);
   }
-  for (const pair of pairs.values()) await Promise.all([stop(pair.clients), stop(pair.server)]);
+  for (const pair of pairs.values()) await Promise.all([stop(pair.clients), pair.server.stop()]);
 }
 
 console.log(table(['clients', 'sending', 'server', 'delivered msg/s', 'server CPU µs/msg'], results));
-console.log('\nSwitchboard relative to its peers (above 1 favours Switchboard in both columns):\n');
-console.log(table(['clients', 'sending', 'peer', 'throughput ratio', 'CPU ratio (peer µs / Switchboard µs)'], ratios));
+if (ratios.length > 0) {
+  console.log('\nSwitchboard relative to its peers (above 1 favours Switchboard in both columns):\n');
+  console.log(table(['clients', 'sending', 'peer', 'throughput ratio', 'CPU ratio (peer µs / Switchboard µs)'], ratios));
+}
 console.log('\nOne-way latency at a fixed moderate rate (20,000 deliveries/s):\n');
 console.log(table(['clients', 'server', 'p50 ms', 'p99 ms'], latencies));
 
-console.log(`\n### Memory per idle connection (${IDLE.toLocaleString('en-US')} connections held)\n`);
-const memory: string[][] = [];
-for (const kind of KINDS) {
-  const server = spawn('bench/broadcast/server.ts', [kind], ['--expose-gc']);
-  const {port} = await ask<{port: number}>(server, undefined, 'ready');
-  const before = await ask<{rss: number; heapUsed: number}>(server, {cmd: 'memory'}, 'memory');
-  const clients = spawn('bench/broadcast/clients.ts', [kind, String(port), String(IDLE)]);
-  await ask(clients, undefined, 'ready');
-  await new Promise((r) => setTimeout(r, 500));
-  const after = await ask<{rss: number; heapUsed: number; clients: number}>(server, {cmd: 'memory'}, 'memory');
-  memory.push([
-    NAMES[kind],
-    after.clients.toLocaleString('en-US'),
-    fmt((after.heapUsed - before.heapUsed) / after.clients / 1024, 1),
-    fmt((after.rss - before.rss) / after.clients / 1024, 1),
-  ]);
-  await Promise.all([stop(clients), stop(server)]);
+const memoryRecord: Array<{server: Kind; connections: number; heapKB: number; rssKB: number}> = [];
+if (IDLE > 0) {
+  console.log(`\n### Memory per idle connection (${IDLE.toLocaleString('en-US')} connections held)\n`);
+  const memory: string[][] = [];
+  for (const kind of KINDS) {
+    const server = await startServer(kind);
+    const heapBefore = await server.heapUsed();
+    const rssBefore = rssBytes(server.pid);
+    const clients = spawn('bench/broadcast/clients.ts', [kind, String(server.port), String(IDLE)]);
+    await ask(clients, undefined, 'ready');
+    await new Promise((r) => setTimeout(r, 500));
+    const heapAfter = await server.heapUsed();
+    const rssAfter = rssBytes(server.pid);
+    const held = await server.clients();
+    const row = {server: kind, connections: held, heapKB: (heapAfter - heapBefore) / held / 1024, rssKB: (rssAfter - rssBefore) / held / 1024};
+    memoryRecord.push(row);
+    memory.push([NAMES[kind], held.toLocaleString('en-US'), fmt(row.heapKB, 1), fmt(row.rssKB, 1)]);
+    await Promise.all([stop(clients), server.stop()]);
+  }
+  console.log(table(['server', 'connections', 'heap KB/connection', 'RSS KB/connection'], memory));
 }
-console.log(table(['server', 'connections', 'heap KB/connection', 'RSS KB/connection'], memory));
+const endLoad = load();
+console.log(`\nLoad average at end: ${endLoad} (the machine is shared: read ratios from one run, not absolute numbers).`);
+
+if (FULL) {
+  mkdirSync('docs/bench', {recursive: true});
+  const when = new Date().toISOString();
+  writeFileSync(
+    'docs/bench/broadcast.json',
+    JSON.stringify({when, machine: machine(), load: {start: startLoad, end: endLoad}, reps: REPS, throughput: record, latency: latencyRecord, memory: memoryRecord}, null, 2) + '\n',
+  );
+  const groups = CLIENT_COUNTS.flatMap((c) => MODES.map((m) => `${c.toLocaleString('en-US')} clients, ${m.name}`));
+  const svg = renderBarChart({
+    title: 'Broadcast throughput by clients, per server (delivered messages/s, higher is better)',
+    subtitle: `${machine()}; load average ${startLoad} at start; one run, ${when.slice(0, 10)}`,
+    unit: 'delivered messages per second',
+    groups,
+    series: KINDS.map((kind) => ({
+      name: NAMES[kind],
+      values: CLIENT_COUNTS.flatMap((c) => MODES.map((m) => record.find((r) => r.clients === c && r.mode === m.name && r.server === kind)?.rate ?? Number.NaN)),
+    })),
+  });
+  writeFileSync('docs/bench/broadcast.svg', svg);
+  console.log('\nWrote docs/bench/broadcast.json and docs/bench/broadcast.svg.');
+}
+process.exit(0);

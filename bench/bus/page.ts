@@ -5,11 +5,23 @@
  */
 import {Bus} from '@switchboard/bus';
 import {defineEvent} from '@switchboard/contracts';
+import {MessageBus} from '@podium/browser';
+import {EventBus} from '@trutoo/event-bus';
 import mitt from 'mitt';
 import {z} from 'zod';
 
 const Clicked = defineEvent({type: 'ui.clicked', schema: z.object({x: z.number(), y: z.number(), target: z.string()})});
 const data = {x: 10, y: 20, target: 'buy'};
+
+/** The same shape as JSON Schema (draft-04), for @trutoo/event-bus. */
+const clickedJsonSchema = {
+  type: 'object',
+  required: ['x', 'y', 'target'],
+  properties: {x: {type: 'number'}, y: {type: 'number'}, target: {type: 'string'}},
+};
+
+/** Podium's buses share one emitter per page (a global): each setup gets a channel of its own. */
+let podiumChannels = 0;
 
 /** A case: given n subscribers that count, a function that delivers one event. */
 type Case = (subscribers: number, count: () => void) => () => void;
@@ -25,6 +37,20 @@ const cases: Record<string, Case> = {
     const emitter = mitt<{'ui.clicked': typeof data}>();
     for (let i = 0; i < n; i++) emitter.on('ui.clicked', () => count());
     return () => emitter.emit('ui.clicked', data);
+  },
+  // Peers that do comparable work: an envelope with a timestamp and a replay log (Podium) ...
+  '@podium/browser MessageBus': (n, count) => {
+    const bus = new MessageBus();
+    const channel = `bench-${podiumChannels++}`;
+    for (let i = 0; i < n; i++) bus.subscribe(channel, 'clicked', () => count());
+    return () => void bus.publish(channel, 'clicked', data);
+  },
+  // ... and validation of every payload against a schema (Trutoo, JSON Schema).
+  '@trutoo/event-bus, JSON Schema': (n, count) => {
+    const bus = new EventBus();
+    bus.register('ui:clicked', clickedJsonSchema);
+    for (let i = 0; i < n; i++) bus.subscribe('ui:clicked', () => count());
+    return () => bus.publish('ui:clicked', data);
   },
   'bus, validating': (n, count) => {
     const bus = new Bus({source: 'bench'});

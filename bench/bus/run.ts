@@ -1,6 +1,7 @@
 /**
- * Bus benchmark: in headless Chromium, events per second for raw EventTarget + CustomEvent, mitt and
- * the Switchboard bus with 1 and 10 subscribers, side by side and interleaved in one run, as ratios.
+ * Bus benchmark: in headless Chromium, events per second for raw EventTarget + CustomEvent, mitt,
+ * Podium's MessageBus (an envelope with a timestamp and a replay log), Trutoo's event bus (payloads
+ * validated against JSON Schema) and the Switchboard bus with 1 and 10 subscribers, side by side and interleaved in one run, as ratios.
  * Then the gzip size of the page runtime (contracts + bus + Lit glue, without lit and zod).
  */
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
@@ -34,7 +35,7 @@ try {
   await page.waitForSelector('body[data-ready=true]', {state: 'attached'});
   const names = await page.evaluate(() => window.bench.names);
   const version = browser.version();
-  console.log(`## Page bus: Switchboard vs EventTarget + CustomEvent vs mitt\n\nMachine: ${machine()}, Chromium ${version}. Medians of ${REPS} interleaved runs of ~300 ms.\n`);
+  console.log(`## Page bus: Switchboard vs EventTarget + CustomEvent, mitt, Podium's MessageBus and Trutoo's event bus\n\nMachine: ${machine()}, Chromium ${version}. Medians of ${REPS} interleaved runs of ~300 ms.\n`);
   const rows: string[][] = [];
   const ratios: string[][] = [];
   for (const subscribers of [1, 10]) {
@@ -46,13 +47,16 @@ try {
     for (const name of names) rows.push([String(subscribers), name, fmt(rate.get(name)! / 1e6, 3)]);
     const raw = rate.get('EventTarget + CustomEvent')!;
     const mittRate = rate.get('mitt')!;
+    const podium = rate.get('@podium/browser MessageBus')!;
+    const trutoo = rate.get('@trutoo/event-bus, JSON Schema')!;
     for (const name of names.filter((n) => n.startsWith('bus'))) {
-      ratios.push([String(subscribers), name, `${fmt(rate.get(name)! / raw)}×`, `${fmt(rate.get(name)! / mittRate)}×`]);
+      const r = rate.get(name)!;
+      ratios.push([String(subscribers), name, `${fmt(r / raw)}×`, `${fmt(r / mittRate)}×`, `${fmt(r / podium)}×`, `${fmt(r / trutoo, 1)}×`]);
     }
   }
   console.log(table(['subscribers', 'case', 'M events/s'], rows));
   console.log('\nThe bus relative to its peers (events/s ratio; above 1 means faster):\n');
-  console.log(table(['subscribers', 'bus case', 'vs EventTarget + CustomEvent', 'vs mitt'], ratios));
+  console.log(table(['subscribers', 'bus case', 'vs EventTarget + CustomEvent', 'vs mitt', 'vs Podium MessageBus', 'vs Trutoo (JSON Schema)'], ratios));
 } finally {
   await browser.close();
   server.close();

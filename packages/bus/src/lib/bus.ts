@@ -1,6 +1,5 @@
 import {
   ContractRegistry,
-  createEnvelope,
   type Contract,
   type Envelope,
   type EnvelopeOf,
@@ -20,9 +19,12 @@ import {
   PermissionError,
   RequestTimeoutError,
 } from './errors.js';
+import {IdMaker} from './ids.js';
 import {isWildcard, matcher, type TypePattern} from './patterns.js';
 import {ReplayStore, retention, type Retention} from './replay.js';
+import {SeenIds} from './seen-ids.js';
 import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace.js';
+import {turnAt, turnIso} from './turn-clock.js';
 
 /** A subscriber: called once per delivered envelope. A thrown error or rejected promise is isolated. */
 export type Handler<E extends Envelope = Envelope> = (envelope: E) => void | Promise<void>;
@@ -145,7 +147,9 @@ const ROUTED = Symbol.for('switchboard.routed');
  * {@link TraceRecord} only when someone inspects it.
  */
 interface Passage extends Omit<TraceRecord, 'handlers' | 'ms'> {
-  lists: Array<readonly Subscription[]>;
+  /** The exact-type list it was offered to, then wildcard lists (rare, so allocated only then). */
+  exact: readonly Subscription[] | undefined;
+  wild: Array<readonly Subscription[]> | undefined;
   threw: Subscription[] | undefined;
   ms: number;
 }
@@ -183,15 +187,14 @@ export class Bus {
   #wildcards: readonly Wildcard[] = [];
   readonly #responders = new Map<string, readonly Responder[]>();
   readonly #commandTypes = new Set<string>();
-  /** Envelope ids seen, with their causation depth; the last `dedupeWindow` of them. */
-  readonly #seen = new Map<string, number>();
   /**
-   * The same ids in arrival order, as a ring: evicting the oldest is one slot overwrite. (Deleting
-   * a Map's first key instead leaves V8 to skip every earlier deletion on the next `keys()`.)
+   * Envelope ids seen, with their causation depth: the last `dedupeWindow` that came from outside
+   * or with ids of their own here, and the last `dedupeWindow` this bus minted in #ids.
    */
-  readonly #seenOrder: string[] = [];
-  readonly #dedupeWindow: number;
-  #seenNext = 0;
+  readonly #seen: SeenIds;
+  readonly #ids: IdMaker;
+  /** Contracts already registered through this bus: publish skips registering them again. */
+  readonly #known = new WeakSet<Contract>();
   readonly #replay = new ReplayStore();
   readonly #retention = new Map<string, Retention>();
   readonly #trace: TraceLog<Passage> | undefined;
@@ -218,7 +221,9 @@ export class Bus {
     this.#validateTyped = (options.validation ?? 'always') === 'always';
     this.#permissions = options.permissions;
     this.#maxDepth = options.maxCausationDepth ?? 32;
-    this.#dedupeWindow = Math.max(1, options.dedupeWindow ?? 1000);
+    const window = Math.max(1, options.dedupeWindow ?? 1000);
+    this.#seen = new SeenIds(window);
+    this.#ids = new IdMaker(window);
     const capacity = options.traceCapacity ?? 500;
     this.#trace = capacity > 0 ? new TraceLog(capacity) : undefined;
     this.#traceTimings = options.traceTimings ?? false;
@@ -266,11 +271,11 @@ export class Bus {
       return result;
     }
     const envelope = result.value;
-    const causeDepth = envelope.causationId === undefined ? undefined : this.#seen.get(envelope.causationId);
+    const causeDepth = envelope.causationId === undefined ? undefined : this.#depthOf(envelope.causationId);
     if (!this.#checkDepth(envelope, origin, (causeDepth ?? 0) + 1)) {
       return {ok: false, error: `causation chain deeper than ${this.#maxDepth}`, issues: []};
     }
-    this.#deliver(envelope, origin, (causeDepth ?? 0) + 1);
+    this.#deliver(envelope, origin, (causeDepth ?? 0) + 1, true);
     return result;
   }
 
@@ -468,7 +473,10 @@ export class Bus {
   }
 
   #publish(contract: Contract, data: unknown, options: PublishOptions, validate: boolean, origin: Origin, isRequest = false): Envelope {
-    this.register(contract);
+    if (!this.#known.has(contract)) {
+      this.register(contract);
+      this.#known.add(contract);
+    }
     const source = options.source ?? this.#source;
     if (!this.#allowed(source, contract.type)) {
       const error = `${source} may not publish "${contract.type}"`;
@@ -485,12 +493,22 @@ export class Bus {
       value = parsed.value;
     }
     const parent = options.parent ?? this.#current;
-    const envelope = createEnvelope(
-      contract,
-      value as InputOf<typeof contract>,
-      options.source === source && options.parent === parent ? (options as EnvelopeOptions) : {...options, source, parent},
-    );
-    const depth = parent === undefined ? 1 : (this.#seen.get(parent.id) ?? 0) + 1;
+    // What createEnvelope makes, built in place: an id of this bus's own (never seen before, so no
+    // dedupe lookup) and the turn's time, since this is every publish's cost.
+    const depth = parent === undefined ? 1 : (this.#depthOf(parent.id) ?? 0) + 1;
+    const minted = options.id === undefined;
+    const id = minted ? this.#ids.mint(depth) : options.id!;
+    const causationId = options.causationId ?? parent?.id;
+    const envelope: {-readonly [K in keyof Envelope]: Envelope[K]} = {
+      id,
+      type: contract.type,
+      version: contract.version,
+      time: options.time ?? turnIso(),
+      source,
+      correlationId: options.correlationId ?? parent?.correlationId ?? id,
+      data: value,
+    };
+    if (causationId !== undefined) envelope.causationId = causationId;
     if (!this.#checkDepth(envelope, origin, depth)) {
       throw new CausationLoopError(`"${contract.type}" would make a causation chain deeper than ${this.#maxDepth}: stopped`);
     }
@@ -500,13 +518,13 @@ export class Bus {
         this.#refuse(envelope, origin, 'unhandled', `no handler for command "${contract.type}"`, [], contract.type, source);
         throw new NoHandlerError(`no handler for command "${contract.type}"`);
       }
-      this.#deliver(envelope, origin, depth);
+      this.#deliver(envelope, origin, depth, !minted);
       void Promise.resolve()
         .then(() => this.#within(envelope, () => handlers[0]!(envelope)))
         .catch((error: unknown) => this.#deadLetter({envelope, subscriber: `handler of ${contract.type}`, error, attempt: 1}));
       return envelope;
     }
-    this.#deliver(envelope, origin, depth);
+    this.#deliver(envelope, origin, depth, !minted);
     return envelope;
   }
 
@@ -537,22 +555,32 @@ export class Bus {
       outcome,
       error,
       issues,
-      lists: [],
+      exact: undefined,
+      wild: undefined,
       threw: undefined,
       ms: 0,
     });
     this.#onReject({input, origin, error, issues});
   }
 
-  #deliver(envelope: Envelope, origin: Origin, depth: number): void {
-    if (this.#seen.has(envelope.id)) {
+  /** The causation depth remembered for an envelope id, if it is still in the dedupe window. */
+  #depthOf(id: string): number | undefined {
+    return this.#ids.recall(id) ?? this.#seen.get(id);
+  }
+
+  /**
+   * Delivers unless the id was seen. `check` is false for an id this bus just minted, which is new
+   * and already remembered; any other id is looked up and remembered here.
+   */
+  #deliver(envelope: Envelope, origin: Origin, depth: number, check: boolean): void {
+    if (check && this.#depthOf(envelope.id) !== undefined) {
       this.#trace?.add({
         envelope, type: envelope.type, source: envelope.source, origin, at: performance.now(), outcome: 'duplicate',
-        error: 'already delivered', lists: [], threw: undefined, ms: 0,
+        error: 'already delivered', exact: undefined, wild: undefined, threw: undefined, ms: 0,
       });
       return;
     }
-    this.#remember(envelope.id, depth);
+    if (check) this.#seen.add(envelope.id, depth);
     if (this.#delivering) {
       this.#queue.push({envelope, origin});
       return;
@@ -574,19 +602,19 @@ export class Bus {
     let start = 0;
     const timed = this.#trace !== undefined && (this.#traceTimings || this.#trace.listening);
     if (this.#trace !== undefined) {
-      start = timed ? performance.now() : Date.now() - performance.timeOrigin;
-      passage = {envelope, type: envelope.type, source: envelope.source, origin, at: start, outcome: 'delivered', lists: [], threw: undefined, ms: 0};
+      start = timed ? performance.now() : turnAt();
+      passage = {envelope, type: envelope.type, source: envelope.source, origin, at: start, outcome: 'delivered', exact: undefined, wild: undefined, threw: undefined, ms: 0};
       this.#trace.add(passage, false);
     }
     const exact = this.#exact.get(envelope.type);
     if (exact !== undefined) {
-      passage?.lists.push(exact);
-      for (const s of exact) this.#offer(s, envelope, passage);
+      if (passage !== undefined) passage.exact = exact;
+      this.#offerAll(exact, envelope, passage);
     }
     for (const w of this.#wildcards) {
       if (!w.matches(envelope.type)) continue;
-      passage?.lists.push(w.list);
-      for (const s of w.list) this.#offer(s, envelope, passage);
+      if (passage !== undefined) (passage.wild ??= []).push(w.list);
+      this.#offerAll(w.list, envelope, passage);
     }
     if (passage !== undefined) {
       if (timed) passage.ms = performance.now() - start;
@@ -594,12 +622,41 @@ export class Bus {
     }
   }
 
-  #remember(id: string, depth: number): void {
-    const evicted = this.#seenOrder[this.#seenNext];
-    if (evicted !== undefined) this.#seen.delete(evicted);
-    this.#seenOrder[this.#seenNext] = id;
-    this.#seenNext = (this.#seenNext + 1) % this.#dedupeWindow;
-    this.#seen.set(id, depth);
+  /**
+   * Delivers to every subscription of a list. The common case (a live subscription of the event's
+   * own version, not `once`) is called inline under one `try` for the whole list: this loop is the
+   * cost of each extra subscriber, so it does no more per subscriber than an emitter's would.
+   */
+  #offerAll(list: readonly Subscription[], envelope: Envelope, passage: Passage | undefined): void {
+    const previous = this.#current;
+    this.#current = envelope;
+    const version = envelope.version;
+    let i = 0;
+    try {
+      while (i < list.length) {
+        try {
+          for (; i < list.length; i++) {
+            const s = list[i]!;
+            if (!s.active) continue;
+            if (s.once || (s.version !== undefined && s.version !== version)) {
+              this.#offer(s, envelope, passage);
+              continue;
+            }
+            const result = s.handler(envelope);
+            if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+              (result as Promise<void>).then(undefined, (error: unknown) => this.#failed(s, envelope, error, 1));
+            }
+          }
+        } catch (error) {
+          const s = list[i++]!;
+          this.#current = envelope;
+          if (passage !== undefined) (passage.threw ??= []).push(s);
+          this.#failed(s, envelope, error, 1);
+        }
+      }
+    } finally {
+      this.#current = previous;
+    }
   }
 
   /** Delivers to one subscription, as the version it asked for. */
@@ -752,8 +809,9 @@ function sourceOf(event: Event): string {
 
 /** A passage as inspection shows it: its subscribers by name, each with whether it threw. */
 function toRecord(p: Passage): TraceRecord {
-  const handlers = p.lists.flatMap((list) => list.map((s) => ({subscriber: s.name, ok: p.threw?.includes(s) !== true})));
-  const {lists: _lists, threw: _threw, ...rest} = p;
+  const lists = p.exact === undefined ? (p.wild ?? []) : [p.exact, ...(p.wild ?? [])];
+  const handlers = lists.flatMap((list) => list.map((s) => ({subscriber: s.name, ok: p.threw?.includes(s) !== true})));
+  const {exact: _exact, wild: _wild, threw: _threw, ...rest} = p;
   return {...rest, handlers};
 }
 

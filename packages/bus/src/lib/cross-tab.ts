@@ -1,6 +1,7 @@
 import type {Envelope} from '@switchboard/contracts';
 import type {Bus} from './bus.js';
 import type {TypePattern} from './patterns.js';
+import {SeenIds} from './seen-ids.js';
 
 /** Options of {@link shareAcrossTabs}. */
 export interface CrossTabOptions {
@@ -22,13 +23,10 @@ export interface CrossTabOptions {
 export function shareAcrossTabs(bus: Bus, options: CrossTabOptions): () => void {
   const channel = new BroadcastChannel(options.channel ?? 'switchboard');
   /** Ids that came from other tabs: delivered here, not echoed back. */
-  const fromOtherTabs = new Set<string>();
+  const fromOtherTabs = new SeenIds(10_000);
   channel.onmessage = (event: MessageEvent<unknown>) => {
     const id = (event.data as {id?: unknown} | null)?.id;
-    if (typeof id === 'string') {
-      fromOtherTabs.add(id);
-      if (fromOtherTabs.size > 10_000) fromOtherTabs.delete(fromOtherTabs.values().next().value!);
-    }
+    if (typeof id === 'string' && !fromOtherTabs.has(id)) fromOtherTabs.add(id);
     bus.ingest(event.data, 'tab');
   };
   const stops = options.types.map((type) =>
