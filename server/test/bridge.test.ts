@@ -4,10 +4,11 @@
  */
 import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
-import {createEnvelope, type Envelope} from '@switchboard/contracts';
+import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
+import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
 import {startServer} from './helpers';
 
@@ -44,6 +45,7 @@ function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<ty
     topics: shopTopics,
     storage: undefined,
     logLevel: signalR.LogLevel.None,
+    log: false,
     ...(transport === undefined ? {} : {transport}),
     ...options,
   });
@@ -156,6 +158,24 @@ describe('the page bridge', () => {
     await hub.start();
     expect(await bus.send(PlaceOrder, {sku: 'tea', quantity: 2})).toEqual({accepted: 'tea', quantity: 2});
     await expect(bus.send(PlaceOrder, {sku: 'none', quantity: 1})).rejects.toThrow('Out of stock.');
+  });
+
+  it('publishes 100 events queued while offline, after connecting, in bounded batches', async () => {
+    // About 1.2 KB each: all of them in one turn would make one ~120 KB transport message, over the
+    // hub's 32 KB limit, and the connection would close and come back with the same message, forever.
+    const Note = defineEvent({type: 'test.note', schema: z.object({n: z.number().int(), text: z.string()})});
+    let url: string;
+    ({server, url} = await start({registry: shopRegistry().register(Note)}));
+    const bus = quietBus().register(Note);
+    const hub = bridge(url, bus, {publish: {notes: ['test.note']}});
+    const sent = Array.from({length: 100}, (_, n) => bus.publish(Note, {n, text: 'x'.repeat(1100)}, {source: 'test:page'}).id);
+    const statuses: string[] = [];
+    hub.onStatus((s) => void statuses.push(s));
+    await hub.start();
+    await until(() => server!.events.log.read('notes', null, 200).entries.length === 100);
+    expect(server.events.log.read('notes', null, 200).entries.map((e) => e.event.id)).toEqual(sent);
+    // One connection all along: no close and reconnect loop.
+    expect(statuses).toEqual(['disconnected', 'connecting', 'connected']);
   });
 
   it('resumes from stored offsets in a new page, and reports truncation when retention dropped events', async () => {

@@ -1,4 +1,10 @@
 export {HubBridge} from './lib/hub-bridge.js';
-export type {ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TransportName} from './lib/hub-bridge.js';
+export type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher, TransportName} from './lib/hub-bridge.js';
+export {CommandInterruptedError, OfflineError} from './lib/errors.js';
+export {Outbox} from './lib/outbox.js';
+export type {OutboxEntry, OutboxLimits} from './lib/outbox.js';
+export type {ReconnectOptions} from './lib/retry-policy.js';
 export {pageHub} from './lib/page-hub.js';
+export {projection} from './lib/projection.js';
+export type {Projection, ProjectionOptions, Snapshot} from './lib/projection.js';
 export {ConnectionChanged, TopicTruncated} from './lib/system-contracts.js';

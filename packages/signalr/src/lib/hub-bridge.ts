@@ -1,6 +1,9 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
+import {CommandInterruptedError, OfflineError} from './errors.js';
+import {Outbox, type OutboxEntry, type OutboxLimits} from './outbox.js';
+import {retryDelay, type ReconnectOptions} from './retry-policy.js';
 import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
 
 /** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
@@ -22,8 +25,31 @@ export interface TopicEvent {
 /** A transport the page may insist on; by default the client picks the best the server offers. */
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
-/** Where the page's hub connection stands. */
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+/**
+ * Where the page's hub connection stands: `reconnecting` while the bridge still retries (also when
+ * the first connect failed), `offline` only once it gave up, `disconnected` after `stop()`.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disconnected';
+
+/** The connection's status, with the retry in progress while `reconnecting`. */
+export interface ConnectionState {
+  readonly status: ConnectionStatus;
+  /** While reconnecting: which attempt comes next (1 is the first). */
+  readonly attempt?: number;
+  /** While reconnecting: how long until that attempt, in ms. */
+  readonly retryInMs?: number;
+}
+
+/** What a {@link HubBridge.watch} caller is told about one topic. */
+export interface TopicWatcher {
+  /** An event of the topic, raw (not yet validated), in the topic's order, with its offset. */
+  event?(entry: TopicEvent): void;
+  /**
+   * The bridge (re)joined the topic on the current connection: from here on no event of the topic
+   * is missed while this connection lasts. Called once per connection (and at once if joined).
+   */
+  subscribed?(result: SubscribeResult): void;
+}
 
 /** Options of {@link HubBridge}. */
 export interface HubBridgeOptions {
@@ -44,8 +70,20 @@ export interface HubBridgeOptions {
   readonly transport?: TransportName;
   /** Where the last offset of every topic is kept across page reloads; `sessionStorage` by default in browsers. */
   readonly storage?: Pick<Storage, 'getItem' | 'setItem'> | undefined;
-  /** How much the SignalR client logs to the console; default warnings. */
+  /** How much the SignalR client itself logs to the console; default nothing (the bridge reports its state, one line per change). */
   readonly logLevel?: LogLevel;
+  /** Where the bridge writes one line per connection state change; `false` for silence. Default: the console. */
+  readonly log?: ((level: 'info' | 'warn', line: string) => void) | false;
+  /** How the connection is retried; by default forever, backing off to 10 s. */
+  readonly reconnect?: ReconnectOptions;
+  /**
+   * How long a command sent while the page is not connected waits for the connection before it is
+   * refused with {@link OfflineError}; default 10 s. Within it, the command is sent once as soon as
+   * the connection is back.
+   */
+  readonly commandWaitMs?: number;
+  /** Bounds of the batches in which queued page events are published; see {@link Outbox}. */
+  readonly outbox?: OutboxLimits;
   /** A connection built by the caller (protocol, tokens); built from `url` when omitted. */
   readonly connection?: HubConnection;
 }
@@ -83,13 +121,24 @@ export class HubBridge {
   readonly #pinned = new Set<string>();
   readonly #fromHub: string[] = [];
   readonly #fromHubSet = new Set<string>();
-  readonly #outbox: Array<{topic: string; envelope: Envelope}> = [];
+  readonly #outbox: Outbox;
+  /** Topics joined on the current connection, with the hub's answer. */
+  readonly #joined = new Map<string, SubscribeResult>();
+  readonly #watchers = new Map<string, Set<TopicWatcher>>();
+  /** Topics the page's subscribers want now (by interest). */
+  readonly #wanted = new Set<string>();
+  readonly #log: (level: 'info' | 'warn', line: string) => void;
+  readonly #reconnect: ReconnectOptions;
+  readonly #commandWaitMs: number;
+  /** The retry the client is about to make, as its retry policy last computed it. */
+  #retry: {attempt: number; retryInMs: number} | undefined;
+  #stopped = false;
   readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
   readonly #storageKey: string;
   readonly #stored: Record<string, string>;
-  readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
+  readonly #statusListeners = new Set<(state: ConnectionState) => void>();
   readonly #stops: Array<() => void> = [];
-  #status: ConnectionStatus = 'disconnected';
+  #state: ConnectionState = {status: 'disconnected'};
   #starting: Promise<void> | undefined;
   #saveQueued = false;
 
@@ -101,18 +150,23 @@ export class HubBridge {
     this.#storageKey = `switchboard:offsets:${options.url}`;
     this.#stored = this.#load();
     this.#bus.register(ConnectionChanged, TopicTruncated);
+    this.#outbox = new Outbox(options.outbox);
+    this.#reconnect = options.reconnect ?? {};
+    this.#commandWaitMs = options.commandWaitMs ?? 10_000;
+    this.#log = options.log === false ? () => {} : (options.log ?? ((level, line) => console[level](line)));
     this.#build =
       options.connection === undefined
-        ? () =>
-            new HubConnectionBuilder()
+        ? () => {
+            let built: HubConnection | undefined;
+            const connection = new HubConnectionBuilder()
               .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
-              // At once, then backing off to 10 s: a blip reconnects immediately, an outage is not hammered.
-              .withAutomaticReconnect({
-                nextRetryDelayInMilliseconds: (ctx) => (ctx.previousRetryCount === 0 ? 0 : Math.min(10_000, 250 * 2 ** Math.min(ctx.previousRetryCount - 1, 6))),
-              })
+              .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => this.#nextRetry(built, ctx.previousRetryCount + 1)})
               .withStatefulReconnect()
-              .configureLogging(options.logLevel ?? LogLevel.Warning)
-              .build()
+              .configureLogging(options.logLevel ?? LogLevel.None)
+              .build();
+            built = connection;
+            return connection;
+          }
         : undefined;
     this.#connection = options.connection ?? this.#build!();
     this.#wire(this.#connection);
@@ -124,9 +178,14 @@ export class HubBridge {
       }
     }
     for (const command of options.commands ?? []) {
-      this.#stops.push(this.#bus.handle(command, (envelope) => this.connection.invoke('command', envelope)));
+      this.#stops.push(this.#bus.handle(command, (envelope) => this.#command(envelope)));
     }
     if (Object.keys(this.#topics).length > 0) this.#stops.push(this.#bus.onInterest((patterns) => this.#followInterest(patterns)));
+  }
+
+  /** The bus that server events are delivered into. */
+  get bus(): Bus {
+    return this.#bus;
   }
 
   /** The underlying connection (a new one after the bridge had to replace a broken one). */
@@ -136,32 +195,81 @@ export class HubBridge {
 
   /** The connection's status now. */
   get status(): ConnectionStatus {
-    return this.#status;
+    return this.#state.status;
+  }
+
+  /** The connection's status now, with the retry in progress. */
+  get state(): ConnectionState {
+    return this.#state;
   }
 
   /** Calls `listener` with the current status and every change; returns a function that stops it. */
-  onStatus(listener: (status: ConnectionStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    listener(this.#status);
-    return () => this.#statusListeners.delete(listener);
+  onStatus(listener: (status: ConnectionStatus, state: ConnectionState) => void): () => void {
+    const wrapped = (state: ConnectionState): void => listener(state.status, state);
+    this.#statusListeners.add(wrapped);
+    wrapped(this.#state);
+    return () => this.#statusListeners.delete(wrapped);
   }
 
-  /** Connects (once; later calls return the same promise), then subscribes every followed topic. */
+  /**
+   * Connects (once; later calls return the same promise), then subscribes every followed topic. A
+   * failed first connect is retried like a lost connection (`reconnecting`, attempt n); the promise
+   * rejects only when the bridge gives up (`offline`) or is stopped.
+   */
   start(): Promise<void> {
+    this.#stopped = false;
     this.#starting ??= (async () => {
-      this.#setStatus('connecting');
-      try {
-        await this.connection.start();
-      } catch (error) {
-        this.#starting = undefined;
-        this.#setStatus('disconnected');
-        throw error;
+      this.#setState({status: 'connecting'});
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.connection.start();
+          break;
+        } catch (error) {
+          const wait = this.#stopped ? null : retryDelay(attempt, this.#reconnect);
+          if (wait === null) {
+            this.#starting = undefined;
+            this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+            throw error;
+          }
+          this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
       }
-      this.#setStatus('connected');
+      this.#setState({status: 'connected'});
       this.#startWatchdog();
       await this.#afterConnect();
     })();
     return this.#starting;
+  }
+
+  /**
+   * Hands `watcher` every event of `topic` with its offset, and tells it each time the topic is
+   * (re)joined; the topic is followed while watched. The projection helper is built on this.
+   * Returns a function that stops watching.
+   */
+  watch(topic: string, watcher: TopicWatcher): () => void {
+    let set = this.#watchers.get(topic);
+    if (set === undefined) this.#watchers.set(topic, (set = new Set()));
+    set.add(watcher);
+    const joined = this.#joined.get(topic);
+    if (joined !== undefined) queueMicrotask(() => set.has(watcher) && watcher.subscribed?.(joined));
+    else void this.#follow(topic).catch(() => {});
+    return () => {
+      set.delete(watcher);
+      if (set.size > 0) return;
+      this.#watchers.delete(topic);
+      if (!this.#pinned.has(topic) && !this.#wanted.has(topic)) void this.#unfollow(topic).catch(() => {});
+    };
+  }
+
+  /**
+   * Resolves after one round trip to the hub on the current connection (a `subscribe` of an
+   * already joined topic from no offset, which replays nothing): every event of `topic` the server
+   * had appended before this call has been delivered by then. Rejects when not connected.
+   */
+  async barrier(topic: string): Promise<SubscribeResult> {
+    if (this.connection.state !== HubConnectionState.Connected) throw new OfflineError('not connected');
+    return this.connection.invoke<SubscribeResult>('subscribe', topic, null);
   }
 
   /**
@@ -191,6 +299,7 @@ export class HubBridge {
 
   /** Closes the connection and stops bridging. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const stop of this.#stops.splice(0)) stop();
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
@@ -202,13 +311,32 @@ export class HubBridge {
   #wire(connection: HubConnection): void {
     const current = (): boolean => connection === this.#connection;
     connection.on('event', (message: TopicEvent) => current() && this.#receive(message));
-    connection.onreconnecting(() => current() && this.#setStatus('reconnecting'));
+    connection.onreconnecting(() => {
+      if (!current()) return;
+      this.#joined.clear();
+      this.#setState({status: 'reconnecting', ...this.#retry});
+    });
     connection.onreconnected(() => {
       if (!current()) return;
-      this.#setStatus('connected');
+      this.#retry = undefined;
+      this.#setState({status: 'connected'});
       void this.#afterConnect();
     });
-    connection.onclose(() => current() && this.#setStatus('disconnected'));
+    connection.onclose(() => {
+      if (!current()) return;
+      this.#joined.clear();
+      // The client closes for good only when the retry policy gave up, or when the page stopped it.
+      this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+    });
+  }
+
+  /** The client's retry policy: remembers the coming attempt so the status can say it. */
+  #nextRetry(connection: HubConnection | undefined, attempt: number): number | null {
+    const wait = retryDelay(attempt, this.#reconnect);
+    if (connection !== this.#connection) return wait;
+    this.#retry = wait === null ? undefined : {attempt, retryInMs: wait};
+    if (wait !== null && this.#state.status === 'reconnecting') this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+    return wait;
   }
 
   /**
@@ -235,16 +363,18 @@ export class HubBridge {
     if (this.#replacing || this.#build === undefined) return;
     this.#replacing = true;
     const broken = this.#connection;
-    this.#setStatus('reconnecting');
+    this.#joined.clear();
+    this.#setState({status: 'reconnecting'});
     this.#connection = this.#build();
     this.#wire(this.#connection);
     void broken.stop().catch(() => {});
     try {
       await this.#connection.start();
-      this.#setStatus('connected');
+      this.#setState({status: 'connected'});
       await this.#afterConnect();
     } catch {
-      this.#setStatus('disconnected');
+      // The watchdog tries again in 2 s: still retrying, not given up.
+      this.#setState({status: 'reconnecting'});
     } finally {
       this.#replacing = false;
     }
@@ -258,14 +388,17 @@ export class HubBridge {
 
   async #unfollow(topic: string): Promise<void> {
     if (!this.#offsets.delete(topic)) return;
+    this.#joined.delete(topic);
     if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke('unsubscribe', topic);
   }
 
   #followInterest(patterns: ReadonlySet<string>): void {
     for (const [topic, types] of Object.entries(this.#topics)) {
       const wanted = [...patterns].some((p) => types.some((t) => overlaps(p, t)));
+      if (wanted) this.#wanted.add(topic);
+      else this.#wanted.delete(topic);
       if (wanted && !this.#offsets.has(topic)) void this.#follow(topic).catch(() => {});
-      else if (!wanted && this.#offsets.has(topic) && !this.#pinned.has(topic)) void this.#unfollow(topic).catch(() => {});
+      else if (!wanted && this.#offsets.has(topic) && !this.#pinned.has(topic) && !this.#watchers.has(topic)) void this.#unfollow(topic).catch(() => {});
     }
   }
 
@@ -277,26 +410,101 @@ export class HubBridge {
     if (result.truncated && from !== null) {
       this.#bus.publish(TopicTruncated, {topic, fromOffset: from, offset: result.offset}, {source: 'switchboard:hub'});
     }
+    if (this.#offsets.has(topic) && !this.#joined.has(topic)) {
+      this.#joined.set(topic, result);
+      for (const watcher of [...(this.#watchers.get(topic) ?? [])]) watcher.subscribed?.(result);
+    }
     return result;
   }
 
   async #afterConnect(): Promise<void> {
     await Promise.all([...this.#offsets.keys()].map((topic) => this.#subscribe(topic).catch(() => undefined)));
-    for (const {topic, envelope} of this.#outbox.splice(0)) this.#forward(topic, envelope);
+    this.#flush();
   }
 
   #forward(topic: string, envelope: Envelope): void {
     if (this.#fromHubSet.has(envelope.id)) return;
-    if (this.connection.state !== HubConnectionState.Connected) {
-      this.#outbox.push({topic, envelope});
-      return;
+    this.#outbox.push({topic, envelope});
+    // Everything published in this turn leaves together, within the outbox's bounds.
+    if (this.#outbox.size === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const connected = (): boolean => this.connection.state === HubConnectionState.Connected;
+    void this.#outbox.flush((entry) => this.#publish(entry), connected).then(() => {
+      // What was queued while a batch was out goes next; what waits for a connection goes after reconnecting.
+      if (this.#outbox.size > 0 && connected()) this.#flush();
+    });
+  }
+
+  /** Publishes one page event; rejects only when the connection was lost before the hub answered. */
+  async #publish({topic, envelope}: OutboxEntry): Promise<void> {
+    const connection = this.connection;
+    const id = connection.connectionId;
+    try {
+      // The server keeps one event per id, so a retry after a lost answer cannot double it.
+      await connection.invoke('publish', topic, envelope);
+    } catch (error) {
+      if (connection !== this.connection || connection.state !== HubConnectionState.Connected || connection.connectionId !== id) throw error;
+      this.#log('warn', `switchboard: the hub refused ${envelope.type} on "${topic}": ${(error as Error).message}`);
     }
-    // The server keeps one event per id, so a retry after a lost answer cannot double it.
-    this.connection.invoke('publish', topic, envelope).catch(() => this.#outbox.push({topic, envelope}));
+  }
+
+  /**
+   * Sends a command to the server: at once when connected; otherwise it waits up to
+   * `commandWaitMs` for the connection and is sent once it is back, or refused with
+   * {@link OfflineError} (and never sent later). A connection lost after sending is reported as
+   * {@link CommandInterruptedError}, not retried: the server may have carried it out.
+   */
+  async #command(envelope: Envelope): Promise<unknown> {
+    const deadline = Date.now() + this.#commandWaitMs;
+    for (;;) {
+      if (this.connection.state !== HubConnectionState.Connected) await this.#connected(deadline, envelope.type);
+      const connection = this.connection;
+      const id = connection.connectionId;
+      try {
+        return await connection.invoke('command', envelope);
+      } catch (error) {
+        const message = (error as Error).message ?? '';
+        // Refused by the client before anything was sent: wait for the connection again.
+        if (/Cannot send data/i.test(message)) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          if (Date.now() < deadline) continue;
+          throw new OfflineError(`Not sent: no connection to the server. "${envelope.type}" was dropped; try again when the page is back online.`);
+        }
+        const lost = connection !== this.connection || connection.state !== HubConnectionState.Connected || connection.connectionId !== id;
+        if (lost || /connection being closed|connection was stopped/i.test(message)) {
+          throw new CommandInterruptedError(`The connection to the server dropped before it answered: "${envelope.type}" may or may not have been carried out.`);
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Resolves when connected, or rejects with {@link OfflineError} at `deadline`. */
+  #connected(deadline: number, type: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let stop = (): void => {};
+      const timer = setTimeout(() => {
+        stop();
+        const seconds = Math.round(this.#commandWaitMs / 1000);
+        reject(new OfflineError(`Not sent: no connection to the server for ${seconds} s. "${type}" was dropped; try again when the page is back online.`));
+      }, Math.max(0, deadline - Date.now()));
+      const listener = (state: ConnectionState): void => {
+        if (state.status !== 'connected' || this.connection.state !== HubConnectionState.Connected) return;
+        clearTimeout(timer);
+        queueMicrotask(() => stop());
+        resolve();
+      };
+      this.#statusListeners.add(listener);
+      stop = () => this.#statusListeners.delete(listener);
+      listener(this.#state);
+    });
   }
 
   #receive({topic, offset, event}: TopicEvent): void {
     if (!this.#offsets.has(topic)) return;
+    for (const watcher of [...(this.#watchers.get(topic) ?? [])]) watcher.event?.({topic, offset, event});
     this.#setOffset(topic, offset);
     const id = (event as {id?: unknown} | null)?.id;
     if (typeof id === 'string') {
@@ -333,10 +541,18 @@ export class HubBridge {
     }
   }
 
-  #setStatus(status: ConnectionStatus): void {
-    if (status === this.#status) return;
-    this.#status = status;
-    for (const listener of this.#statusListeners) listener(status);
-    this.#bus.publish(ConnectionChanged, {url: this.url, status}, {source: 'switchboard:hub'});
+  #setState(state: ConnectionState): void {
+    const before = this.#state;
+    if (state.status === before.status && state.attempt === before.attempt && state.retryInMs === before.retryInMs) return;
+    this.#state = state;
+    if (state.status === 'reconnecting' && state.attempt !== undefined) {
+      this.#log('warn', `switchboard: ${this.url} reconnecting (attempt ${state.attempt}, next try in ${(state.retryInMs! / 1000).toFixed(1)} s)`);
+    } else if (state.status === 'offline') {
+      this.#log('warn', `switchboard: ${this.url} offline: gave up reconnecting`);
+    } else if (state.status === 'connected' && before.status === 'reconnecting') {
+      this.#log('info', `switchboard: ${this.url} connected again`);
+    }
+    for (const listener of [...this.#statusListeners]) listener(state);
+    this.#bus.publish(ConnectionChanged, {url: this.url, ...state}, {source: 'switchboard:hub'});
   }
 }
