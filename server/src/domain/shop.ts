@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
 import {readBody, sendJson, type EventService} from '@switchboard/hub';
-import {DeadLetterRecorded, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
+import {DeadLetterRecorded, INVENTORY_TOPIC, ORDERS_TOPIC, PRODUCTS, SETTINGS_TOPIC, SettingsChanged, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
 import {notificationsService} from './notifications';
@@ -11,6 +11,7 @@ import {ordersService, type OrderStore} from './orders';
 import {paymentsService} from './payments';
 import {readModels, type ReadModels, type StockLevel} from './read-models';
 import type {ServiceContext} from './services';
+import {settingsService} from './settings';
 import {shippingService} from './shipping';
 
 export type {StockLevel} from './read-models';
@@ -44,7 +45,7 @@ export interface ShopOptions {
 export class Shop {
   /** The server's bus: the services' only way to talk. */
   readonly bus: Bus;
-  /** Share of payments that fail, 0 to 1; changeable at run time (`PUT /api/settings`). */
+  /** Share of payments that fail, 0 to 1; follows `settings.changed` (the `settings.change` command, `PUT /api/settings`). */
   paymentFailureRate: number;
   readonly #events: EventService;
   readonly #logger: Logger;
@@ -80,6 +81,7 @@ export class Shop {
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
     shippingService(ctx, options.shippingDelayMs ?? 800);
     notificationsService(ctx, options.lowStockAt ?? 5);
+    settingsService(ctx, (rate) => (this.paymentFailureRate = rate));
     this.#views = readModels(ctx, stock);
   }
 
@@ -98,16 +100,43 @@ export class Shop {
     return this.#views.inventory();
   }
 
-  /** HTTP routes of the read models and the demo's settings; pass to `server.addRoutes`. */
+  /**
+   * The head offset of each topic: what a read model read in the same synchronous step reflects.
+   *
+   * Why that is consistent: with the in-process log, appending an event and updating the read
+   * models from it happen in one synchronous step (a service's publish on the server bus reaches
+   * the topic subscriber and the read models in one dispatch; an event from outside is appended,
+   * then ingested into the bus at once). No request can run in between, so the data and the heads
+   * read together in one handler describe the same point of every topic.
+   */
+  offsets(...topics: string[]): Record<string, string | null> {
+    return Object.fromEntries(topics.map((t) => [t, this.#events.log.head(t)]));
+  }
+
+  /** Changes the share of payments that fail, by the same event the `settings.change` command publishes. */
+  changeSettings(paymentFailureRate: number): void {
+    this.bus.publish(SettingsChanged, {paymentFailureRate}, {source: 'service:settings'});
+  }
+
+  /**
+   * HTTP routes of the read models and the demo's settings; pass to `server.addRoutes`. Each read
+   * model answers with its data and `offsets`, the topics' offsets it reflects: a page loads it,
+   * then follows those topics from exactly there (`projection()` in `@switchboard/signalr`).
+   */
   readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    if (req.method === 'GET' && url.pathname === '/api/orders') return void sendJson(res, 200, {orders: this.orders()}), true;
+    if (req.method === 'GET' && url.pathname === '/api/orders') {
+      // Order state folds events of both topics (a reservation is an inventory event).
+      return void sendJson(res, 200, {orders: this.orders(), offsets: this.offsets(ORDERS_TOPIC, INVENTORY_TOPIC)}), true;
+    }
     const one = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one !== null) {
       const order = this.order(decodeURIComponent(one[1]!));
       sendJson(res, order === undefined ? 404 : 200, order ?? {error: 'no such order'});
       return true;
     }
-    if (req.method === 'GET' && url.pathname === '/api/inventory') return void sendJson(res, 200, {products: this.inventory()}), true;
+    if (req.method === 'GET' && url.pathname === '/api/inventory') {
+      return void sendJson(res, 200, {products: this.inventory(), offsets: this.offsets(INVENTORY_TOPIC)}), true;
+    }
     if (url.pathname === '/api/settings') {
       if (req.method === 'PUT') {
         let body: unknown;
@@ -118,9 +147,10 @@ export class Shop {
         }
         const rate = (body as {paymentFailureRate?: unknown} | null)?.paymentFailureRate;
         if (typeof rate !== 'number' || rate < 0 || rate > 1) return void sendJson(res, 400, {error: 'paymentFailureRate must be a number from 0 to 1'}), true;
-        this.paymentFailureRate = rate;
+        // A thin wrapper over the settings.changed event, which every page follows.
+        this.changeSettings(rate);
       }
-      sendJson(res, 200, {paymentFailureRate: this.paymentFailureRate});
+      sendJson(res, 200, {paymentFailureRate: this.paymentFailureRate, offsets: this.offsets(SETTINGS_TOPIC)});
       return true;
     }
     return false;
