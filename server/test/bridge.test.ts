@@ -5,7 +5,7 @@
 import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
 import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
-import {OrderPlaced, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {OrderPlaced, PaymentProcessed, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {z} from 'zod';
@@ -158,6 +158,24 @@ describe('the page bridge', () => {
     await hub.start();
     expect(await bus.send(PlaceOrder, {sku: 'tea', quantity: 2})).toEqual({accepted: 'tea', quantity: 2});
     await expect(bus.send(PlaceOrder, {sku: 'none', quantity: 1})).rejects.toThrow('Out of stock.');
+  });
+
+  it('passes over event types the page never registered, without a warning, and delivers the rest', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const rejected: string[] = [];
+    // Like an element embedded alone that knows only order.placed but follows the orders topic.
+    const bus = new Bus({onReject: (r) => void rejected.push(r.error)});
+    const got: string[] = [];
+    bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
+    const hub = bridge(url, bus);
+    await hub.start();
+    await hub.follow('orders');
+    server.events.publish('orders', createEnvelope(PaymentProcessed, {orderId: 'o-1', amountCents: 100}, {source: 'service:payments'}));
+    server.events.publish('orders', order(1));
+    await until(() => got.length === 1);
+    expect(got).toEqual(['e-1']);
+    expect(rejected).toEqual([]);
   });
 
   it('publishes 100 events queued while offline, after connecting, in bounded batches', async () => {

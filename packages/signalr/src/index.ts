@@ -1,6 +1,6 @@
 export {HubBridge} from './lib/hub-bridge.js';
 export type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher, TransportName} from './lib/hub-bridge.js';
-export {CommandInterruptedError, OfflineError} from './lib/errors.js';
+export {CommandInterruptedError, describeCommandError, OfflineError} from './lib/errors.js';
 export {Outbox} from './lib/outbox.js';
 export type {OutboxEntry, OutboxLimits} from './lib/outbox.js';
 export type {ReconnectOptions} from './lib/retry-policy.js';

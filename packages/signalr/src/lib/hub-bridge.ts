@@ -506,6 +506,10 @@ export class HubBridge {
     if (!this.#offsets.has(topic)) return;
     for (const watcher of [...(this.#watchers.get(topic) ?? [])]) watcher.event?.({topic, offset, event});
     this.#setOffset(topic, offset);
+    // A followed topic also carries types nobody on this page registered (a feed follows `orders`
+    // for order.placed, and payments travel there too): not interesting here, and not an error.
+    const type = (event as {type?: unknown} | null)?.type;
+    if (typeof type === 'string' && !this.#bus.registry.has(type)) return;
     const id = (event as {id?: unknown} | null)?.id;
     if (typeof id === 'string') {
       this.#fromHub.push(id);
