@@ -178,6 +178,55 @@ describe('the page bridge', () => {
     expect(rejected).toEqual([]);
   });
 
+  it('reports each retry (attempt n, next try in s) with one log line, and offline only when it gives up', async () => {
+    // A port nobody listens on: take a free one and close it.
+    let url: string;
+    ({server, url} = await start());
+    await server.close();
+    server = undefined;
+    const lines: string[] = [];
+    const hub = bridge(url, quietBus(), {reconnect: {maxAttempts: 3}, log: (_level, line) => void lines.push(line)});
+    const states: unknown[] = [];
+    hub.onStatus((_s, state) => void states.push(state));
+    await expect(hub.start()).rejects.toThrow();
+    expect(states).toEqual([
+      {status: 'disconnected'},
+      {status: 'connecting'},
+      {status: 'reconnecting', attempt: 1, retryInMs: 0},
+      {status: 'reconnecting', attempt: 2, retryInMs: 250},
+      {status: 'reconnecting', attempt: 3, retryInMs: 500},
+      {status: 'offline'},
+    ]);
+    expect(lines).toEqual([
+      expect.stringMatching(/reconnecting \(attempt 1, next try in 0\.0 s\)$/),
+      expect.stringMatching(/reconnecting \(attempt 2, next try in 0\.3 s\)$/),
+      expect.stringMatching(/reconnecting \(attempt 3, next try in 0\.5 s\)$/),
+      expect.stringMatching(/offline: gave up reconnecting$/),
+    ]);
+  });
+
+  it('refuses a command sent while offline after commandWaitMs, and sends one sent before the connection is back exactly once', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const handled: string[] = [];
+    server.events.handle(PlaceOrder, (e) => (handled.push(e.id), {orderId: `o-${e.id.slice(0, 8)}`}));
+    const bus = quietBus();
+    const hub = bridge(url, bus, {commands: [PlaceOrder], commandWaitMs: 200});
+    // Not started: the page is not connected.
+    await expect(bus.send(PlaceOrder, {sku: 'tea', quantity: 1})).rejects.toMatchObject({name: 'OfflineError'});
+    expect(handled).toEqual([]);
+    const waiting = new HubBridge({url: `${url}/hubs/events`, bus: quietBus(), commands: [PlaceOrder], storage: undefined, log: false, commandWaitMs: 30_000});
+    bridges.push(waiting);
+    const answer = waiting.bus.send(PlaceOrder, {sku: 'tea', quantity: 2});
+    await sleep(100);
+    expect(handled).toEqual([]);
+    await waiting.start();
+    expect(await answer).toEqual({orderId: expect.stringMatching(/^o-/)});
+    await sleep(100);
+    expect(handled).toHaveLength(1);
+    expect(hub.status).toBe('disconnected');
+  });
+
   it('publishes 100 events queued while offline, after connecting, in bounded batches', async () => {
     // About 1.2 KB each: all of them in one turn would make one ~120 KB transport message, over the
     // hub's 32 KB limit, and the connection would close and come back with the same message, forever.

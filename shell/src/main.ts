@@ -24,12 +24,18 @@ bus.attach(document);
 const root = document.getElementById('shell')!;
 provideBus(document.body, bus);
 
-// ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy.
-const pinned = new URLSearchParams(location.search).get('transport');
+// ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy;
+// ?commandWaitMs=N sets how long a command sent while offline waits for the connection (default 10 s).
+const query = new URLSearchParams(location.search);
 const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
-const transport = transports.find((t) => t === pinned);
+const transport = transports.find((t) => t === query.get('transport'));
+const commandWaitMs = Number(query.get('commandWaitMs') ?? Number.NaN);
 // Topics follow interest: the bridge subscribes a topic while some app wants its types.
-const hub = pageHub('/hubs/events', bus, {...shopHub, ...(transport === undefined ? {} : {transport})});
+const hub = pageHub('/hubs/events', bus, {
+  ...shopHub,
+  ...(transport === undefined ? {} : {transport}),
+  ...(Number.isFinite(commandWaitMs) && commandWaitMs >= 0 ? {commandWaitMs} : {}),
+});
 
 // The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;

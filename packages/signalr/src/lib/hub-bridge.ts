@@ -133,6 +133,10 @@ export class HubBridge {
   /** The retry the client is about to make, as its retry policy last computed it. */
   #retry: {attempt: number; retryInMs: number} | undefined;
   #stopped = false;
+  /** The client's retry policy gave up: the bridge is offline until started again. */
+  #gaveUp = false;
+  /** The bridge's own connect loop runs (first connect, or after the server closed the connection). */
+  #looping = false;
   readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
   readonly #storageKey: string;
   readonly #stored: Record<string, string>;
@@ -218,8 +222,25 @@ export class HubBridge {
    */
   start(): Promise<void> {
     this.#stopped = false;
+    this.#gaveUp = false;
     this.#starting ??= (async () => {
       this.#setState({status: 'connecting'});
+      try {
+        await this.#connectWithRetries();
+      } catch (error) {
+        this.#starting = undefined;
+        throw error;
+      }
+      this.#startWatchdog();
+      await this.#afterConnect();
+    })();
+    return this.#starting;
+  }
+
+  /** Starts the connection, retrying by the reconnect policy (`reconnecting`, attempt n) until it works or the policy gives up (`offline`). */
+  async #connectWithRetries(): Promise<void> {
+    this.#looping = true;
+    try {
       for (let attempt = 1; ; attempt++) {
         try {
           await this.connection.start();
@@ -227,7 +248,7 @@ export class HubBridge {
         } catch (error) {
           const wait = this.#stopped ? null : retryDelay(attempt, this.#reconnect);
           if (wait === null) {
-            this.#starting = undefined;
+            this.#gaveUp = !this.#stopped;
             this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
             throw error;
           }
@@ -235,11 +256,11 @@ export class HubBridge {
           await new Promise((resolve) => setTimeout(resolve, wait));
         }
       }
-      this.#setState({status: 'connected'});
-      this.#startWatchdog();
-      await this.#afterConnect();
-    })();
-    return this.#starting;
+    } finally {
+      this.#looping = false;
+    }
+    this.#retry = undefined;
+    this.#setState({status: 'connected'});
   }
 
   /**
@@ -325,8 +346,17 @@ export class HubBridge {
     connection.onclose(() => {
       if (!current()) return;
       this.#joined.clear();
-      // The client closes for good only when the retry policy gave up, or when the page stopped it.
-      this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+      if (this.#stopped || this.#gaveUp) {
+        this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+        return;
+      }
+      // Closed by the server without inviting a reconnect (it shut down, e.g. for a restart): the
+      // page still wants the connection, so the bridge retries by the same policy.
+      if (this.#starting === undefined || this.#looping) return;
+      void this.#connectWithRetries().then(
+        () => this.#afterConnect(),
+        () => {},
+      );
     });
   }
 
@@ -334,6 +364,7 @@ export class HubBridge {
   #nextRetry(connection: HubConnection | undefined, attempt: number): number | null {
     const wait = retryDelay(attempt, this.#reconnect);
     if (connection !== this.#connection) return wait;
+    this.#gaveUp = wait === null;
     this.#retry = wait === null ? undefined : {attempt, retryInMs: wait};
     if (wait !== null && this.#state.status === 'reconnecting') this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
     return wait;
@@ -353,7 +384,9 @@ export class HubBridge {
       const {state, connectionId} = this.#connection;
       // Broken: "Connected" with nothing under it, or stopped although the page never stopped it
       // (a replacement whose start failed).
-      const broken = (state === HubConnectionState.Connected && connectionId === null) || (state === HubConnectionState.Disconnected && this.#starting !== undefined);
+      const broken =
+        (state === HubConnectionState.Connected && connectionId === null) ||
+        (state === HubConnectionState.Disconnected && this.#starting !== undefined && !this.#looping && !this.#gaveUp);
       if (broken) void this.#replace();
     }, 2000);
     (this.#watchdog as {unref?: () => void}).unref?.();
@@ -404,7 +437,18 @@ export class HubBridge {
 
   async #subscribe(topic: string): Promise<SubscribeResult> {
     const from = this.#offsets.get(topic) ?? null;
-    const result = await this.connection.invoke<SubscribeResult>('subscribe', topic, from);
+    let result: SubscribeResult;
+    try {
+      result = await this.connection.invoke<SubscribeResult>('subscribe', topic, from);
+    } catch (error) {
+      // Connected, yet the hub refuses the offset: it is another hub's, or one from before a restart.
+      // Start at the head, and say events may have been missed, so read models reload.
+      if (from === null || this.connection.state !== HubConnectionState.Connected) throw error;
+      this.#offsets.set(topic, null);
+      const fresh = await this.connection.invoke<SubscribeResult>('subscribe', topic, null);
+      result = {...fresh, truncated: true};
+      if (fresh.offset !== null) this.#setOffset(topic, fresh.offset);
+    }
     // An empty page starts at the head; a resumed one keeps the offset of what it last received.
     if (this.#offsets.get(topic) === null && result.offset !== null && from === null) this.#setOffset(topic, result.offset);
     if (result.truncated && from !== null) {
