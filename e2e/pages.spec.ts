@@ -143,3 +143,28 @@ test('an order placed while the server stays down is refused clearly after the w
   // The browser's own network errors while the server is down are not the page's.
   expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(e))).toEqual([]);
 });
+
+test('the timeline by keyboard: filtering by an order id keeps its root command, and tree nodes open to show their data', async ({page}) => {
+  await openShell(page);
+  const orderId = await placeOrder(page, 'tea-sencha', 1);
+  await expect(tracked(page, orderId)).toHaveAttribute('data-status', 'shipped');
+  const toggle = page.getByRole('button', {name: 'Event timeline'});
+  await toggle.focus();
+  await page.keyboard.press('Enter');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  const log = page.locator('sb-event-log');
+  await log.getByLabel('Filter events').fill(orderId);
+  // The command's data names no order, yet it is the root of the flow and stays listed.
+  await expect(log.locator('li[part="record"][data-type="order.place"]')).toHaveCount(1);
+  await expect(log.locator('li[part="record"][data-type="order.shipped"]')).toHaveCount(1);
+  await log.locator('li[part="record"][data-type="order.shipped"] button').focus();
+  await page.keyboard.press('Enter');
+  await expect(log.locator('li[part="record"][data-type="order.shipped"] button')).toHaveAttribute('aria-current', 'true');
+  const placed = log.locator('[part="chain"] li[data-type="order.placed"] > details');
+  await placed.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  await expect(placed).toHaveAttribute('open', '');
+  await expect(placed.locator('pre')).toContainText(orderId);
+  // The number column is named for assistive technology.
+  await expect(log.locator('li[part="record"][data-type="order.shipped"] button')).toHaveAccessibleName(/handlers?$/);
+});

@@ -20,7 +20,7 @@ for (const app of apps) {
     `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${app.title}, alone</title>
 <script type="module" src="${app.module}"></script></head>
-<body><${app.tag} hub="/hubs/events"></${app.tag}></body></html>
+<body><main><h1>${app.title}</h1><${app.tag} hub="/hubs/events"></${app.tag}></main></body></html>
 `,
   );
 }

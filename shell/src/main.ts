@@ -91,6 +91,8 @@ toggle.addEventListener('click', () => {
   devtools.hidden = !open;
   toggle.setAttribute('aria-expanded', String(open));
   if (open && devtools.querySelector('sb-event-log') === null) devtools.append(document.createElement('sb-event-log'));
+  // Wherever the layout puts it (first on a phone, beside the apps on a wide screen), show it.
+  if (open) devtools.scrollIntoView({block: 'nearest'});
 });
 
 // Each app in its own tile, loaded in parallel; one that fails stays a contained error.

@@ -32,7 +32,7 @@ export class InventoryPanel extends LitElement {
     table { width: 100%; border-collapse: collapse; }
     th, td { text-align: left; padding: 0.35rem 0.25rem; border-bottom: 1px solid var(--sb-border, #c8ccd4); }
     td.level { font-variant-numeric: tabular-nums; }
-    td.level[data-low] { color: var(--sb-warn, #e67700); font-weight: 600; }
+    td.level[data-low] { color: var(--sb-warn, #a85400); font-weight: 600; }
     button { font: inherit; padding: 0.25rem 0.6rem; border: 1px solid var(--sb-accent, #3b5bdb); border-radius: 6px; background: none; color: var(--sb-accent, #3b5bdb); cursor: pointer; }
     button:focus-visible { outline: 3px solid var(--sb-focus, #91a7ff); outline-offset: 2px; }
     button[aria-disabled='true'] { opacity: 0.7; cursor: progress; }

@@ -35,7 +35,7 @@ export class OrderTracker extends LitElement {
     .id { font-family: ui-monospace, monospace; font-size: 0.85rem; }
     .steps { display: flex; gap: 0.25rem; margin: 0.4rem 0 0; padding: 0; list-style: none; flex-wrap: wrap; }
     .steps li { border: 0; padding: 0.1rem 0.4rem; border-radius: 999px; font-size: 0.75rem; background: var(--sb-bg, #eef0f3); color: var(--sb-muted, #5c6370); }
-    .steps li[data-done] { background: var(--sb-ok, #2b8a3e); color: #fff; }
+    .steps li[data-done] { background: var(--sb-ok, #2b7a3b); color: #fff; }
     .cancelled { color: var(--sb-bad, #c92a2a); font-size: 0.85rem; margin: 0.3rem 0 0; }
     .empty { color: var(--sb-muted, #5c6370); }
   `;
