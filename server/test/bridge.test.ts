@@ -227,6 +227,25 @@ describe('the page bridge', () => {
     expect(hub.status).toBe('disconnected');
   });
 
+  it('starts at the head, reporting truncation, when the hub refuses a stored offset (another server\'s)', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const stored = new Map([['switchboard:offsets:' + `${url}/hubs/events`, JSON.stringify({orders: 'from-another-server'})]]);
+    const store = {getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v)};
+    const bus = quietBus();
+    const truncated: unknown[] = [];
+    const got: string[] = [];
+    bus.subscribe(TopicTruncated, (e) => void truncated.push(e.data));
+    bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
+    const hub = bridge(url, bus, {storage: store});
+    await hub.start();
+    await until(() => server!.hub.groupSize('topic:orders') === 1);
+    expect(truncated).toEqual([{topic: 'orders', fromOffset: 'from-another-server', offset: null}]);
+    server.events.publish('orders', order(1));
+    await until(() => got.length === 1);
+    expect(got).toEqual(['e-1']);
+  });
+
   it('publishes 100 events queued while offline, after connecting, in bounded batches', async () => {
     // About 1.2 KB each: all of them in one turn would make one ~120 KB transport message, over the
     // hub's 32 KB limit, and the connection would close and come back with the same message, forever.

@@ -1,92 +1,15 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
-import type {Contract, Envelope} from '@switchboard/contracts';
-import {CommandInterruptedError, OfflineError} from './errors.js';
-import {Outbox, type OutboxEntry, type OutboxLimits} from './outbox.js';
+import type {Envelope} from '@switchboard/contracts';
+import type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher} from './bridge-types.js';
+import {sendCommand} from './commands.js';
+import {OfflineError} from './errors.js';
+import {Outbox, type OutboxEntry} from './outbox.js';
 import {retryDelay, type ReconnectOptions} from './retry-policy.js';
 import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
 
-/** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
-export interface SubscribeResult {
-  readonly topic: string;
-  /** The topic's head at subscribe time; `null` for an empty topic. */
-  readonly offset: string | null;
-  /** True when events after the requested offset were already dropped by retention. */
-  readonly truncated: boolean;
-}
+export type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher, TransportName} from './bridge-types.js';
 
-/** The server → client `event` message: one event of a subscribed topic. */
-export interface TopicEvent {
-  readonly topic: string;
-  readonly offset: string;
-  readonly event: unknown;
-}
-
-/** A transport the page may insist on; by default the client picks the best the server offers. */
-export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
-
-/**
- * Where the page's hub connection stands: `reconnecting` while the bridge still retries (also when
- * the first connect failed), `offline` only once it gave up, `disconnected` after `stop()`.
- */
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disconnected';
-
-/** The connection's status, with the retry in progress while `reconnecting`. */
-export interface ConnectionState {
-  readonly status: ConnectionStatus;
-  /** While reconnecting: which attempt comes next (1 is the first). */
-  readonly attempt?: number;
-  /** While reconnecting: how long until that attempt, in ms. */
-  readonly retryInMs?: number;
-}
-
-/** What a {@link HubBridge.watch} caller is told about one topic. */
-export interface TopicWatcher {
-  /** An event of the topic, raw (not yet validated), in the topic's order, with its offset. */
-  event?(entry: TopicEvent): void;
-  /**
-   * The bridge (re)joined the topic on the current connection: from here on no event of the topic
-   * is missed while this connection lasts. Called once per connection (and at once if joined).
-   */
-  subscribed?(result: SubscribeResult): void;
-}
-
-/** Options of {@link HubBridge}. */
-export interface HubBridgeOptions {
-  /** The hub's URL, e.g. `https://shop.example/hubs/events`. */
-  readonly url: string;
-  /** The bus that server events are delivered into. */
-  readonly bus: Bus;
-  /**
-   * Which event types travel on which server topic. The bridge follows a topic while some subscriber
-   * on the page wants one of its types, and leaves it when the last one goes.
-   */
-  readonly topics?: Readonly<Record<string, readonly TypePattern[]>>;
-  /** Page events sent to the server: topic → the types published there (events from the hub never go back). */
-  readonly publish?: Readonly<Record<string, readonly TypePattern[]>>;
-  /** Commands the server handles: `bus.send()` of them becomes the hub's `command`, its result the answer. */
-  readonly commands?: readonly Contract[];
-  /** Use only this transport (for pages behind proxies that break WebSockets, and for tests). */
-  readonly transport?: TransportName;
-  /** Where the last offset of every topic is kept across page reloads; `sessionStorage` by default in browsers. */
-  readonly storage?: Pick<Storage, 'getItem' | 'setItem'> | undefined;
-  /** How much the SignalR client itself logs to the console; default nothing (the bridge reports its state, one line per change). */
-  readonly logLevel?: LogLevel;
-  /** Where the bridge writes one line per connection state change; `false` for silence. Default: the console. */
-  readonly log?: ((level: 'info' | 'warn', line: string) => void) | false;
-  /** How the connection is retried; by default forever, backing off to 10 s. */
-  readonly reconnect?: ReconnectOptions;
-  /**
-   * How long a command sent while the page is not connected waits for the connection before it is
-   * refused with {@link OfflineError}; default 10 s. Within it, the command is sent once as soon as
-   * the connection is back.
-   */
-  readonly commandWaitMs?: number;
-  /** Bounds of the batches in which queued page events are published; see {@link Outbox}. */
-  readonly outbox?: OutboxLimits;
-  /** A connection built by the caller (protocol, tokens); built from `url` when omitted. */
-  readonly connection?: HubConnection;
-}
 
 /** Ids of envelopes that came from the hub, remembered so they are never published back. */
 const REMEMBERED = 1000;
@@ -443,7 +366,8 @@ export class HubBridge {
     } catch (error) {
       // Connected, yet the hub refuses the offset: it is another hub's, or one from before a restart.
       // Start at the head, and say events may have been missed, so read models reload.
-      if (from === null || this.connection.state !== HubConnectionState.Connected) throw error;
+      // Only for that refusal: a subscribe lost with its connection resumes from its offset as usual.
+      if (from === null || this.connection.state !== HubConnectionState.Connected || !/offset/i.test((error as Error).message)) throw error;
       this.#offsets.set(topic, null);
       const fresh = await this.connection.invoke<SubscribeResult>('subscribe', topic, null);
       result = {...fresh, truncated: true};
@@ -494,56 +418,20 @@ export class HubBridge {
     }
   }
 
-  /**
-   * Sends a command to the server: at once when connected; otherwise it waits up to
-   * `commandWaitMs` for the connection and is sent once it is back, or refused with
-   * {@link OfflineError} (and never sent later). A connection lost after sending is reported as
-   * {@link CommandInterruptedError}, not retried: the server may have carried it out.
-   */
-  async #command(envelope: Envelope): Promise<unknown> {
-    const deadline = Date.now() + this.#commandWaitMs;
-    for (;;) {
-      if (this.connection.state !== HubConnectionState.Connected) await this.#connected(deadline, envelope.type);
-      const connection = this.connection;
-      const id = connection.connectionId;
-      try {
-        return await connection.invoke('command', envelope);
-      } catch (error) {
-        const message = (error as Error).message ?? '';
-        // Refused by the client before anything was sent: wait for the connection again.
-        if (/Cannot send data/i.test(message)) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          if (Date.now() < deadline) continue;
-          throw new OfflineError(`Not sent: no connection to the server. "${envelope.type}" was dropped; try again when the page is back online.`);
-        }
-        const lost = connection !== this.connection || connection.state !== HubConnectionState.Connected || connection.connectionId !== id;
-        if (lost || /connection being closed|connection was stopped/i.test(message)) {
-          throw new CommandInterruptedError(`The connection to the server dropped before it answered: "${envelope.type}" may or may not have been carried out.`);
-        }
-        throw error;
-      }
-    }
-  }
-
-  /** Resolves when connected, or rejects with {@link OfflineError} at `deadline`. */
-  #connected(deadline: number, type: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let stop = (): void => {};
-      const timer = setTimeout(() => {
-        stop();
-        const seconds = Math.round(this.#commandWaitMs / 1000);
-        reject(new OfflineError(`Not sent: no connection to the server for ${seconds} s. "${type}" was dropped; try again when the page is back online.`));
-      }, Math.max(0, deadline - Date.now()));
-      const listener = (state: ConnectionState): void => {
-        if (state.status !== 'connected' || this.connection.state !== HubConnectionState.Connected) return;
-        clearTimeout(timer);
-        queueMicrotask(() => stop());
-        resolve();
-      };
-      this.#statusListeners.add(listener);
-      stop = () => this.#statusListeners.delete(listener);
-      listener(this.#state);
-    });
+  /** Sends a command: see {@link sendCommand}. */
+  #command(envelope: Envelope): Promise<unknown> {
+    return sendCommand(
+      {
+        connection: () => this.connection,
+        state: () => this.#state,
+        onState: (listener) => {
+          this.#statusListeners.add(listener);
+          return () => this.#statusListeners.delete(listener);
+        },
+      },
+      envelope,
+      this.#commandWaitMs,
+    );
   }
 
   #receive({topic, offset, event}: TopicEvent): void {
