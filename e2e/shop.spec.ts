@@ -123,7 +123,7 @@ for (const app of ['order-form', 'order-tracker', 'inventory', 'notifications', 
     await page.goto(`/alone/${app}.html`);
     await oneHubConnected(page);
     // The element rendered into its shadow root.
-    await expect.poll(() => page.evaluate(() => document.body.firstElementChild?.shadowRoot?.childElementCount ?? 0)).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate(() => document.querySelector('main > h1 + *')?.shadowRoot?.childElementCount ?? 0)).toBeGreaterThan(0);
     if (app === 'order-form') {
       await placeOrder(page, 'tea-sencha', 1);
     } else if (app === 'order-tracker' || app === 'activity-feed') {
