@@ -47,12 +47,14 @@ export function standaloneApp(name: string): UserConfig {
   } as UserConfig;
 }
 
-/** Where `npm run dev` forwards the hub and the API: the server started by `npm run serve` on $PORT (default 8080). */
-const hubOrigin = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
+/** Where `npm run dev` forwards the hub, the API and the built apps: the server on `PORT` (default 8080). */
+const serverUrl = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
 
 /**
  * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
- * `npm run dev` serves it with hot reload and forwards the hub and API to the server on $PORT.
+ * `npm run dev` serves it with hot reload (Vite's own port, 5173 unless taken) and forwards
+ * `/hubs` (WebSockets included), `/api` and `/apps` to a server started beside it with
+ * `npm start` (or `npm run serve`) on `PORT`.
  */
 export default defineConfig({
   root: resolve(root, 'shell'),
@@ -60,9 +62,9 @@ export default defineConfig({
   build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
   server: {
     proxy: {
-      '/hubs': {target: hubOrigin, ws: true},
-      '/api': hubOrigin,
-      '/apps': hubOrigin,
+      '/hubs': {target: serverUrl, ws: true},
+      '/api': serverUrl,
+      '/apps': serverUrl,
     },
   },
 });

@@ -13,7 +13,7 @@ async function restock(page: Page, name: string): Promise<void> {
   const level = page.locator(`shop-inventory tr:has-text("${name}") td.level`);
   await expect(level).toHaveText(/^\d+$/); // loaded: not "…" any more
   const before = Number(await level.textContent());
-  await page.locator('shop-inventory').getByRole('button', {name: `Restock ${name}`}).click();
+  await page.locator('shop-inventory').getByRole('button', {name: `Restock +10 ${name}`}).click();
   await expect.poll(async () => Number(await level.textContent())).toBeGreaterThan(before);
 }
 
@@ -76,7 +76,7 @@ test('a restock flows to the inventory', async ({page, request}) => {
   await page.goto('/');
   await shellReady(page, 'inventory');
   const before = await inventoryAgrees(page, request, 'tea-oolong');
-  await page.locator('shop-inventory').getByRole('button', {name: 'Restock Oolong'}).click();
+  await page.locator('shop-inventory').getByRole('button', {name: 'Restock +10 Oolong'}).click();
   await expect.poll(() => inventoryAgrees(page, request, 'tea-oolong')).toBeGreaterThanOrEqual(before + 10);
 });
 
@@ -123,7 +123,7 @@ for (const app of ['order-form', 'order-tracker', 'inventory', 'notifications', 
     await page.goto(`/alone/${app}.html`);
     await oneHubConnected(page);
     // The element rendered into its shadow root.
-    await expect.poll(() => page.evaluate(() => document.body.firstElementChild?.shadowRoot?.childElementCount ?? 0)).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate(() => document.querySelector('main > h1 + *')?.shadowRoot?.childElementCount ?? 0)).toBeGreaterThan(0);
     if (app === 'order-form') {
       await placeOrder(page, 'tea-sencha', 1);
     } else if (app === 'order-tracker' || app === 'activity-feed') {

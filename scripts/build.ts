@@ -68,7 +68,7 @@ for (const app of manifest.apps) {
     `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${app.title}, alone</title>
 <script type="module" src="${app.standalone}"></script></head>
-<body><${app.tag} hub="/hubs/events"></${app.tag}></body></html>
+<body><main><h1>${app.title}</h1><${app.tag} hub="/hubs/events"></${app.tag}></main></body></html>
 `,
   );
 }

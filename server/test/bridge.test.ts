@@ -4,12 +4,13 @@
  */
 import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
-import {createEnvelope, type Envelope} from '@switchboard/contracts';
-import {OrderPlaced, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
+import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
+import {OrderPlaced, PaymentProcessed, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
+import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
-import {startServer} from './helpers';
+import {startServer, logOf} from './helpers';
 
 let server: SwitchboardServer | undefined;
 const bridges: HubBridge[] = [];
@@ -44,6 +45,7 @@ function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<ty
     topics: shopTopics,
     storage: undefined,
     logLevel: signalR.LogLevel.None,
+    log: false,
     ...(transport === undefined ? {} : {transport}),
     ...options,
   });
@@ -157,6 +159,110 @@ describe('the page bridge', () => {
     await hub.start();
     expect(await bus.send(PlaceOrder, {sku: 'tea', quantity: 2})).toEqual({accepted: 'tea', quantity: 2});
     await expect(bus.send(PlaceOrder, {sku: 'none', quantity: 1})).rejects.toThrow('Out of stock.');
+  });
+
+  it('passes over event types the page never registered, without a warning, and delivers the rest', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const rejected: string[] = [];
+    // Like an element embedded alone that knows only order.placed but follows the orders topic.
+    const bus = new Bus({onReject: (r) => void rejected.push(r.error)});
+    const got: string[] = [];
+    bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
+    const hub = bridge(url, bus);
+    await hub.start();
+    await hub.follow('orders');
+    server.events.publish('orders', createEnvelope(PaymentProcessed, {orderId: 'o-1', amountCents: 100}, {source: 'service:payments'}));
+    server.events.publish('orders', order(1));
+    await until(() => got.length === 1);
+    expect(got).toEqual(['e-1']);
+    expect(rejected).toEqual([]);
+  });
+
+  it('reports each retry (attempt n, next try in s) with one log line, and offline only when it gives up', async () => {
+    // A port nobody listens on: take a free one and close it.
+    let url: string;
+    ({server, url} = await start());
+    await server.close();
+    server = undefined;
+    const lines: string[] = [];
+    const hub = bridge(url, quietBus(), {reconnect: {maxAttempts: 3}, log: (_level, line) => void lines.push(line)});
+    const states: unknown[] = [];
+    hub.onStatus((_s, state) => void states.push(state));
+    await expect(hub.start()).rejects.toThrow();
+    expect(states).toEqual([
+      {status: 'disconnected'},
+      {status: 'connecting'},
+      {status: 'reconnecting', attempt: 1, retryInMs: 0},
+      {status: 'reconnecting', attempt: 2, retryInMs: 250},
+      {status: 'reconnecting', attempt: 3, retryInMs: 500},
+      {status: 'offline'},
+    ]);
+    expect(lines).toEqual([
+      expect.stringMatching(/reconnecting \(attempt 1, next try in 0\.0 s\)$/),
+      expect.stringMatching(/reconnecting \(attempt 2, next try in 0\.3 s\)$/),
+      expect.stringMatching(/reconnecting \(attempt 3, next try in 0\.5 s\)$/),
+      expect.stringMatching(/offline: gave up reconnecting$/),
+    ]);
+  });
+
+  it('refuses a command sent while offline after commandWaitMs, and sends one sent before the connection is back exactly once', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const handled: string[] = [];
+    server.events.handle(PlaceOrder, (e) => (handled.push(e.id), {orderId: `o-${e.id.slice(0, 8)}`}));
+    const bus = quietBus();
+    const hub = bridge(url, bus, {commands: [PlaceOrder], commandWaitMs: 200});
+    // Not started: the page is not connected.
+    await expect(bus.send(PlaceOrder, {sku: 'tea', quantity: 1})).rejects.toMatchObject({name: 'OfflineError'});
+    expect(handled).toEqual([]);
+    const waiting = new HubBridge({url: `${url}/hubs/events`, bus: quietBus(), commands: [PlaceOrder], storage: undefined, log: false, commandWaitMs: 30_000});
+    bridges.push(waiting);
+    const answer = waiting.bus.send(PlaceOrder, {sku: 'tea', quantity: 2});
+    await sleep(100);
+    expect(handled).toEqual([]);
+    await waiting.start();
+    expect(await answer).toEqual({orderId: expect.stringMatching(/^o-/)});
+    await sleep(100);
+    expect(handled).toHaveLength(1);
+    expect(hub.status).toBe('disconnected');
+  });
+
+  it('starts at the head, reporting truncation, when the hub refuses a stored offset (another server\'s)', async () => {
+    let url: string;
+    ({server, url} = await start());
+    const stored = new Map([['switchboard:offsets:' + `${url}/hubs/events`, JSON.stringify({orders: 'from-another-server'})]]);
+    const store = {getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v)};
+    const bus = quietBus();
+    const truncated: unknown[] = [];
+    const got: string[] = [];
+    bus.subscribe(TopicTruncated, (e) => void truncated.push(e.data));
+    bus.subscribe(OrderPlaced, (e) => void got.push(e.id));
+    const hub = bridge(url, bus, {storage: store});
+    await hub.start();
+    await until(() => server!.hub.groupSize('topic:orders') === 1);
+    expect(truncated).toEqual([{topic: 'orders', fromOffset: 'from-another-server', offset: null}]);
+    server.events.publish('orders', order(1));
+    await until(() => got.length === 1);
+    expect(got).toEqual(['e-1']);
+  });
+
+  it('publishes 100 events queued while offline, after connecting, in bounded batches', async () => {
+    // About 1.2 KB each: all of them in one turn would make one ~120 KB transport message, over the
+    // hub's 32 KB limit, and the connection would close and come back with the same message, forever.
+    const Note = defineEvent({type: 'test.note', schema: z.object({n: z.number().int(), text: z.string()})});
+    let url: string;
+    ({server, url} = await start({registry: shopRegistry().register(Note)}));
+    const bus = quietBus().register(Note);
+    const hub = bridge(url, bus, {publish: {notes: ['test.note']}});
+    const sent = Array.from({length: 100}, (_, n) => bus.publish(Note, {n, text: 'x'.repeat(1100)}, {source: 'test:page'}).id);
+    const statuses: string[] = [];
+    hub.onStatus((s) => void statuses.push(s));
+    await hub.start();
+    await until(() => logOf(server!).read('notes', null, 200).entries.length === 100);
+    expect(logOf(server).read('notes', null, 200).entries.map((e) => e.event.id)).toEqual(sent);
+    // One connection all along: no close and reconnect loop.
+    expect(statuses).toEqual(['disconnected', 'connecting', 'connected']);
   });
 
   it('resumes from stored offsets in a new page, and reports truncation when retention dropped events', async () => {

@@ -1,12 +1,24 @@
 import {randomUUID} from 'node:crypto';
 import {mintToken} from '../../scripts/token';
 import {shopRegistry} from '@switchboard/shop-contracts';
-import {SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
+import {MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
 import {pino} from 'pino';
+
+/** The in-memory log each test server was given, for synchronous reads in assertions. */
+const logs = new WeakMap<SwitchboardServer, MemoryTopicLog>();
+
+/** The synchronous in-memory log behind a server started by {@link startServer}. */
+export function logOf(server: SwitchboardServer): MemoryTopicLog {
+  const log = logs.get(server);
+  if (log === undefined) throw new Error('logOf needs a server started by startServer with an in-memory log');
+  return log;
+}
 
 /** A hub on a free loopback port, silent, with the shop's contracts. Close it after the test. */
 export async function startServer(options: Partial<SwitchboardServerOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
-  const server = new SwitchboardServer({registry: shopRegistry(), logger: pino({level: 'silent'}), ...options});
+  const log = options.log ?? (options.engine === undefined ? new MemoryTopicLog() : undefined);
+  const server = new SwitchboardServer({registry: shopRegistry(), logger: pino({level: 'silent'}), ...options, ...(log === undefined ? {} : {log})});
+  if (log instanceof MemoryTopicLog) logs.set(server, log);
   const url = await server.listen(0);
   return {server, url};
 }

@@ -1,12 +1,12 @@
 import {createEnvelope, type Envelope} from '@switchboard/contracts';
-import {OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
+import {ChangeSettings, OrderPlaced, PlaceOrder, Restock} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
 import {jwtAuthenticator, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
 import {SignJWT} from 'jose';
 import {applyOrderEvent, orderState} from '../src/domain/order-state';
 import {Shop, shopPolicies, type ShopOptions} from '../src/domain/shop';
-import {startServer} from './helpers';
+import {startServer, logOf} from './helpers';
 
 let server: SwitchboardServer | undefined;
 /** The server's log, read synchronously by the checks below. */
@@ -163,7 +163,56 @@ describe('event sourcing and read models', () => {
     const inventory = (await (await fetch(`${url}/api/inventory`)).json()) as {products: {sku: string; level: number}[]};
     expect(inventory.products.find((p) => p.sku === 'tea-oolong')!.level).toBe(24);
     const settings = await fetch(`${url}/api/settings`, {method: 'PUT', body: JSON.stringify({paymentFailureRate: 1})});
-    expect(await settings.json()).toEqual({paymentFailureRate: 1});
+    expect(await settings.json()).toEqual({paymentFailureRate: 1, offsets: {settings: logOf(server!).head('settings')}});
     expect((await fetch(`${url}/api/settings`, {method: 'PUT', body: '{"paymentFailureRate": 2}'})).status).toBe(400);
+  });
+});
+
+describe('read models with offsets', () => {
+  it('answer with the head offset of each topic they reflect, consistent with their data', async () => {
+    const {url} = await open({random: () => 0.99});
+    const empty = (await (await fetch(`${url}/api/orders`)).json()) as {orders: unknown[]; offsets: Record<string, string | null>};
+    expect(empty).toEqual({orders: [], offsets: {orders: null, inventory: null}});
+    const {orderId} = (await server!.events.command(place('tea-assam', 1))) as {orderId: string};
+    await until(() => shop!.order(orderId)?.status === 'shipped');
+    const orders = (await (await fetch(`${url}/api/orders`)).json()) as {orders: {orderId: string; status: string}[]; offsets: Record<string, string>};
+    expect(orders.offsets).toEqual({orders: logOf(server!).head('orders'), inventory: logOf(server!).head('inventory')});
+    expect(orders.orders).toEqual([expect.objectContaining({orderId, status: 'shipped'})]);
+    const inventory = (await (await fetch(`${url}/api/inventory`)).json()) as {products: {sku: string; level: number}[]; offsets: Record<string, string>};
+    expect(inventory.offsets).toEqual({inventory: logOf(server!).head('inventory')});
+    expect(inventory.products.find((p) => p.sku === 'tea-assam')!.level).toBe(19);
+    // Every event up to the head is in the data: replaying the topic after the head gives nothing.
+    expect(logOf(server!).read('orders', orders.offsets['orders']!, 10).entries).toEqual([]);
+  });
+
+  it('the inventory read model and its offset always move together, step by step', async () => {
+    const {url} = await open();
+    for (let n = 1; n <= 3; n++) {
+      await server!.events.command(createEnvelope(Restock, {sku: 'tea-sencha', quantity: n}, {source: 'mfe:inventory'}));
+      const answer = (await (await fetch(`${url}/api/inventory`)).json()) as {products: {sku: string; level: number}[]; offsets: Record<string, string>};
+      const head = logOf(server!).read('inventory', null, 10).entries.at(-1)!;
+      // The data is exactly the state after the event at the answered offset.
+      expect(answer.offsets['inventory']).toBe(head.offset);
+      expect(answer.products.find((p) => p.sku === 'tea-sencha')!.level).toBe((head.event.data as {level: number}).level);
+    }
+  });
+});
+
+describe('settings as events', () => {
+  it('the settings.change command publishes settings.changed on the settings topic, and payments follow it', async () => {
+    const {url, shop} = await open({paymentFailureRate: 0.2});
+    expect(await (await fetch(`${url}/api/settings`)).json()).toEqual({paymentFailureRate: 0.2, offsets: {settings: null}});
+    const command = createEnvelope(ChangeSettings, {paymentFailureRate: 1}, {source: 'shell'});
+    expect(await server!.events.command(command)).toEqual({paymentFailureRate: 1});
+    const [entry] = logOf(server!).read('settings', null, 10).entries;
+    expect(entry!.event).toMatchObject({type: 'settings.changed', data: {paymentFailureRate: 1}, causationId: command.id});
+    expect(shop.paymentFailureRate).toBe(1);
+    expect(await (await fetch(`${url}/api/settings`)).json()).toEqual({paymentFailureRate: 1, offsets: {settings: entry!.offset}});
+    // PUT is a thin wrapper over the same event.
+    await fetch(`${url}/api/settings`, {method: 'PUT', body: JSON.stringify({paymentFailureRate: 0})});
+    expect(topicTypes('settings')).toEqual(['settings.changed', 'settings.changed']);
+    expect(shop.paymentFailureRate).toBe(0);
+    await expect(server!.events.command({...command, id: 'x-1', data: {paymentFailureRate: 3}})).rejects.toThrow();
+    expect(shop.paymentFailureRate).toBe(0);
   });
 });

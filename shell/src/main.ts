@@ -5,8 +5,8 @@
  */
 import {Bus, installPageBus, provideBus} from '@switchboard/bus';
 import {EventLog} from '@switchboard/devtools';
-import {shopHub, shopRegistry} from '@switchboard/shop-contracts';
-import {ConnectionChanged, pageHub, type TransportName} from '@switchboard/signalr';
+import {ChangeSettings, SETTINGS_TOPIC, SettingsChanged, shopHub, shopRegistry} from '@switchboard/shop-contracts';
+import {ConnectionChanged, describeCommandError, pageHub, projection, type TransportName} from '@switchboard/signalr';
 import {loadManifest} from './manifest';
 import {mount} from './mount';
 
@@ -24,28 +24,62 @@ bus.attach(document);
 const root = document.getElementById('shell')!;
 provideBus(document.body, bus);
 
-// ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy.
-const pinned = new URLSearchParams(location.search).get('transport');
+// ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy;
+// ?commandWaitMs=N sets how long a command sent while offline waits for the connection (default 10 s).
+const query = new URLSearchParams(location.search);
 const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
-const transport = transports.find((t) => t === pinned);
+const transport = transports.find((t) => t === query.get('transport'));
+const commandWaitMs = Number(query.get('commandWaitMs') ?? Number.NaN);
 // Topics follow interest: the bridge subscribes a topic while some app wants its types.
-pageHub('/hubs/events', bus, {...shopHub, ...(transport === undefined ? {} : {transport})});
+const hub = pageHub('/hubs/events', bus, {
+  ...shopHub,
+  ...(transport === undefined ? {} : {transport}),
+  ...(Number.isFinite(commandWaitMs) && commandWaitMs >= 0 ? {commandWaitMs} : {}),
+});
 
 // The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;
 bus.subscribe(ConnectionChanged, ({data}) => {
-  status.textContent = data.status;
+  status.textContent =
+    data.status === 'reconnecting' && data.attempt !== undefined
+      ? `reconnecting (attempt ${data.attempt}, next try in ${Math.ceil((data.retryInMs ?? 0) / 1000)} s)`
+      : data.status;
   status.dataset['status'] = data.status;
 }, {name: 'shell'});
 
-// The demo's one setting: how often payments fail, to see the saga compensate.
+// The demo's one setting: how often payments fail, to see the saga compensate. It is a read model
+// like the others: the server's value with its offset, then every settings.changed, in every tab.
 const rate = document.getElementById('failure-rate') as HTMLSelectElement;
-void fetch('/api/settings')
-  .then((r) => r.json())
-  .then((s: {paymentFailureRate: number}) => (rate.value = String(s.paymentFailureRate)))
-  .catch(() => {});
+const rateError = document.getElementById('failure-rate-error')!;
+let rateShown = '';
+const showRate = (value: number): void => {
+  rateShown = String(value);
+  // A value the menu lacks (PAYMENT_FAILURE_RATE=0.5) still shows as itself.
+  if (![...rate.options].some((o) => o.value === rateShown)) rate.add(new Option(`${Math.round(value * 100)}%`, rateShown));
+  rate.value = rateShown;
+};
+projection<number>({
+  hub,
+  topics: [SETTINGS_TOPIC],
+  snapshot: async (signal) => {
+    const response = await fetch('/api/settings', {signal});
+    if (!response.ok) throw new Error(`GET /api/settings: ${response.status}`);
+    const {paymentFailureRate, offsets} = (await response.json()) as {paymentFailureRate: number; offsets: Record<string, string | null>};
+    return {state: paymentFailureRate, offsets};
+  },
+  apply: (value, e) => (e.type === SettingsChanged.type ? (e.data as {paymentFailureRate: number}).paymentFailureRate : value),
+  onState: showRate,
+});
 rate.addEventListener('change', () => {
-  void fetch('/api/settings', {method: 'PUT', headers: {'content-type': 'application/json'}, body: JSON.stringify({paymentFailureRate: Number(rate.value)})});
+  const wanted = Number(rate.value);
+  rateError.textContent = '';
+  // Until the event comes back the menu shows the server's value: a change is a command, not a fact.
+  rate.value = rateShown;
+  rate.setAttribute('aria-busy', 'true');
+  bus
+    .send(ChangeSettings, {paymentFailureRate: wanted}, {source: 'shell', timeoutMs: 60_000})
+    .catch((error: unknown) => (rateError.textContent = describeCommandError(error, 'The change')))
+    .finally(() => rate.removeAttribute('aria-busy'));
 });
 
 // The event timeline, on demand.
@@ -57,6 +91,8 @@ toggle.addEventListener('click', () => {
   devtools.hidden = !open;
   toggle.setAttribute('aria-expanded', String(open));
   if (open && devtools.querySelector('sb-event-log') === null) devtools.append(document.createElement('sb-event-log'));
+  // Wherever the layout puts it (first on a phone, beside the apps on a wide screen), show it.
+  if (open) devtools.scrollIntoView({block: 'nearest'});
 });
 
 // Each app in its own tile, loaded in parallel; one that fails stays a contained error.

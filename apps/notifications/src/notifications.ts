@@ -36,7 +36,7 @@ export class NotificationCenter extends LitElement {
     :host { display: block; font: inherit; }
     ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.4rem; }
     li { padding: 0.5rem 0.75rem; border-radius: 6px; border-left: 4px solid var(--sb-accent, #3b5bdb); background: var(--sb-bg, #eef0f3); font-size: 0.9rem; }
-    li[data-level='warning'] { border-color: var(--sb-warn, #e67700); }
+    li[data-level='warning'] { border-color: var(--sb-warn, #a85400); }
     li[data-level='error'] { border-color: var(--sb-bad, #c92a2a); }
     .empty { color: var(--sb-muted, #5c6370); }
   `;
@@ -62,8 +62,12 @@ export class NotificationCenter extends LitElement {
   }
 
   override render() {
-    if (this.toasts.length === 0) return html`<p class="empty">Nothing new.</p>`;
-    return html`<ul role="status">${this.toasts.map((t) => html`<li part="toast" data-level=${t.level}>${t.message}</li>`)}</ul>`;
+    // The live region exists from the start, so screen readers announce the first toast too.
+    return html`<div role="log" aria-live="polite" aria-label="Notifications">
+      ${this.toasts.length === 0
+        ? html`<p class="empty">Nothing new.</p>`
+        : html`<ul>${this.toasts.map((t) => html`<li part="toast" data-level=${t.level}>${t.message}</li>`)}</ul>`}
+    </div>`;
   }
 
   #show(toast: Toast): void {

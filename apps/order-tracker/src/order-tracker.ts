@@ -1,18 +1,20 @@
 import {BusController} from '@switchboard/lit';
-import {ORDERS_TOPIC, PRODUCTS, shopContracts, shopHub} from '@switchboard/shop-contracts';
-import {pageHub, TopicTruncated} from '@switchboard/signalr';
+import {INVENTORY_TOPIC, ORDERS_TOPIC, PRODUCTS, shopContracts, shopHub} from '@switchboard/shop-contracts';
+import {pageHub, projection, type Projection} from '@switchboard/signalr';
 import {css, html, LitElement} from 'lit';
 import {project, STEPS, type TrackedOrder} from './projection';
 
 const NAMES = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
 
 /**
- * Tracks orders live: a read model built only from events, each order's status moving through
- * placed → reserved → paid → confirmed → shipped, or ending cancelled with what was compensated.
+ * Tracks orders live: a projection that starts from the server's read model (`GET /api/orders`,
+ * with the offsets it reflects) and continues from exactly those offsets with the events, each
+ * order's status moving through placed → reserved → paid → confirmed → shipped, or ending
+ * cancelled with what was compensated. Right after a reload, in a new tab, and after a reconnect.
  *
  * @summary The shop's order tracker.
  * @tagname shop-order-tracker
- * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
+ * @attr hub - URL of the Switchboard hub; default `/hubs/events` on the page's origin (the shell's).
  * @csspart order - one order.
  */
 export class OrderTracker extends LitElement {
@@ -23,7 +25,7 @@ export class OrderTracker extends LitElement {
     if (!customElements.get(OrderTracker.tag)) customElements.define(OrderTracker.tag, OrderTracker);
   }
 
-  static override properties = {hub: {type: String}, orders: {state: true}};
+  static override properties = {hub: {type: String}, orders: {state: true}, loaded: {state: true}};
 
   static override styles = css`
     :host { display: block; font: inherit; }
@@ -33,35 +35,55 @@ export class OrderTracker extends LitElement {
     .id { font-family: ui-monospace, monospace; font-size: 0.85rem; }
     .steps { display: flex; gap: 0.25rem; margin: 0.4rem 0 0; padding: 0; list-style: none; flex-wrap: wrap; }
     .steps li { border: 0; padding: 0.1rem 0.4rem; border-radius: 999px; font-size: 0.75rem; background: var(--sb-bg, #eef0f3); color: var(--sb-muted, #5c6370); }
-    .steps li[data-done] { background: var(--sb-ok, #2b8a3e); color: #fff; }
+    .steps li[data-done] { background: var(--sb-ok, #2b7a3b); color: #fff; }
     .cancelled { color: var(--sb-bad, #c92a2a); font-size: 0.85rem; margin: 0.3rem 0 0; }
     .empty { color: var(--sb-muted, #5c6370); }
   `;
 
   declare hub: string | undefined;
   declare orders: ReadonlyMap<string, TrackedOrder>;
+  declare loaded: boolean;
   readonly #bus = new BusController(this, {contracts: shopContracts});
+  #projection: Projection<ReadonlyMap<string, TrackedOrder>> | undefined;
 
   constructor() {
     super();
     this.orders = new Map();
-    for (const pattern of ['order.*', 'payment.*', 'inventory.*']) {
-      this.#bus.subscribe(pattern, (e) => {
-        this.orders = project(this.orders, e);
-      });
-    }
-    // Events were lost to retention: rebuild from the server's read model.
-    this.#bus.subscribe(TopicTruncated, (e) => void (e.data.topic === ORDERS_TOPIC && this.#resync()));
+    this.loaded = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.hub) pageHub(this.hub, this.#bus.bus, shopHub);
+    const url = this.hub ?? '/hubs/events';
+    const origin = new URL(url, location.href).origin;
+    this.#projection = projection({
+      hub: pageHub(url, this.#bus.bus, shopHub),
+      // An order's state folds events of both topics: a reservation is an inventory event.
+      topics: [ORDERS_TOPIC, INVENTORY_TOPIC],
+      snapshot: async (signal) => {
+        const response = await fetch(`${origin}/api/orders`, {signal});
+        if (!response.ok) throw new Error(`GET /api/orders: ${response.status}`);
+        const {orders, offsets} = (await response.json()) as {orders: TrackedOrder[]; offsets: Record<string, string | null>};
+        // The read model lists newest first; the view keeps arrival order and shows it reversed.
+        return {state: new Map(orders.reverse().map((o) => [o.orderId, o])), offsets};
+      },
+      apply: project,
+      onState: (orders) => {
+        this.orders = orders;
+        this.loaded = true;
+      },
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#projection?.stop();
+    this.#projection = undefined;
   }
 
   override render() {
     const orders = [...this.orders.values()].reverse();
-    if (orders.length === 0) return html`<p class="empty">No orders yet.</p>`;
+    if (orders.length === 0) return html`<p class="empty">${this.loaded ? 'No orders yet.' : 'Loading orders…'}</p>`;
     return html`<ol aria-live="polite">
       ${orders.map(
         (o) => html`<li part="order" data-order=${o.orderId} data-status=${o.status}>
@@ -72,14 +94,6 @@ export class OrderTracker extends LitElement {
         </li>`,
       )}
     </ol>`;
-  }
-
-  async #resync(): Promise<void> {
-    const base = this.hub ? new URL(this.hub, location.href).origin : location.origin;
-    const response = await fetch(`${base}/api/orders`);
-    if (!response.ok) return;
-    const {orders} = (await response.json()) as {orders: TrackedOrder[]};
-    this.orders = new Map(orders.reverse().map((o) => [o.orderId, o]));
   }
 }
 

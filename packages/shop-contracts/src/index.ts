@@ -7,6 +7,8 @@ export const ORDERS_TOPIC = 'orders';
 export const INVENTORY_TOPIC = 'inventory';
 /** The server topic that carries notifications and dead letters. */
 export const NOTIFICATIONS_TOPIC = 'notifications';
+/** The server topic that carries changes of the shop's settings. */
+export const SETTINGS_TOPIC = 'settings';
 
 const orderId = z.string().min(1).max(64);
 const sku = z.string().min(1).max(64);
@@ -86,6 +88,23 @@ export const DeadLetterRecorded = defineEvent({
   schema: z.object({eventId: z.string().max(128), eventType, subscriber: z.string().max(128), error: reason, attempt: z.number().int()}),
 });
 
+const paymentFailureRate = z.number().min(0).max(1);
+
+/** Ask the shop to change its settings (the demo's one: the share of payments that fail, 0 to 1). */
+export const ChangeSettings = defineEvent({
+  type: 'settings.change',
+  kind: 'command',
+  description: 'Change the share of payments that fail.',
+  schema: z.object({paymentFailureRate}),
+});
+
+/** The shop's settings changed: every page showing them follows this event. */
+export const SettingsChanged = defineEvent({
+  type: 'settings.changed',
+  description: 'The share of payments that fail changed.',
+  schema: z.object({paymentFailureRate}),
+});
+
 /** Derived in the page by live metrics: too many of one kind of event in a time window. */
 export const MetricsAlert = defineEvent({
   type: 'metrics.alert',
@@ -98,10 +117,11 @@ export const shopTopics: Readonly<Record<string, readonly string[]>> = {
   [ORDERS_TOPIC]: ['order.*', 'payment.*'],
   [INVENTORY_TOPIC]: ['inventory.*'],
   [NOTIFICATIONS_TOPIC]: ['notification.*', 'deadletter.*'],
+  [SETTINGS_TOPIC]: ['settings.*'],
 };
 
 /** Commands the server handles: a page's hub bridge turns `bus.send()` of these into hub commands. */
-export const shopCommands = [PlaceOrder, Restock] as const;
+export const shopCommands = [PlaceOrder, Restock, ChangeSettings] as const;
 
 /** The hub bridge options every shop page uses: topics by interest, server commands. */
 export const shopHub = {topics: shopTopics, commands: shopCommands};
@@ -123,6 +143,8 @@ export const shopContracts = [
   NotificationRaised,
   DeadLetterRecorded,
   MetricsAlert,
+  ChangeSettings,
+  SettingsChanged,
 ] as const;
 
 /** A registry holding every shop contract. */

@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
 import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
-import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, shopTopics} from '@switchboard/shop-contracts';
+import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, SETTINGS_TOPIC, SettingsChanged, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
 import {notificationsService} from './notifications';
@@ -11,6 +11,7 @@ import {ordersService, type OrderStore} from './orders';
 import {paymentsService} from './payments';
 import {readModels, type ReadModels, type StockLevel} from './read-models';
 import type {ServiceContext} from './services';
+import {settingsService} from './settings';
 import {shippingService} from './shipping';
 import {ShopOnStreams, type ShopStreams} from './shop-streams';
 
@@ -23,11 +24,12 @@ export type {StockLevel} from './read-models';
  * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`.
  */
 export const shopPolicies = {
-  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled'],
+  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed'],
   topics: {
     [ORDERS_TOPIC]: {publishers: 'granted', publish: ['order.placed']},
     [INVENTORY_TOPIC]: {publish: []},
     [NOTIFICATIONS_TOPIC]: {publish: []},
+    [SETTINGS_TOPIC]: {publish: []},
   },
   // Other topics: granted producers only, and never the server-owned types above.
   defaultTopic: {publishers: 'granted'},
@@ -73,7 +75,7 @@ const REMEMBERED = 100_000;
 export class Shop {
   /** The server's bus: the services' only way to talk. */
   readonly bus: Bus;
-  /** Share of payments that fail, 0 to 1; changeable at run time (`PUT /api/settings`). */
+  /** Share of payments that fail, 0 to 1; follows `settings.changed` (the `settings.change` command, `PUT /api/settings`). */
   paymentFailureRate: number;
   readonly #events: EventService;
   readonly #logger: Logger;
@@ -133,6 +135,7 @@ export class Shop {
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
     shippingService(ctx, options.shippingDelayMs ?? 800);
     notificationsService(ctx, options.lowStockAt ?? 5);
+    settingsService(ctx, (rate) => (this.paymentFailureRate = rate));
     this.#views = readModels(ctx, stock);
   }
 
@@ -151,16 +154,48 @@ export class Shop {
     return this.#views.inventory();
   }
 
-  /** HTTP routes of the read models and the demo's settings; pass to `server.addRoutes`. */
+  /**
+   * The head offset of each topic: what a read model read in the same synchronous step reflects.
+   *
+   * Why that is consistent: with the in-process log, appending an event and updating the read
+   * models from it happen in one synchronous step, and each head is taken synchronously when
+   * `head()` is called (the async wrapper only defers the answer). So the data and the heads read
+   * together before any await describe the same point of every topic. On Redis the read models
+   * follow the streams asynchronously and this holds only approximately; the page's projection
+   * drops what it already applied by offset, so an older head costs replays, not duplicates.
+   */
+  offsets(...topics: string[]): Promise<Record<string, string | null>> {
+    const heads = topics.map((t) => this.#events.log.head(t));
+    return Promise.all(heads).then((values) => Object.fromEntries(topics.map((t, i) => [t, values[i] ?? null])));
+  }
+
+  /** Changes the share of payments that fail, by the same event the `settings.change` command publishes. */
+  changeSettings(paymentFailureRate: number): void {
+    this.bus.publish(SettingsChanged, {paymentFailureRate}, {source: 'service:settings'});
+  }
+
+  /**
+   * HTTP routes of the read models and the demo's settings; pass to `server.addRoutes`. Each read
+   * model answers with its data and `offsets`, the topics' offsets it reflects: a page loads it,
+   * then follows the topics from exactly there (`projection()` in `@switchboard/signalr`).
+   */
   readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL, context?: RouteContext): Promise<boolean> => {
-    if (req.method === 'GET' && url.pathname === '/api/orders') return void sendJson(res, 200, {orders: this.orders()}), true;
+    if (req.method === 'GET' && url.pathname === '/api/orders') {
+      // Order state folds events of both topics (a reservation is an inventory event). Data and
+      // offsets are taken in the same synchronous step.
+      const orders = this.orders();
+      return void sendJson(res, 200, {orders, offsets: await this.offsets(ORDERS_TOPIC, INVENTORY_TOPIC)}), true;
+    }
     const one = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one !== null) {
       const order = this.order(decodeURIComponent(one[1]!));
       sendJson(res, order === undefined ? 404 : 200, order ?? {error: 'no such order'});
       return true;
     }
-    if (req.method === 'GET' && url.pathname === '/api/inventory') return void sendJson(res, 200, {products: this.inventory()}), true;
+    if (req.method === 'GET' && url.pathname === '/api/inventory') {
+      const products = this.inventory();
+      return void sendJson(res, 200, {products, offsets: await this.offsets(INVENTORY_TOPIC)}), true;
+    }
     if (url.pathname === '/api/settings') {
       if (req.method === 'PUT') {
         if (!this.#canChangeSettings(context?.principal)) return void sendJson(res, 403, {error: 'Forbidden: changing settings needs a token with the "admin" scope.'}), true;
@@ -172,9 +207,11 @@ export class Shop {
         }
         const rate = (body as {paymentFailureRate?: unknown} | null)?.paymentFailureRate;
         if (typeof rate !== 'number' || rate < 0 || rate > 1) return void sendJson(res, 400, {error: 'paymentFailureRate must be a number from 0 to 1'}), true;
-        this.paymentFailureRate = rate;
+        // A thin wrapper over the settings.changed event, which every page follows.
+        this.changeSettings(rate);
       }
-      sendJson(res, 200, {paymentFailureRate: this.paymentFailureRate});
+      const rate = this.paymentFailureRate;
+      sendJson(res, 200, {paymentFailureRate: rate, offsets: await this.offsets(SETTINGS_TOPIC)});
       return true;
     }
     return false;

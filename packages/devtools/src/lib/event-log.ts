@@ -8,8 +8,10 @@ const MAX_RECORDS = 300;
 
 /**
  * Every event on the page, newest first, with its type, source, time, origin, validation outcome
- * and handlers; filter by type, source, ids or data (an order id); pick an event to see its whole causal chain (every event
- * of its correlationId, as a tree by causationId), across apps and the server.
+ * and number of handlers; filter by type, source, ids or data (an order id: every event of that
+ * order's flow stays listed, its root command included); pick an event to see its whole causal
+ * chain (every event of its correlationId, as a tree by causationId), across apps and the server,
+ * where each node opens (Enter or Space) to show its data. Everything works from the keyboard.
  *
  * @summary The Switchboard event timeline.
  * @tagname sb-event-log
@@ -30,8 +32,16 @@ export class EventLog extends LitElement {
     :host { display: block; font: 0.85rem/1.4 ui-monospace, monospace; }
     input { font: inherit; width: 100%; box-sizing: border-box; padding: 0.3rem; margin-bottom: 0.5rem; border: 1px solid var(--sb-border, #c8ccd4); border-radius: 4px; }
     ol { list-style: none; margin: 0; padding: 0; max-height: 24rem; overflow: auto; }
-    li button { all: unset; display: grid; grid-template-columns: 9ch 1fr auto; gap: 0.5rem; width: 100%; box-sizing: border-box; padding: 0.15rem 0.3rem; cursor: pointer; }
-    li button:hover, li button:focus-visible, li[aria-selected='true'] button { background: var(--sb-bg, #eef0f3); }
+    li button, .columns { all: unset; display: grid; grid-template-columns: 9ch 1fr 8ch; gap: 0.5rem; width: 100%; box-sizing: border-box; padding: 0.15rem 0.3rem; }
+    li button { cursor: pointer; }
+    li button:hover, li button:focus-visible, li button[aria-current='true'] { background: var(--sb-bg, #eef0f3); }
+    li button:focus-visible { outline: 2px solid var(--sb-focus, #3b5bdb); outline-offset: -2px; }
+    .columns { color: var(--sb-muted, #5c6370); border-bottom: 1px solid var(--sb-border, #c8ccd4); margin-bottom: 0.2rem; }
+    .count { text-align: right; }
+    .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+    summary { cursor: pointer; }
+    summary:focus-visible { outline: 2px solid var(--sb-focus, #3b5bdb); }
+    pre { margin: 0.2rem 0 0.3rem; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--sb-bg, #eef0f3); padding: 0.3rem; border-radius: 4px; }
     .outcome-rejected, .outcome-forbidden, .outcome-loop, .outcome-unhandled { color: var(--sb-bad, #c92a2a); }
     .outcome-duplicate { color: var(--sb-muted, #5c6370); }
     .source { color: var(--sb-muted, #5c6370); }
@@ -66,21 +76,25 @@ export class EventLog extends LitElement {
   }
 
   override render() {
-    const needle = this.filter.toLowerCase();
-    const shown = [...this.records].reverse().filter((r) => needle === '' || matches(r, needle));
+    const needle = this.filter.trim().toLowerCase();
+    // A flow is kept whole: filtering by an order id also keeps its root command, whose data names no order.
+    const flows = new Set(needle === '' ? [] : this.records.filter((r) => matches(r, needle)).flatMap((r) => (r.envelope === undefined ? [] : [r.envelope.correlationId])));
+    const shown = [...this.records].reverse().filter((r) => needle === '' || matches(r, needle) || (r.envelope !== undefined && flows.has(r.envelope.correlationId)));
     return html`
       <input type="search" placeholder="Filter by type, source or data (an order id)" aria-label="Filter events" .value=${this.filter}
         @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)} />
-      <ol aria-label="Events">
-        ${shown.map(
-          (r) => html`<li part="record" data-type=${r.type} data-outcome=${r.outcome} aria-selected=${String(r.envelope !== undefined && r.envelope.id === this.picked?.id)}>
-            <button @click=${() => (this.picked = r.envelope)} title=${r.error ?? r.handlers.map((h) => h.subscriber).join(', ')}>
+      <div class="columns" aria-hidden="true"><span>time</span><span>type · source · origin</span><span class="count">handlers</span></div>
+      <ol aria-label="Events, newest first">
+        ${shown.map((r) => {
+          const current = r.envelope !== undefined && r.envelope.id === this.picked?.id;
+          return html`<li part="record" data-type=${r.type} data-outcome=${r.outcome}>
+            <button @click=${() => (this.picked = r.envelope)} aria-current=${current ? 'true' : 'false'} title=${r.error ?? r.handlers.map((h) => h.subscriber).join(', ')}>
               <span class="outcome-${r.outcome}">${r.outcome === 'delivered' ? time(r) : r.outcome}</span>
               <span>${r.type} <span class="source">${r.source} · ${r.origin}</span></span>
-              <span>${r.handlers.length}</span>
+              <span class="count">${r.handlers.length}<span class="vh"> ${r.handlers.length === 1 ? 'handler' : 'handlers'}</span></span>
             </button>
-          </li>`,
-        )}
+          </li>`;
+        })}
       </ol>
       ${this.picked === undefined ? nothing : this.#chain(this.picked)}
     `;
@@ -88,8 +102,12 @@ export class EventLog extends LitElement {
 
   #chain(picked: Envelope): TemplateResult {
     const flow = this.records.flatMap((r) => (r.outcome === 'delivered' && r.envelope?.correlationId === picked.correlationId ? [r.envelope] : []));
+    // Each node is a disclosure: its summary is the event, opening it shows the data and envelope fields.
     const node = (n: CausalNode): TemplateResult => html`<li data-id=${n.event.id} data-type=${n.event.type}>
-      ${n.event.type} <span class="source">${n.event.source}</span>
+      <details>
+        <summary>${n.event.type} <span class="source">${n.event.source}</span></summary>
+        <pre>${JSON.stringify({id: n.event.id, time: n.event.time, causationId: n.event.causationId, data: n.event.data}, null, 2)}</pre>
+      </details>
       ${n.children.length === 0 ? nothing : html`<ul>${n.children.map(node)}</ul>`}
     </li>`;
     return html`<section class="chain" part="chain" aria-label="Causal chain">

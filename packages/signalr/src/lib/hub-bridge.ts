@@ -1,38 +1,15 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
 import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
-import {HubMethods, HubTargets, type Contract, type Envelope, type SubscribeResult, type TopicEvent} from '@switchboard/contracts';
+import type {Envelope} from '@switchboard/contracts';
+import type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher} from './bridge-types.js';
+import {sendCommand} from './commands.js';
+import {OfflineError} from './errors.js';
+import {Outbox, type OutboxEntry} from './outbox.js';
+import {retryDelay, type ReconnectOptions} from './retry-policy.js';
 import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
 
-/** A transport the page may insist on; by default the client picks the best the server offers. */
-export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+export type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher, TransportName} from './bridge-types.js';
 
-/** Where the page's hub connection stands. */
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
-
-/** Options of {@link HubBridge}. */
-export interface HubBridgeOptions {
-  /** The hub's URL, e.g. `https://shop.example/hubs/events`. */
-  readonly url: string;
-  /** The bus that server events are delivered into. */
-  readonly bus: Bus;
-  /**
-   * Which event types travel on which server topic. The bridge follows a topic while some subscriber
-   * on the page wants one of its types, and leaves it when the last one goes.
-   */
-  readonly topics?: Readonly<Record<string, readonly TypePattern[]>>;
-  /** Page events sent to the server: topic → the types published there (events from the hub never go back). */
-  readonly publish?: Readonly<Record<string, readonly TypePattern[]>>;
-  /** Commands the server handles: `bus.send()` of them becomes the hub's `command`, its result the answer. */
-  readonly commands?: readonly Contract[];
-  /** Use only this transport (for pages behind proxies that break WebSockets, and for tests). */
-  readonly transport?: TransportName;
-  /** Where the last offset of every topic is kept across page reloads; `sessionStorage` by default in browsers. */
-  readonly storage?: Pick<Storage, 'getItem' | 'setItem'> | undefined;
-  /** How much the SignalR client logs to the console; default warnings. */
-  readonly logLevel?: LogLevel;
-  /** A connection built by the caller (protocol, tokens); built from `url` when omitted. */
-  readonly connection?: HubConnection;
-}
 
 /** Ids of envelopes that came from the hub, remembered so they are never published back. */
 const REMEMBERED = 1000;
@@ -67,13 +44,28 @@ export class HubBridge {
   readonly #pinned = new Set<string>();
   readonly #fromHub: string[] = [];
   readonly #fromHubSet = new Set<string>();
-  readonly #outbox: Array<{topic: string; envelope: Envelope}> = [];
+  readonly #outbox: Outbox;
+  /** Topics joined on the current connection, with the hub's answer. */
+  readonly #joined = new Map<string, SubscribeResult>();
+  readonly #watchers = new Map<string, Set<TopicWatcher>>();
+  /** Topics the page's subscribers want now (by interest). */
+  readonly #wanted = new Set<string>();
+  readonly #log: (level: 'info' | 'warn', line: string) => void;
+  readonly #reconnect: ReconnectOptions;
+  readonly #commandWaitMs: number;
+  /** The retry the client is about to make, as its retry policy last computed it. */
+  #retry: {attempt: number; retryInMs: number} | undefined;
+  #stopped = false;
+  /** The client's retry policy gave up: the bridge is offline until started again. */
+  #gaveUp = false;
+  /** The bridge's own connect loop runs (first connect, or after the server closed the connection). */
+  #looping = false;
   readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
   readonly #storageKey: string;
   readonly #stored: Record<string, string>;
-  readonly #statusListeners = new Set<(status: ConnectionStatus) => void>();
+  readonly #statusListeners = new Set<(state: ConnectionState) => void>();
   readonly #stops: Array<() => void> = [];
-  #status: ConnectionStatus = 'disconnected';
+  #state: ConnectionState = {status: 'disconnected'};
   #starting: Promise<void> | undefined;
   #saveQueued = false;
 
@@ -85,18 +77,23 @@ export class HubBridge {
     this.#storageKey = `switchboard:offsets:${options.url}`;
     this.#stored = this.#load();
     this.#bus.register(ConnectionChanged, TopicTruncated);
+    this.#outbox = new Outbox(options.outbox);
+    this.#reconnect = options.reconnect ?? {};
+    this.#commandWaitMs = options.commandWaitMs ?? 10_000;
+    this.#log = options.log === false ? () => {} : (options.log ?? ((level, line) => console[level](line)));
     this.#build =
       options.connection === undefined
-        ? () =>
-            new HubConnectionBuilder()
+        ? () => {
+            let built: HubConnection | undefined;
+            const connection = new HubConnectionBuilder()
               .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
-              // At once, then backing off to 10 s: a blip reconnects immediately, an outage is not hammered.
-              .withAutomaticReconnect({
-                nextRetryDelayInMilliseconds: (ctx) => (ctx.previousRetryCount === 0 ? 0 : Math.min(10_000, 250 * 2 ** Math.min(ctx.previousRetryCount - 1, 6))),
-              })
+              .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => this.#nextRetry(built, ctx.previousRetryCount + 1)})
               .withStatefulReconnect()
-              .configureLogging(options.logLevel ?? LogLevel.Warning)
-              .build()
+              .configureLogging(options.logLevel ?? LogLevel.None)
+              .build();
+            built = connection;
+            return connection;
+          }
         : undefined;
     this.#connection = options.connection ?? this.#build!();
     this.#wire(this.#connection);
@@ -108,9 +105,14 @@ export class HubBridge {
       }
     }
     for (const command of options.commands ?? []) {
-      this.#stops.push(this.#bus.handle(command, (envelope) => this.connection.invoke(HubMethods.command, envelope)));
+      this.#stops.push(this.#bus.handle(command, (envelope) => this.#command(envelope)));
     }
     if (Object.keys(this.#topics).length > 0) this.#stops.push(this.#bus.onInterest((patterns) => this.#followInterest(patterns)));
+  }
+
+  /** The bus that server events are delivered into. */
+  get bus(): Bus {
+    return this.#bus;
   }
 
   /** The underlying connection (a new one after the bridge had to replace a broken one). */
@@ -120,32 +122,98 @@ export class HubBridge {
 
   /** The connection's status now. */
   get status(): ConnectionStatus {
-    return this.#status;
+    return this.#state.status;
+  }
+
+  /** The connection's status now, with the retry in progress. */
+  get state(): ConnectionState {
+    return this.#state;
   }
 
   /** Calls `listener` with the current status and every change; returns a function that stops it. */
-  onStatus(listener: (status: ConnectionStatus) => void): () => void {
-    this.#statusListeners.add(listener);
-    listener(this.#status);
-    return () => this.#statusListeners.delete(listener);
+  onStatus(listener: (status: ConnectionStatus, state: ConnectionState) => void): () => void {
+    const wrapped = (state: ConnectionState): void => listener(state.status, state);
+    this.#statusListeners.add(wrapped);
+    wrapped(this.#state);
+    return () => this.#statusListeners.delete(wrapped);
   }
 
-  /** Connects (once; later calls return the same promise), then subscribes every followed topic. */
+  /**
+   * Connects (once; later calls return the same promise), then subscribes every followed topic. A
+   * failed first connect is retried like a lost connection (`reconnecting`, attempt n); the promise
+   * rejects only when the bridge gives up (`offline`) or is stopped.
+   */
   start(): Promise<void> {
+    this.#stopped = false;
+    this.#gaveUp = false;
     this.#starting ??= (async () => {
-      this.#setStatus('connecting');
+      this.#setState({status: 'connecting'});
       try {
-        await this.connection.start();
+        await this.#connectWithRetries();
       } catch (error) {
         this.#starting = undefined;
-        this.#setStatus('disconnected');
         throw error;
       }
-      this.#setStatus('connected');
       this.#startWatchdog();
       await this.#afterConnect();
     })();
     return this.#starting;
+  }
+
+  /** Starts the connection, retrying by the reconnect policy (`reconnecting`, attempt n) until it works or the policy gives up (`offline`). */
+  async #connectWithRetries(): Promise<void> {
+    this.#looping = true;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.connection.start();
+          break;
+        } catch (error) {
+          const wait = this.#stopped ? null : retryDelay(attempt, this.#reconnect);
+          if (wait === null) {
+            this.#gaveUp = !this.#stopped;
+            this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+            throw error;
+          }
+          this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    } finally {
+      this.#looping = false;
+    }
+    this.#retry = undefined;
+    this.#setState({status: 'connected'});
+  }
+
+  /**
+   * Hands `watcher` every event of `topic` with its offset, and tells it each time the topic is
+   * (re)joined; the topic is followed while watched. The projection helper is built on this.
+   * Returns a function that stops watching.
+   */
+  watch(topic: string, watcher: TopicWatcher): () => void {
+    let set = this.#watchers.get(topic);
+    if (set === undefined) this.#watchers.set(topic, (set = new Set()));
+    set.add(watcher);
+    const joined = this.#joined.get(topic);
+    if (joined !== undefined) queueMicrotask(() => set.has(watcher) && watcher.subscribed?.(joined));
+    else void this.#follow(topic).catch(() => {});
+    return () => {
+      set.delete(watcher);
+      if (set.size > 0) return;
+      this.#watchers.delete(topic);
+      if (!this.#pinned.has(topic) && !this.#wanted.has(topic)) void this.#unfollow(topic).catch(() => {});
+    };
+  }
+
+  /**
+   * Resolves after one round trip to the hub on the current connection (a `subscribe` of an
+   * already joined topic from no offset, which replays nothing): every event of `topic` the server
+   * had appended before this call has been delivered by then. Rejects when not connected.
+   */
+  async barrier(topic: string): Promise<SubscribeResult> {
+    if (this.connection.state !== HubConnectionState.Connected) throw new OfflineError('not connected');
+    return this.connection.invoke<SubscribeResult>('subscribe', topic, null);
   }
 
   /**
@@ -175,6 +243,7 @@ export class HubBridge {
 
   /** Closes the connection and stops bridging. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const stop of this.#stops.splice(0)) stop();
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
@@ -185,14 +254,43 @@ export class HubBridge {
   /** Routes a connection's callbacks to the bridge while it is the current one. */
   #wire(connection: HubConnection): void {
     const current = (): boolean => connection === this.#connection;
-    connection.on(HubTargets.event, (message: TopicEvent) => current() && this.#receive(message));
-    connection.onreconnecting(() => current() && this.#setStatus('reconnecting'));
+    connection.on('event', (message: TopicEvent) => current() && this.#receive(message));
+    connection.onreconnecting(() => {
+      if (!current()) return;
+      this.#joined.clear();
+      this.#setState({status: 'reconnecting', ...this.#retry});
+    });
     connection.onreconnected(() => {
       if (!current()) return;
-      this.#setStatus('connected');
+      this.#retry = undefined;
+      this.#setState({status: 'connected'});
       void this.#afterConnect();
     });
-    connection.onclose(() => current() && this.#setStatus('disconnected'));
+    connection.onclose(() => {
+      if (!current()) return;
+      this.#joined.clear();
+      if (this.#stopped || this.#gaveUp) {
+        this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+        return;
+      }
+      // Closed by the server without inviting a reconnect (it shut down, e.g. for a restart): the
+      // page still wants the connection, so the bridge retries by the same policy.
+      if (this.#starting === undefined || this.#looping) return;
+      void this.#connectWithRetries().then(
+        () => this.#afterConnect(),
+        () => {},
+      );
+    });
+  }
+
+  /** The client's retry policy: remembers the coming attempt so the status can say it. */
+  #nextRetry(connection: HubConnection | undefined, attempt: number): number | null {
+    const wait = retryDelay(attempt, this.#reconnect);
+    if (connection !== this.#connection) return wait;
+    this.#gaveUp = wait === null;
+    this.#retry = wait === null ? undefined : {attempt, retryInMs: wait};
+    if (wait !== null && this.#state.status === 'reconnecting') this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+    return wait;
   }
 
   /**
@@ -209,7 +307,9 @@ export class HubBridge {
       const {state, connectionId} = this.#connection;
       // Broken: "Connected" with nothing under it, or stopped although the page never stopped it
       // (a replacement whose start failed).
-      const broken = (state === HubConnectionState.Connected && connectionId === null) || (state === HubConnectionState.Disconnected && this.#starting !== undefined);
+      const broken =
+        (state === HubConnectionState.Connected && connectionId === null) ||
+        (state === HubConnectionState.Disconnected && this.#starting !== undefined && !this.#looping && !this.#gaveUp);
       if (broken) void this.#replace();
     }, 2000);
     (this.#watchdog as {unref?: () => void}).unref?.();
@@ -219,16 +319,18 @@ export class HubBridge {
     if (this.#replacing || this.#build === undefined) return;
     this.#replacing = true;
     const broken = this.#connection;
-    this.#setStatus('reconnecting');
+    this.#joined.clear();
+    this.#setState({status: 'reconnecting'});
     this.#connection = this.#build();
     this.#wire(this.#connection);
     void broken.stop().catch(() => {});
     try {
       await this.#connection.start();
-      this.#setStatus('connected');
+      this.#setState({status: 'connected'});
       await this.#afterConnect();
     } catch {
-      this.#setStatus('disconnected');
+      // The watchdog tries again in 2 s: still retrying, not given up.
+      this.#setState({status: 'reconnecting'});
     } finally {
       this.#replacing = false;
     }
@@ -242,46 +344,104 @@ export class HubBridge {
 
   async #unfollow(topic: string): Promise<void> {
     if (!this.#offsets.delete(topic)) return;
-    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke(HubMethods.unsubscribe, topic);
+    this.#joined.delete(topic);
+    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke('unsubscribe', topic);
   }
 
   #followInterest(patterns: ReadonlySet<string>): void {
     for (const [topic, types] of Object.entries(this.#topics)) {
       const wanted = [...patterns].some((p) => types.some((t) => overlaps(p, t)));
+      if (wanted) this.#wanted.add(topic);
+      else this.#wanted.delete(topic);
       if (wanted && !this.#offsets.has(topic)) void this.#follow(topic).catch(() => {});
-      else if (!wanted && this.#offsets.has(topic) && !this.#pinned.has(topic)) void this.#unfollow(topic).catch(() => {});
+      else if (!wanted && this.#offsets.has(topic) && !this.#pinned.has(topic) && !this.#watchers.has(topic)) void this.#unfollow(topic).catch(() => {});
     }
   }
 
   async #subscribe(topic: string): Promise<SubscribeResult> {
     const from = this.#offsets.get(topic) ?? null;
-    const result = await this.connection.invoke<SubscribeResult>(HubMethods.subscribe, topic, from);
+    let result: SubscribeResult;
+    try {
+      result = await this.connection.invoke<SubscribeResult>('subscribe', topic, from);
+    } catch (error) {
+      // Connected, yet the hub refuses the offset: it is another hub's, or one from before a restart.
+      // Start at the head, and say events may have been missed, so read models reload.
+      // Only for that refusal: a subscribe lost with its connection resumes from its offset as usual.
+      if (from === null || this.connection.state !== HubConnectionState.Connected || !/offset/i.test((error as Error).message)) throw error;
+      this.#offsets.set(topic, null);
+      const fresh = await this.connection.invoke<SubscribeResult>('subscribe', topic, null);
+      result = {...fresh, truncated: true};
+      if (fresh.offset !== null) this.#setOffset(topic, fresh.offset);
+    }
     // An empty page starts at the head; a resumed one keeps the offset of what it last received.
     if (this.#offsets.get(topic) === null && result.offset !== null && from === null) this.#setOffset(topic, result.offset);
     if (result.truncated && from !== null) {
       this.#bus.publish(TopicTruncated, {topic, fromOffset: from, offset: result.offset}, {source: 'switchboard:hub'});
+    }
+    if (this.#offsets.has(topic) && !this.#joined.has(topic)) {
+      this.#joined.set(topic, result);
+      for (const watcher of [...(this.#watchers.get(topic) ?? [])]) watcher.subscribed?.(result);
     }
     return result;
   }
 
   async #afterConnect(): Promise<void> {
     await Promise.all([...this.#offsets.keys()].map((topic) => this.#subscribe(topic).catch(() => undefined)));
-    for (const {topic, envelope} of this.#outbox.splice(0)) this.#forward(topic, envelope);
+    this.#flush();
   }
 
   #forward(topic: string, envelope: Envelope): void {
     if (this.#fromHubSet.has(envelope.id)) return;
-    if (this.connection.state !== HubConnectionState.Connected) {
-      this.#outbox.push({topic, envelope});
-      return;
+    this.#outbox.push({topic, envelope});
+    // Everything published in this turn leaves together, within the outbox's bounds.
+    if (this.#outbox.size === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const connected = (): boolean => this.connection.state === HubConnectionState.Connected;
+    void this.#outbox.flush((entry) => this.#publish(entry), connected).then(() => {
+      // What was queued while a batch was out goes next; what waits for a connection goes after reconnecting.
+      if (this.#outbox.size > 0 && connected()) this.#flush();
+    });
+  }
+
+  /** Publishes one page event; rejects only when the connection was lost before the hub answered. */
+  async #publish({topic, envelope}: OutboxEntry): Promise<void> {
+    const connection = this.connection;
+    const id = connection.connectionId;
+    try {
+      // The server keeps one event per id, so a retry after a lost answer cannot double it.
+      await connection.invoke('publish', topic, envelope);
+    } catch (error) {
+      if (connection !== this.connection || connection.state !== HubConnectionState.Connected || connection.connectionId !== id) throw error;
+      this.#log('warn', `switchboard: the hub refused ${envelope.type} on "${topic}": ${(error as Error).message}`);
     }
-    // The server keeps one event per id, so a retry after a lost answer cannot double it.
-    this.connection.invoke(HubMethods.publish, topic, envelope).catch(() => this.#outbox.push({topic, envelope}));
+  }
+
+  /** Sends a command: see {@link sendCommand}. */
+  #command(envelope: Envelope): Promise<unknown> {
+    return sendCommand(
+      {
+        connection: () => this.connection,
+        state: () => this.#state,
+        onState: (listener) => {
+          this.#statusListeners.add(listener);
+          return () => this.#statusListeners.delete(listener);
+        },
+      },
+      envelope,
+      this.#commandWaitMs,
+    );
   }
 
   #receive({topic, offset, event}: TopicEvent): void {
     if (!this.#offsets.has(topic)) return;
+    for (const watcher of [...(this.#watchers.get(topic) ?? [])]) watcher.event?.({topic, offset, event});
     this.#setOffset(topic, offset);
+    // A followed topic also carries types nobody on this page registered (a feed follows `orders`
+    // for order.placed, and payments travel there too): not interesting here, and not an error.
+    const type = (event as {type?: unknown} | null)?.type;
+    if (typeof type === 'string' && !this.#bus.registry.has(type)) return;
     const id = (event as {id?: unknown} | null)?.id;
     if (typeof id === 'string') {
       this.#fromHub.push(id);
@@ -317,10 +477,18 @@ export class HubBridge {
     }
   }
 
-  #setStatus(status: ConnectionStatus): void {
-    if (status === this.#status) return;
-    this.#status = status;
-    for (const listener of this.#statusListeners) listener(status);
-    this.#bus.publish(ConnectionChanged, {url: this.url, status}, {source: 'switchboard:hub'});
+  #setState(state: ConnectionState): void {
+    const before = this.#state;
+    if (state.status === before.status && state.attempt === before.attempt && state.retryInMs === before.retryInMs) return;
+    this.#state = state;
+    if (state.status === 'reconnecting' && state.attempt !== undefined) {
+      this.#log('warn', `switchboard: ${this.url} reconnecting (attempt ${state.attempt}, next try in ${(state.retryInMs! / 1000).toFixed(1)} s)`);
+    } else if (state.status === 'offline') {
+      this.#log('warn', `switchboard: ${this.url} offline: gave up reconnecting`);
+    } else if (state.status === 'connected' && before.status === 'reconnecting') {
+      this.#log('info', `switchboard: ${this.url} connected again`);
+    }
+    for (const listener of [...this.#statusListeners]) listener(state);
+    this.#bus.publish(ConnectionChanged, {url: this.url, ...state}, {source: 'switchboard:hub'});
   }
 }

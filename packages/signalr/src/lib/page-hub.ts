@@ -23,7 +23,8 @@ export function pageHub(url: string, bus: Bus = pageBus(), options: Omit<HubBrid
   if (hub === undefined) {
     hub = new HubBridge({url: absolute, bus, ...options});
     hubs.set(absolute, hub);
-    hub.start().catch((error: unknown) => console.error(`switchboard: cannot connect to ${absolute}`, error));
+    // The bridge retries by itself and says so, one line per state change; a rejection means it gave up, already reported.
+    hub.start().catch(() => {});
   }
   return hub;
 }

@@ -11,7 +11,11 @@ export const ConnectionChanged = defineEvent({
   replay: 'last',
   schema: z.object({
     url: z.string(),
-    status: z.enum(['connecting', 'connected', 'reconnecting', 'disconnected']),
+    status: z.enum(['connecting', 'connected', 'reconnecting', 'offline', 'disconnected']),
+    /** While reconnecting: which attempt comes next. */
+    attempt: z.number().int().positive().optional(),
+    /** While reconnecting: milliseconds until that attempt. */
+    retryInMs: z.number().int().nonnegative().optional(),
   }),
 });
 
