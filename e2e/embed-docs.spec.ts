@@ -9,7 +9,10 @@ import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {expect, test} from '@playwright/test';
 import {freePort, OwnServer} from './own-server';
-import {orderPlaced} from './support';
+import {orderPlaced, producer} from './support';
+
+/** The secret of the producer token (playwright.config.ts mints both). */
+const E2E_AUTH_SECRET = process.env['SB_E2E_AUTH_SECRET'] ?? '';
 
 test.describe.configure({mode: 'serial'});
 
@@ -54,13 +57,13 @@ test('without CORS_ORIGINS the browser blocks the embed (the module and the hub)
 test('with the README setting the element embedded from another origin gets the hub events', async ({page}) => {
   // The README's line, with this test's customer origin for the example's.
   const origins = corsLine.replace(/^CORS_ORIGINS=/, '').replace('https://customer.example', customerOrigin);
-  shop = await OwnServer.start({CORS_ORIGINS: origins});
+  shop = await OwnServer.start({CORS_ORIGINS: origins, AUTH_JWT_SECRET: E2E_AUTH_SECRET, AUTH_ALLOW_ANONYMOUS: '1'});
   await page.goto(customerOrigin);
   await expect.poll(() => page.evaluate(() => {
     const hubs = (globalThis as Record<symbol, Map<string, {status: string}> | undefined>)[Symbol.for('switchboard.page-hubs')];
     return hubs === undefined ? [] : [...hubs.values()].map((h) => h.status);
   })).toEqual(['connected']);
   const event = orderPlaced('o-readme');
-  expect((await fetch(`${shop.url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(event)})).status).toBe(202);
+  expect((await fetch(`${shop.url}/api/topics/orders/events`, {method: 'POST', headers: {...producer, 'content-type': 'application/json'}, body: JSON.stringify(event)})).status).toBe(202);
   await expect(page.locator(`shop-activity-feed li[data-id="${String(event['id'])}"]`)).toHaveCount(1);
 });
