@@ -1,7 +1,7 @@
 import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import * as signalR from '@microsoft/signalr';
 import {hasScope, jwtAuthenticator, type SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
-import {OrderPlaced, PlaceOrder} from '@switchboard/shop-contracts';
+import {ChangeSettings, OrderPlaced, PlaceOrder} from '@switchboard/shop-contracts';
 import {SignJWT} from 'jose';
 import {pino} from 'pino';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -204,5 +204,24 @@ describe('server-made order ids', () => {
     expect(a.orderId).not.toContain('0badf00d');
     await until(() => shop!.order(a.orderId)?.status === 'shipped' && shop!.order(b.orderId)?.status === 'shipped');
     expect(shop!.orders().filter((o) => o.orderId === a.orderId || o.orderId === b.orderId)).toHaveLength(2);
+  });
+});
+
+describe('settings through the hub command', () => {
+  it('refuses settings.change from a client without the admin scope when tokens are on, and changes nothing', async () => {
+    const secret = 'settings-test-secret-of-at-least-32-bytes';
+    let url: string;
+    ({server, url} = await startServer({...shopPolicies, endpoint: {authenticate: jwtAuthenticator({secret, allowAnonymous: true})}}));
+    const shop = new Shop({events: server.events, logger: pino({level: 'silent'}), paymentFailureRate: 0.2, canChangeSettings: (p) => hasScope(p, 'admin')});
+    try {
+      const anonymous = new signalR.HubConnectionBuilder().withUrl(`${url}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets}).configureLogging(signalR.LogLevel.None).build();
+      await anonymous.start();
+      const command = createEnvelope(ChangeSettings, {paymentFailureRate: 1}, {source: 'test'});
+      await expect(anonymous.invoke('command', command)).rejects.toThrow(/admin/);
+      expect(shop.paymentFailureRate).toBe(0.2);
+      await anonymous.stop();
+    } finally {
+      shop.close();
+    }
   });
 });

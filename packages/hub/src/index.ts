@@ -3,7 +3,7 @@ export * from './hub/index.js';
 export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
 export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
 export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
-export type {AppendedListener, CommandHandler, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
+export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
 /** The hub's wire contract, re-exported from `@switchboard/contracts` where it is defined once. */
 export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from '@switchboard/contracts';
 export type {PublishResult, SubscribeResult, TopicEvent} from '@switchboard/contracts';

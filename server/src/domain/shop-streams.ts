@@ -67,13 +67,13 @@ export class ShopOnStreams {
    */
   scopedEvents(events: EventService): EventService {
     const handle = <C extends Contract>(contract: C, handler: CommandHandler<C>) =>
-      events.handle(contract, async (command) => {
+      events.handle(contract, async (command, sender) => {
         if (!this.#o.streams.connection.client.isReady) throw new HubError('The event store is unavailable (Redis is unreachable); nothing was done. Try again.');
         this.#scope = {id: `command:${command.id}`, n: 0};
         let result: unknown;
         try {
           // The scope holds only while the handler runs synchronously: what it publishes then is its own.
-          result = handler(command);
+          result = handler(command, sender);
         } finally {
           this.#scope = undefined;
         }

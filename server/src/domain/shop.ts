@@ -135,7 +135,7 @@ export class Shop {
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
     shippingService(ctx, options.shippingDelayMs ?? 800);
     notificationsService(ctx, options.lowStockAt ?? 5);
-    settingsService(ctx, (rate) => (this.paymentFailureRate = rate));
+    settingsService(ctx, (rate) => (this.paymentFailureRate = rate), (principal) => this.#canChangeSettings(principal));
     this.#views = readModels(ctx, stock);
   }
 

@@ -42,7 +42,12 @@ export interface EventObserver {
 }
 
 /** A server-side command handler; throw `HubError` to reject the command with a message. */
-export type CommandHandler<C extends Contract = Contract> = (command: EnvelopeOf<C>) => unknown;
+export type CommandHandler<C extends Contract = Contract> = (command: EnvelopeOf<C>, sender: CommandSender) => unknown;
+
+/** Who sent a command: the hub connection's principal (undefined: anonymous, or server code). */
+export interface CommandSender {
+  readonly principal: Principal | undefined;
+}
 
 /** Options of {@link EventService}. */
 export interface EventServiceOptions {
@@ -137,7 +142,7 @@ export class EventService {
   }
 
   /** Validates a command envelope and runs its handler; a refusal throws `HubError` with the reason. */
-  async command(input: unknown): Promise<unknown> {
+  async command(input: unknown, sender: CommandSender = {principal: undefined}): Promise<unknown> {
     const result = this.#registry.validate(input);
     if (!result.ok) throw new HubError(describe(result.error, result.issues));
     const envelope = result.value;
@@ -146,7 +151,7 @@ export class EventService {
     const handler = this.#commands.get(envelope.type);
     if (handler === undefined) throw new HubError(`No handler for command "${envelope.type}".`);
     this.#logger.info({type: envelope.type, id: envelope.id, correlationId: envelope.correlationId}, 'command received');
-    return handler(envelope);
+    return handler(envelope, sender);
   }
 
   /** Whether `principal` (undefined: anonymous) may subscribe to `topic` or read its history. */
@@ -288,7 +293,7 @@ export class EventService {
       })
       .method(HubMethods.command, {
         params: {envelope: z.unknown()},
-        handler: ({envelope}) => this.command(envelope),
+        handler: ({envelope}, {caller}) => this.command(envelope, {principal: caller.request.principal}),
       });
   }
 }
