@@ -10,7 +10,7 @@ import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '
 import {afterEach, describe, expect, it} from 'vitest';
 import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
-import {startServer, logOf} from './helpers';
+import {startServer, logOf, sleep, until} from './helpers';
 
 let server: SwitchboardServer | undefined;
 const bridges: HubBridge[] = [];
@@ -20,14 +20,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /** A server that pings every second: the bridges here time out after 5 s of silence. */
 function start(options: Parameters<typeof startServer>[0] = {}): ReturnType<typeof startServer> {

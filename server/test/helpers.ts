@@ -29,3 +29,15 @@ export async function producerAccess(topic = 'orders'): Promise<{env: Record<str
   const token = await mintToken(secret, {sub: 'test-producer', scope: `publish:${topic}`, ttlSeconds: 3600});
   return {env: {AUTH_JWT_SECRET: secret, AUTH_ALLOW_ANONYMOUS: '1'}, headers: {'content-type': 'application/json', authorization: `Bearer ${token}`}};
 }
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` every 5 ms until it holds; throws after `ms`. */
+export async function until(check: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}

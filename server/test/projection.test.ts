@@ -9,7 +9,7 @@ import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts
 import {HubBridge, projection, type Snapshot} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '@switchboard/hub';
-import {startServer, logOf} from './helpers';
+import {startServer, logOf, sleep, until} from './helpers';
 
 let server: SwitchboardServer | undefined;
 const stops: Array<() => unknown> = [];
@@ -19,14 +19,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 const order = (n: number): Envelope => createEnvelope(OrderPlaced, {orderId: `o-${n}`, sku: 'tea-sencha', quantity: 1}, {source: 'test', id: `e-${n}`});
 
