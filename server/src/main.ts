@@ -19,7 +19,8 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 // CORS_ORIGINS: comma-separated origins whose pages may embed the apps and connect to the hub.
 const list = (name: string) => (process.env[name] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
 const origins = list('CORS_ORIGINS');
-// PUBLIC_HOSTS: comma-separated names (host or host:port) the server is reached by; default the loopback names.
+// PUBLIC_HOSTS: comma-separated names (host or host:port) the server is reached by; requests for other names (DNS rebinding) get 403;
+// default the loopback names (and IP literals are always served); * serves any Host.
 const publicHosts = list('PUBLIC_HOSTS');
 // REDIS_URL: the one switch to scale out (topics on Redis Streams, the hub's backplane on pub/sub).
 const redisUrl = process.env['REDIS_URL'];

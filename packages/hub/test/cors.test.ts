@@ -84,6 +84,18 @@ describe('origin allowlist', () => {
     });
   }
 
+  /** The whole answer to a raw request that ends with `Connection: close`. */
+  async function rawText(url: string, lines: string[]): Promise<string> {
+    const {connect} = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => (text += String(d)));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+  }
+
   it('refuses a rebound DNS name: Host evil.example with Origin http://evil.example, WebSocket and HTTP alike', async () => {
     const url = await setup();
     const {port} = new URL(url);
@@ -96,6 +108,37 @@ describe('origin allowlist', () => {
       raw(url, ['POST /api/topics/orders/events HTTP/1.1', `Host: ${host}`, `Origin: ${origin}`, 'Content-Type: text/plain', 'Content-Length: 2', 'Connection: close', '', '{}']);
     expect(await post(`evil.example:${port}`, `http://evil.example:${port}`)).toBe(403);
     expect(await post(`localhost:${port}`, `http://localhost:${port}`)).toBe(415);
+  });
+
+  it('refuses any request whose Host is a foreign name, with or without Origin (a rebound page reads same-origin GETs without one)', async () => {
+    const url = await setup();
+    const {port} = new URL(url);
+    const get = (host: string) => raw(url, ['GET /api/topics/orders/events HTTP/1.1', `Host: ${host}`, 'Connection: close']);
+    const upgrade = (host: string) =>
+      raw(url, ['GET /hubs/events HTTP/1.1', `Host: ${host}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==']);
+    expect(await get(`evil.example:${port}`)).toBe(403);
+    expect(await upgrade(`evil.example:${port}`)).toBe(403);
+    // The refusal says what to configure.
+    expect(await rawText(url, ['GET /api/orders HTTP/1.1', 'Host: evil.example', 'Connection: close'])).toMatch(/^HTTP\/1\.1 403[\s\S]*PUBLIC_HOSTS/);
+    // Loopback names and IP literals are never a rebound name.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `10.1.2.3:${port}`]) {
+      expect(await get(host)).not.toBe(403);
+    }
+    expect(await upgrade(`127.0.0.1:${port}`)).toBe(101);
+    // Liveness stays reachable by whatever name a probe uses.
+    expect(await raw(url, ['GET /healthz HTTP/1.1', 'Host: pod-7.internal', 'Connection: close'])).toBe(200);
+  });
+
+  it('accepts configured public hosts and, with publicHosts [*], any Host', async () => {
+    ({server} = await startServer({cors: {origins: [], publicHosts: ['shop.example']}}));
+    let url = `http://127.0.0.1:${server.port}`;
+    const get = (host: string) => raw(url, ['GET /api/topics/orders/events HTTP/1.1', `Host: ${host}`, 'Connection: close']);
+    expect(await get('shop.example')).not.toBe(403);
+    expect(await get('evil.example')).toBe(403);
+    await server.close();
+    ({server} = await startServer({cors: {origins: [], publicHosts: ['*']}}));
+    url = `http://127.0.0.1:${server.port}`;
+    expect(await get('evil.example')).not.toBe(403);
   });
 
   it('honours configured public hosts', async () => {

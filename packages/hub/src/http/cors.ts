@@ -1,4 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
+import {isIP} from 'node:net';
 
 /** Which other origins may call the server from a browser (the hub, the API, the app bundles). */
 export interface CorsOptions {
@@ -9,6 +10,10 @@ export interface CorsOptions {
    * matches the request's `Host` counts as same-origin only when that Host is one of these, so a
    * rebound DNS name (`Host: evil.example`, `Origin: http://evil.example`) is refused. A name
    * without a port matches any port. Default: `localhost`, `127.0.0.1`, `[::1]`.
+   *
+   * The same list guards every request, with or without `Origin` (see {@link Cors.hostAllowed}): a
+   * request whose `Host` is another name is refused. `['*']` accepts any Host (then only the
+   * `Origin` checks remain).
    */
   readonly publicHosts?: readonly string[];
 }
@@ -45,10 +50,23 @@ export class Cors {
     }
   }
 
+  /**
+   * Whether a request with this `Host` header may be served at all. A page on a rebound DNS name
+   * (`evil.example` resolving to this server) reads same-origin GETs without sending `Origin`, so
+   * the Host is what gives it away: allowed are the public hosts, the loopback names and IP
+   * literals (a rebinding attacker's page always has a name of its own), as Vite's dev server does
+   * with `server.allowedHosts`. A request without Host (HTTP/1.0) has no name to rebind.
+   */
+  hostAllowed(host: string | undefined): boolean {
+    if (host === undefined || this.#hosts.includes('*') || this.isPublicHost(host)) return true;
+    const name = hostName(host.toLowerCase());
+    return LOOPBACK_HOSTS.includes(name) || isIP(name.replace(/^\[|\]$/g, '')) !== 0;
+  }
+
   /** Whether `host` (a Host header: name, optional port) is a name the server is reached by. */
   isPublicHost(host: string): boolean {
     const lower = host.toLowerCase();
-    const name = lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : lower.split(':')[0]!;
+    const name = hostName(lower);
     return this.#hosts.some((h) => h === lower || h === name);
   }
 
@@ -86,4 +104,9 @@ export class Cors {
     res.end();
     return true;
   }
+}
+
+/** The name part of a Host header (`[::1]` for `[::1]:8080`, `shop.example` for `shop.example:443`). */
+function hostName(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
 }

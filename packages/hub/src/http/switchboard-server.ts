@@ -153,7 +153,7 @@ export class SwitchboardServer {
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Browsers apply no CORS to WebSockets: refuse foreign pages here, or any site could ride a user's cookies.
       const origin = req.headers.origin;
-      if (origin !== undefined && !this.#cors.allows(origin, req.headers.host)) {
+      if (!this.#cors.hostAllowed(req.headers.host) || (origin !== undefined && !this.#cors.allows(origin, req.headers.host))) {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
@@ -213,6 +213,12 @@ export class SwitchboardServer {
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
+    if (!this.#cors.hostAllowed(req.headers.host) && url.pathname !== '/healthz') {
+      req.resume();
+      res.writeHead(403, {'content-type': 'text/plain; charset=utf-8'});
+      res.end(`Blocked request: Host '${req.headers.host}' is not a name this server is reached by. Add it to PUBLIC_HOSTS (cors.publicHosts in code).`);
+      return;
+    }
     if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
