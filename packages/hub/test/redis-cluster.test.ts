@@ -112,6 +112,19 @@ describe('two hub nodes on one Redis', () => {
     expect(nodeB.hub.connection(id)).toBeUndefined();
     expect(await nodeB.hub.invokeClient(id, 'add', [2, 3], {timeoutMs: 5000})).toBe(5);
     await expect(nodeB.hub.invokeClient(id, 'fail', [], {timeoutMs: 5000})).rejects.toThrow('no way');
-    await expect(nodeB.hub.invokeClient('nobody', 'add', [1, 1], {timeoutMs: 300})).rejects.toThrow(/did not answer/);
   });
+
+  it('fails a client-result invocation at once when no node holds the connection', async () => {
+    const [a] = await twoNodes();
+    const onA = await connect(a);
+    onA.on('add', (x: number, y: number) => x + y);
+    const id = (await onA.invoke('whoami')) as string;
+    const nodeB = servers[1]!;
+    expect(await nodeB.hub.invokeClient(id, 'add', [1, 1], {timeoutMs: 60_000})).toBe(2);
+    await onA.stop();
+    await until(() => servers[0]!.hub.connection(id) === undefined);
+    // The timeout is a minute, the test's own limit 5 s: only an immediate refusal passes.
+    await expect(nodeB.hub.invokeClient(id, 'add', [1, 1], {timeoutMs: 60_000})).rejects.toThrow(`Connection '${id}' is not connected to any hub process.`);
+    await expect(nodeB.hub.invokeClient('nobody', 'add', [1, 1], {timeoutMs: 60_000})).rejects.toThrow(/not connected to any hub process/);
+  }, 5000);
 });

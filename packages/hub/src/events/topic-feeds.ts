@@ -25,6 +25,8 @@ interface Feed {
   /** While a gap in the live feed is read back from the log, later live events wait here. */
   recovering: boolean;
   readonly held: LogEntry[];
+  /** Resolves, once the log carries the topic's appends here, with the function that stops that. */
+  readonly following: Promise<(() => void) | undefined>;
 }
 
 /** How an offset relates to the position before it. */
@@ -66,16 +68,29 @@ export interface TopicFeedsOptions {
 export class TopicFeeds {
   readonly #o: TopicFeedsOptions;
   readonly #feeds = new Map<string, Feed>();
+  /** Topics of the feeds here, by their hub group. */
+  readonly #topics = new Map<string, string>();
   readonly #stop: () => void;
 
   constructor(options: TopicFeedsOptions) {
     this.#o = options;
-    this.#stop = options.log.watch({
+    const stopWatching = options.log.watch({
+      topics: 'followed',
       appended: (e) => this.#live(e),
       resumed: () => {
         for (const [topic, feed] of this.#feeds) if (!feed.recovering && feed.lastOffset !== null) void this.#recover(topic, feed, []);
       },
     });
+    // The last local subscriber of a topic gone: stop hearing the topic on this process.
+    const stopPresence = options.hub.onGroupPresence((group, present) => {
+      const topic = present ? undefined : this.#topics.get(group);
+      if (topic !== undefined) this.#dropIfIdle(topic);
+    });
+    this.#stop = () => {
+      stopWatching();
+      stopPresence();
+      for (const topic of [...this.#feeds.keys()]) this.#drop(topic);
+    };
   }
 
   /** Stops following the log. */
@@ -94,6 +109,7 @@ export class TopicFeeds {
     const id = connection.connectionId;
     feed.replaying.set(id, me);
     feed.ahead.delete(id);
+    const wasMember = connection.groups.has(groupOf(topic));
     hub.addToGroup(connection, groupOf(topic));
     let truncated = false;
     let replayed = 0;
@@ -106,6 +122,18 @@ export class TopicFeeds {
       replayed++;
     };
     try {
+      // Live first: from here on the topic's appends reach this process (and are buffered for me).
+      try {
+        await feed.following;
+      } catch (error) {
+        // Not heard here (the engine is unreachable): the next subscribe tries anew.
+        if (this.#feeds.get(topic) === feed) {
+          this.#feeds.delete(topic);
+          this.#topics.delete(groupOf(topic));
+        }
+        if (!wasMember) hub.removeFromGroup(connection, groupOf(topic));
+        throw error;
+      }
       if (fromOffset !== null) {
         for (;;) {
           const page = await log.read(topic, after, REPLAY_PAGE);
@@ -136,16 +164,35 @@ export class TopicFeeds {
       return {truncated, replayed};
     } finally {
       if (feed.replaying.get(id) === me) feed.replaying.delete(id);
+      this.#dropIfIdle(topic);
     }
   }
 
   #feed(topic: string): Feed {
     let feed = this.#feeds.get(topic);
     if (feed === undefined) {
-      feed = {last: undefined, lastOffset: null, replaying: new Map(), ahead: new Map(), recovering: false, held: []};
+      const follow = this.#o.log.follow?.(topic) ?? Promise.resolve(undefined);
+      // A feed whose follow failed is dropped when its subscribe gives up; nobody else awaits it.
+      follow.catch(() => undefined);
+      feed = {last: undefined, lastOffset: null, replaying: new Map(), ahead: new Map(), recovering: false, held: [], following: follow};
       this.#feeds.set(topic, feed);
+      this.#topics.set(this.#o.groupOf(topic), topic);
     }
     return feed;
+  }
+
+  /** Drops a topic's feed once nobody here replays or follows it. */
+  #dropIfIdle(topic: string): void {
+    const feed = this.#feeds.get(topic);
+    if (feed !== undefined && feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) this.#drop(topic);
+  }
+
+  #drop(topic: string): void {
+    const feed = this.#feeds.get(topic);
+    if (feed === undefined) return;
+    this.#feeds.delete(topic);
+    this.#topics.delete(this.#o.groupOf(topic));
+    feed.following.then((release) => release?.(), () => undefined);
   }
 
   #live(appended: AppendedEvent): void {
@@ -154,7 +201,7 @@ export class TopicFeeds {
     if (feed === undefined) return;
     const {event} = appended;
     if (feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) {
-      this.#feeds.delete(topic);
+      this.#drop(topic);
       return;
     }
     const entry = {offset, event};
