@@ -1,4 +1,5 @@
 import * as signalR from '@microsoft/signalr';
+import {MessagePackHubProtocol} from '@microsoft/signalr-protocol-msgpack';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, postEvent} from './helpers.js';
@@ -78,6 +79,24 @@ describe('two hub nodes on one Redis', () => {
     expect(result.truncated).toBe(false);
     await until(() => resumed.length >= 4);
     expect(resumed).toEqual(['e-4', 'e-5', 'e-6', 'e-7']);
+  });
+
+  it('replays stored events to a MessagePack client as they were published (JSON clients get the stored text as it is)', async () => {
+    const [a, b] = await twoNodes();
+    const events = [orderPlaced({id: 'm-0'}), orderPlaced({id: 'm-1', data: {orderId: 'o-é', sku: 'tea-sencha', quantity: 3}})];
+    const offsets: string[] = [];
+    for (const event of events) offsets.push(((await (await postEvent(a, 'orders', event)).json()) as {offset: string}).offset);
+    for (const protocol of [new MessagePackHubProtocol(), undefined]) {
+      const builder = new signalR.HubConnectionBuilder().withUrl(`${b}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets}).configureLogging(signalR.LogLevel.None);
+      const c = (protocol === undefined ? builder : builder.withHubProtocol(protocol)).build();
+      opened.push(c);
+      const got: unknown[] = [];
+      c.on('event', (e: unknown) => void got.push(e));
+      await c.start();
+      await c.invoke('subscribe', 'orders', `${offsets[0]!.split(':')[0]}:0`);
+      await until(() => got.length === 2);
+      expect(got).toEqual(events.map((event, i) => ({topic: 'orders', offset: offsets[i], event})));
+    }
   });
 
   it('delivers group, user and single-connection sends made on one node to connections on the other', async () => {

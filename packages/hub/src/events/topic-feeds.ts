@@ -115,8 +115,15 @@ export class TopicFeeds {
     let replayed = 0;
     let after = fromOffset;
     let last = fromOffset === null ? undefined : positionOf(fromOffset);
+    const raw = connection.protocol?.writeInvocationJson?.bind(connection.protocol);
+    const topicJson = JSON.stringify(topic);
     const send = (entry: LogEntry): void => {
-      connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
+      if (raw !== undefined && entry.json !== undefined) {
+        // The stored JSON goes out as it is: no parse, no re-serialization (most of a replay's cost).
+        connection.sendSerialized(raw(HubTargets.event, `[{"topic":${topicJson},"offset":${JSON.stringify(entry.offset)},"event":${entry.json}}]`), true);
+      } else {
+        connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
+      }
       after = entry.offset;
       last = positionOf(entry.offset);
       replayed++;

@@ -183,6 +183,15 @@ export class RedisTopicLog implements TopicLog {
   #entry(epoch: string, id: string, fields: string[]): LogEntry | undefined {
     const at = fields.indexOf('d');
     if (at < 0 || at % 2 !== 0) return undefined;
-    return {offset: `${epoch}:${id.slice(0, id.indexOf('-'))}`, event: JSON.parse(fields[at + 1]!) as Envelope};
+    const json = fields[at + 1]!;
+    let event: Envelope | undefined;
+    // Parsed only if read: a replay to JSON clients forwards the stored text as it is.
+    const entry = {
+      offset: `${epoch}:${id.slice(0, id.indexOf('-'))}`,
+      get event(): Envelope {
+        return (event ??= JSON.parse(json) as Envelope);
+      },
+    };
+    return Object.defineProperty(entry, 'json', {value: json, enumerable: false});
   }
 }
