@@ -58,8 +58,9 @@ export interface TopicFeedsOptions {
 
 /**
  * Pushes a topic's events to this process's subscribers, exactly once each, in offset order, from
- * the log's feed of appended events (which every process hears: with Redis, events appended on
- * another node arrive here too). Subscribing joins the live feed first and buffers it, replays
+ * the log's feed of appended events (with Redis, events appended on another node arrive here too).
+ * A topic is followed on the log while this process has a subscriber of it, so a process hears
+ * only the topics it serves. Subscribing joins the live feed first and buffers it, replays
  * the log from the client's offset page by page (so 100,000 missed events never block the event
  * loop), then merges: drops what the replay already sent, reads on over a gap, and flushes.
  * A gap in the live feed itself (messages lost while the engine was unreachable) is read back
