@@ -34,6 +34,8 @@ export class RedisConnection {
   readonly #url: string;
   readonly #patterns = new Map<string, Set<Listener>>();
   readonly #channels = new Map<string, Set<Listener>>();
+  /** Each channel's SUBSCRIBE (pending or confirmed) while it stands; node-redis renews confirmed ones after a reconnect. */
+  readonly #subscribed = new Map<string, Promise<void>>();
   readonly #resumed = new Set<() => void>();
   readonly #ready = new Set<() => void>();
   #received = 0;
@@ -83,7 +85,7 @@ export class RedisConnection {
           (async () => {
             await Promise.all([this.client.connect(), this.#subscriber.connect()]);
             for (const pattern of this.#patterns.keys()) await this.#pSubscribe(pattern);
-            if (this.#channels.size > 0) await this.#subscriber.subscribe([...this.#channels.keys()], this.#dispatch);
+            if (this.#channels.size > 0) await this.#subscribeAll([...this.#channels.keys()]);
           })(),
           timeout,
         ]);
@@ -120,20 +122,17 @@ export class RedisConnection {
    */
   async subscribe(channel: string, listener: Listener): Promise<void> {
     let listeners = this.#channels.get(channel);
-    if (listeners !== undefined) {
-      listeners.add(listener);
-      return;
-    }
-    this.#channels.set(channel, (listeners = new Set([listener])));
+    if (listeners === undefined) this.#channels.set(channel, (listeners = new Set()));
+    listeners.add(listener);
     // Before start, start() subscribes it; during start, wait for it to finish, then make sure.
     if (this.#started === undefined) return;
     if (!this.#subscribedOnce) await this.#started;
-    if (!this.#subscriber.isReady) throw new TopicLogUnavailableError('Redis is unreachable');
-    try {
-      await this.#subscriber.subscribe(channel, this.#dispatch);
-    } catch (error) {
-      throw this.#unavailable(error);
+    let subscribed = this.#subscribed.get(channel);
+    if (subscribed === undefined) {
+      if (!this.#subscriber.isReady) throw new TopicLogUnavailableError('Redis is unreachable');
+      subscribed = this.#subscribeAll([channel]);
     }
+    await subscribed;
   }
 
   /** Stops calling `listener` for `channel`; unsubscribes from it when it was the last one. */
@@ -141,6 +140,7 @@ export class RedisConnection {
     const listeners = this.#channels.get(channel);
     if (listeners === undefined || !listeners.delete(listener) || listeners.size > 0) return;
     this.#channels.delete(channel);
+    this.#subscribed.delete(channel);
     if (!this.#subscriber.isOpen) return;
     try {
       await this.#subscriber.unsubscribe(channel, this.#dispatch);
@@ -224,14 +224,23 @@ export class RedisConnection {
    * the channels asked for while Redis was down, or whose SUBSCRIBE the outage cut short.
    */
   async #resubscribe(): Promise<void> {
-    const channels = [...this.#channels.keys()];
+    const channels = [...this.#channels.keys()].filter((channel) => !this.#subscribed.has(channel));
     if (channels.length === 0) return;
     try {
-      // Already subscribed channels only gain the (same) listener again: no command is sent for them.
-      await this.#subscriber.subscribe(channels, this.#dispatch);
+      await this.#subscribeAll(channels);
     } catch (error) {
       this.#logger.warn({err: error}, 'could not re-subscribe after reconnecting; retrying at the next reconnect');
     }
+  }
+
+  /** SUBSCRIBEs `channels` at once, remembering the promise per channel until it fails or the channel is given up. */
+  #subscribeAll(channels: readonly string[]): Promise<void> {
+    const subscribed = this.#subscriber.subscribe([...channels], this.#dispatch).catch((error: unknown) => {
+      for (const channel of channels) if (this.#subscribed.get(channel) === subscribed) this.#subscribed.delete(channel);
+      throw this.#unavailable(error);
+    });
+    for (const channel of channels) this.#subscribed.set(channel, subscribed);
+    return subscribed;
   }
 
   /** Connection failures become {@link TopicLogUnavailableError}; Redis's own replies (script errors, NOSCRIPT) pass through. */
