@@ -104,6 +104,38 @@ describe('per-channel subscriptions on Redis', () => {
     expect(heardByA() - after).toBe(0);
   }, 60_000);
 
+  it('loses nothing between subscribing to a topic channel and reading the log, each time a node starts hearing the topic anew', async () => {
+    const a = await startNode(redis.url, {prefix: 'ch3'});
+    const b = await startNode(redis.url, {prefix: 'ch3'});
+    servers.push(a.server, b.server);
+    const published: Array<{id: string; offset: string}> = [];
+    let running = true;
+    const publishing = (async () => {
+      for (let n = 0; running; n++) {
+        const id = `e-${n}`;
+        const posted = await postEvent(b.url, 'orders', orderPlaced({id}));
+        published.push({id, offset: ((await posted.json()) as {offset: string}).offset});
+      }
+    })();
+    await until(() => published.length >= 5);
+    // Five times: A has no subscriber of the topic (so no channel), then one subscribes from an offset mid-stream.
+    for (let round = 0; round < 5; round++) {
+      await listeners('ch3:topic:orders', 0);
+      const from = published.at(-1)!;
+      const onA = await connect(a.url);
+      const got = recordEvents(onA);
+      await onA.invoke('subscribe', 'orders', from.offset);
+      const start = published.findIndex((p) => p.id === from.id) + 1;
+      await until(() => published.length >= start + 20 && got.length >= published.length - start - 5);
+      const upTo = got.length;
+      expect(got).toEqual(published.slice(start, start + upTo).map((p) => p.id));
+      await onA.stop();
+      opened.splice(opened.indexOf(onA), 1);
+    }
+    running = false;
+    await publishing;
+  }, 60_000);
+
   it('subscribes a connection, group and user channel while a local connection needs it, and the all and return channels always', async () => {
     const a = await startNode(redis.url, {prefix: 'ch2'});
     servers.push(a.server);
