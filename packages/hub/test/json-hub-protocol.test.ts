@@ -23,6 +23,16 @@ describe('the JSON hub protocol', () => {
     );
   });
 
+  it('writes an invocation with arguments given as JSON text byte for byte as writeMessage does (property, 1,000 cases)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.array(fc.jsonValue()), (target, args) => {
+        const written = jsonHubProtocol.writeInvocationJson!(target, JSON.stringify(args));
+        expect(Buffer.from(written).equals(Buffer.from(jsonHubProtocol.writeMessage({type: MessageType.Invocation, target, arguments: args})))).toBe(true);
+      }),
+      {numRuns: 1000},
+    );
+  });
+
   it('either parses or throws ProtocolError on arbitrary input, never anything else (property, 5,000 cases)', () => {
     const input = fc.oneof(
       fc.string(),

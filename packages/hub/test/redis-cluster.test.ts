@@ -1,4 +1,5 @@
 import * as signalR from '@microsoft/signalr';
+import {MessagePackHubProtocol} from '@microsoft/signalr-protocol-msgpack';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, postEvent} from './helpers.js';
@@ -80,6 +81,24 @@ describe('two hub nodes on one Redis', () => {
     expect(resumed).toEqual(['e-4', 'e-5', 'e-6', 'e-7']);
   });
 
+  it('replays stored events to a MessagePack client as they were published (JSON clients get the stored text as it is)', async () => {
+    const [a, b] = await twoNodes();
+    const events = [orderPlaced({id: 'm-0'}), orderPlaced({id: 'm-1', data: {orderId: 'o-é', sku: 'tea-sencha', quantity: 3}})];
+    const offsets: string[] = [];
+    for (const event of events) offsets.push(((await (await postEvent(a, 'orders', event)).json()) as {offset: string}).offset);
+    for (const protocol of [new MessagePackHubProtocol(), undefined]) {
+      const builder = new signalR.HubConnectionBuilder().withUrl(`${b}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets}).configureLogging(signalR.LogLevel.None);
+      const c = (protocol === undefined ? builder : builder.withHubProtocol(protocol)).build();
+      opened.push(c);
+      const got: unknown[] = [];
+      c.on('event', (e: unknown) => void got.push(e));
+      await c.start();
+      await c.invoke('subscribe', 'orders', `${offsets[0]!.split(':')[0]}:0`);
+      await until(() => got.length === 2);
+      expect(got).toEqual(events.map((event, i) => ({topic: 'orders', offset: offsets[i], event})));
+    }
+  });
+
   it('delivers group, user and single-connection sends made on one node to connections on the other', async () => {
     const [a] = await twoNodes();
     const onA = await connect(a, {transport: signalR.HttpTransportType.WebSockets, accessTokenFactory: () => 'ann'});
@@ -112,6 +131,19 @@ describe('two hub nodes on one Redis', () => {
     expect(nodeB.hub.connection(id)).toBeUndefined();
     expect(await nodeB.hub.invokeClient(id, 'add', [2, 3], {timeoutMs: 5000})).toBe(5);
     await expect(nodeB.hub.invokeClient(id, 'fail', [], {timeoutMs: 5000})).rejects.toThrow('no way');
-    await expect(nodeB.hub.invokeClient('nobody', 'add', [1, 1], {timeoutMs: 300})).rejects.toThrow(/did not answer/);
   });
+
+  it('fails a client-result invocation at once when no node holds the connection', async () => {
+    const [a] = await twoNodes();
+    const onA = await connect(a);
+    onA.on('add', (x: number, y: number) => x + y);
+    const id = (await onA.invoke('whoami')) as string;
+    const nodeB = servers[1]!;
+    expect(await nodeB.hub.invokeClient(id, 'add', [1, 1], {timeoutMs: 60_000})).toBe(2);
+    await onA.stop();
+    await until(() => servers[0]!.hub.connection(id) === undefined);
+    // The timeout is a minute, the test's own limit 5 s: only an immediate refusal passes.
+    await expect(nodeB.hub.invokeClient(id, 'add', [1, 1], {timeoutMs: 60_000})).rejects.toThrow(`Connection '${id}' is not connected to any hub process.`);
+    await expect(nodeB.hub.invokeClient('nobody', 'add', [1, 1], {timeoutMs: 60_000})).rejects.toThrow(/not connected to any hub process/);
+  }, 5000);
 });

@@ -1,17 +1,18 @@
 import type * as signalR from '@microsoft/signalr';
 import {z} from 'zod';
-import {redisEngine, type RedisEngineOptions, type SwitchboardServer} from '../src/index.js';
+import {redisEngine, type RedisEngine, type RedisEngineOptions, type SwitchboardServer} from '../src/index.js';
 import {startServer} from './helpers.js';
 
 /** A hub node on Redis: a server with the Redis engine, `join` (to a group) and user ids from the access token. */
-export async function startNode(url: string, options: Partial<RedisEngineOptions> = {}): Promise<{server: SwitchboardServer; url: string}> {
+export async function startNode(url: string, options: Partial<RedisEngineOptions> = {}): Promise<{server: SwitchboardServer; url: string; engine: RedisEngine}> {
+  const engine = redisEngine({url, ...options});
   const node = await startServer({
-    engine: redisEngine({url, ...options}),
+    engine,
     endpoint: {authenticate: ({token}) => ({userId: token ?? 'anonymous'})},
   });
   node.server.hub.method('join', {params: {group: z.string()}, handler: ({group}, {hub, caller}) => hub.addToGroup(caller, group)});
   node.server.hub.method('whoami', {params: {}, handler: (_, {caller}) => caller.connectionId});
-  return node;
+  return {...node, engine};
 }
 
 /** Resolves once `check` holds; rejects after `ms`. */

@@ -1,7 +1,7 @@
 import * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {pino} from 'pino';
-import {redisEngine, SwitchboardServer} from '../src/index.js';
+import {redisEngine, SwitchboardServer, type ReadResult} from '../src/index.js';
 import {testRegistry} from './fixtures.js';
 import {client, orderPlaced, postEvent} from './helpers.js';
 import {recordEvents, startNode, until} from './redis-nodes.js';
@@ -77,6 +77,42 @@ describe('while Redis is down', () => {
     await sleep(100);
     expect(received).toEqual(stored);
   }, 60_000);
+
+  it('appends an HTTP batch whole or, while Redis is down, not at all (503)', async () => {
+    redis = await startRedis({aof: 'always'});
+    let url: string;
+    ({server, url} = await startNode(redis.url));
+    const batch = (ids: string[]) =>
+      fetch(`${url}/api/topics/orders/events`, {
+        method: 'POST',
+        headers: {'content-type': 'application/cloudevents-batch+json'},
+        body: JSON.stringify(ids.map((id) => ({specversion: '1.0', id, source: 'urn:test', type: 'order.placed', datacontenttype: 'application/json', data: {orderId: id, sku: 'tea', quantity: 1}}))),
+      });
+    const first = await batch(['a', 'b', 'c']);
+    expect(first.status).toBe(202);
+    const {offsets} = (await first.json()) as {offsets: string[]};
+    const epoch = offsets[0]!.split(':')[0];
+    expect(offsets).toEqual([1, 2, 3].map((n) => `${epoch}:${n}`));
+    // A duplicate in a batch keeps its first offset; the new events follow on.
+    expect(await (await batch(['d', 'b', 'e'])).json()).toEqual({offsets: [`${epoch}:4`, `${epoch}:2`, `${epoch}:5`]});
+
+    await redis.kill();
+    const refused = await batch(['f', 'g', 'h']);
+    expect(refused.status).toBe(503);
+    await redis.restart();
+    const deadline = Date.now() + 10_000;
+    let page: ReadResult;
+    for (;;) {
+      try {
+        page = await server.events.log.read('orders', null, 100);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(50);
+      }
+    }
+    expect(page.entries.map((e) => e.event.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  }, 30_000);
 
   it('fails to start, saying so, when Redis cannot be reached', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;

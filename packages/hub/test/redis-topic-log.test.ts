@@ -46,6 +46,57 @@ describe('the Redis Streams topic log', () => {
     expect((await log.read('orders', null, 10)).entries).toHaveLength(1);
   });
 
+  it('appends a batch in one call with consecutive offsets, a duplicate (retained or earlier in the batch) once, announcing each new event', async () => {
+    const log = logOf();
+    const heard: string[] = [];
+    const stop = log.watch({topics: ['orders'], appended: (e) => void heard.push(`${e.offset} ${e.event.id}`)});
+    await new Promise((r) => setTimeout(r, 50));
+    const first = await log.append('orders', event('a'));
+    const epoch = first.offset.split(':')[0]!;
+    const batch = await log.appendMany('orders', [event('b'), event('a'), event('c'), event('b'), event('d')]);
+    expect(batch).toEqual([
+      {offset: `${epoch}:2`, duplicate: false},
+      {offset: first.offset, duplicate: true},
+      {offset: `${epoch}:3`, duplicate: false},
+      {offset: `${epoch}:2`, duplicate: true},
+      {offset: `${epoch}:4`, duplicate: false},
+    ]);
+    expect((await log.read('orders', null, 10)).entries.map((e) => e.event.id)).toEqual(['a', 'b', 'c', 'd']);
+    const deadline = Date.now() + 5000;
+    while (heard.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop();
+    expect(heard).toEqual([`${epoch}:1 a`, `${epoch}:2 b`, `${epoch}:3 c`, `${epoch}:4 d`]);
+  });
+
+  it('a watcher naming topics hears only those; follow() makes a followed-topics watcher hear a topic until released', async () => {
+    const log = logOf();
+    const named: string[] = [];
+    const followed: string[] = [];
+    const stopNamed = log.watch({topics: ['orders'], appended: (e) => void named.push(`${e.topic} ${e.event.id}`)});
+    const stopFollowed = log.watch({topics: 'followed', appended: (e) => void followed.push(`${e.topic} ${e.event.id}`)});
+    const release = await log.follow('stock');
+    const again = await log.follow('stock');
+    await new Promise((r) => setTimeout(r, 50));
+    await log.append('orders', event('o1'));
+    await log.append('stock', event('s1'));
+    await log.append('other', event('x1'));
+    const deadline = Date.now() + 5000;
+    while ((named.length < 1 || followed.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    release();
+    expect(log.followed.get('stock')).toBe(1);
+    again();
+    expect(log.followed.has('stock')).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    await log.append('stock', event('s2'));
+    await log.append('orders', event('o2'));
+    while (named.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    stopNamed();
+    stopFollowed();
+    expect(named).toEqual(['orders o1', 'orders o2']);
+    expect(followed).toEqual(['stock s1']);
+  });
+
   it('trims by count and reports a resume from a dropped offset as truncated', async () => {
     const log = logOf({maxEvents: 3});
     const offsets: string[] = [];

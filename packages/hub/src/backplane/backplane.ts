@@ -5,6 +5,12 @@ export type Audience =
   | {readonly kind: 'groups'; readonly names: readonly string[]; readonly except?: readonly string[]}
   | {readonly kind: 'users'; readonly ids: readonly string[]};
 
+/** Something a process can hold members of: a connection, a group, or a user's connections. */
+export interface Scope {
+  readonly kind: 'connection' | 'group' | 'user';
+  readonly name: string;
+}
+
 /** One invocation to deliver to an audience, on every hub process. */
 export interface BackplaneMessage {
   readonly audience: Audience;
@@ -34,6 +40,22 @@ export interface Backplane {
    * or returns undefined when this process does not hold it.
    */
   serveInvocations?(invoke: RemoteInvoker): () => void;
+  /**
+   * Told when this process gains its first local member of `scope` (`present: true`) or loses its
+   * last, so a backplane can listen only for what this process holds (Redis: one channel per
+   * connection, group and user). Optional: a backplane without it hears every send.
+   */
+  membership?(scope: Scope, present: boolean): void;
+  /** What the backplane holds back or refused, for metrics (optional). */
+  stats?(): BackplaneStats;
+}
+
+/** A backplane's counters. */
+export interface BackplaneStats {
+  /** Sends waiting to be published (the engine is unreachable). */
+  readonly queued: number;
+  /** Sends refused so far because too many waited. */
+  readonly refused: number;
 }
 
 /** Runs a client-result invocation on a local connection; undefined when the connection is not here. */

@@ -1,2 +1,2 @@
 export {MemoryBackplane} from './backplane.js';
-export type {Audience, Backplane, BackplaneMessage, RemoteInvoker} from './backplane.js';
+export type {Audience, Backplane, BackplaneMessage, BackplaneStats, RemoteInvoker, Scope} from './backplane.js';

@@ -173,11 +173,18 @@ export class EventService {
       this.#observer.rejected?.(topic);
       return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
     }
-    const value: PublishOutcome[] = [];
+    const events = checked.map((r) => (r as {value: Envelope}).value);
+    let value: PublishOutcome[];
     try {
-      for (const r of checked) value.push(await this.#append(topic, (r as {value: Envelope}).value, appender));
+      if (this.#log.appendMany !== undefined) {
+        // One call to the log: all appended or, if it refuses or is unreachable, none.
+        const results = await this.#log.appendMany(topic, events);
+        value = results.map((result, i) => this.#report(topic, events[i]!, result, appender));
+      } else {
+        value = [];
+        for (const event of events) value.push(await this.#append(topic, event, appender));
+      }
     } catch (error) {
-      // Only the first append of a batch can create the topic, so a topic-limit refusal leaves nothing appended.
       return this.#refused(topic, error);
     }
     return {ok: true, value};
@@ -244,7 +251,11 @@ export class EventService {
 
   /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
   async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishOutcome> {
-    const {offset, duplicate} = await this.#log.append(topic, event);
+    return this.#report(topic, event, await this.#log.append(topic, event), appender);
+  }
+
+  /** Reports an append the log made (observer, log line, listeners); duplicates are not reported. */
+  #report(topic: string, event: Envelope, {offset, duplicate}: PublishOutcome, appender: Appender): PublishOutcome {
     if (!duplicate) {
       this.#observer.published?.(topic, event.type);
       this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, by: byOf(appender)}, 'event published');

@@ -25,6 +25,8 @@ interface Feed {
   /** While a gap in the live feed is read back from the log, later live events wait here. */
   recovering: boolean;
   readonly held: LogEntry[];
+  /** Resolves, once the log carries the topic's appends here, with the function that stops that. */
+  readonly following: Promise<(() => void) | undefined>;
 }
 
 /** How an offset relates to the position before it. */
@@ -56,8 +58,9 @@ export interface TopicFeedsOptions {
 
 /**
  * Pushes a topic's events to this process's subscribers, exactly once each, in offset order, from
- * the log's feed of appended events (which every process hears: with Redis, events appended on
- * another node arrive here too). Subscribing joins the live feed first and buffers it, replays
+ * the log's feed of appended events (with Redis, events appended on another node arrive here too).
+ * A topic is followed on the log while this process has a subscriber of it, so a process hears
+ * only the topics it serves. Subscribing joins the live feed first and buffers it, replays
  * the log from the client's offset page by page (so 100,000 missed events never block the event
  * loop), then merges: drops what the replay already sent, reads on over a gap, and flushes.
  * A gap in the live feed itself (messages lost while the engine was unreachable) is read back
@@ -66,16 +69,29 @@ export interface TopicFeedsOptions {
 export class TopicFeeds {
   readonly #o: TopicFeedsOptions;
   readonly #feeds = new Map<string, Feed>();
+  /** Topics of the feeds here, by their hub group. */
+  readonly #topics = new Map<string, string>();
   readonly #stop: () => void;
 
   constructor(options: TopicFeedsOptions) {
     this.#o = options;
-    this.#stop = options.log.watch({
+    const stopWatching = options.log.watch({
+      topics: 'followed',
       appended: (e) => this.#live(e),
       resumed: () => {
         for (const [topic, feed] of this.#feeds) if (!feed.recovering && feed.lastOffset !== null) void this.#recover(topic, feed, []);
       },
     });
+    // The last local subscriber of a topic gone: stop hearing the topic on this process.
+    const stopPresence = options.hub.onGroupPresence((group, present) => {
+      const topic = present ? undefined : this.#topics.get(group);
+      if (topic !== undefined) this.#dropIfIdle(topic);
+    });
+    this.#stop = () => {
+      stopWatching();
+      stopPresence();
+      for (const topic of [...this.#feeds.keys()]) this.#drop(topic);
+    };
   }
 
   /** Stops following the log. */
@@ -94,18 +110,38 @@ export class TopicFeeds {
     const id = connection.connectionId;
     feed.replaying.set(id, me);
     feed.ahead.delete(id);
+    const wasMember = connection.groups.has(groupOf(topic));
     hub.addToGroup(connection, groupOf(topic));
     let truncated = false;
     let replayed = 0;
     let after = fromOffset;
     let last = fromOffset === null ? undefined : positionOf(fromOffset);
+    const raw = connection.protocol?.writeInvocationJson?.bind(connection.protocol);
+    const topicJson = JSON.stringify(topic);
     const send = (entry: LogEntry): void => {
-      connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
+      if (raw !== undefined && entry.json !== undefined) {
+        // The stored JSON goes out as it is: no parse, no re-serialization (most of a replay's cost).
+        connection.sendSerialized(raw(HubTargets.event, `[{"topic":${topicJson},"offset":${JSON.stringify(entry.offset)},"event":${entry.json}}]`), true);
+      } else {
+        connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
+      }
       after = entry.offset;
       last = positionOf(entry.offset);
       replayed++;
     };
     try {
+      // Live first: from here on the topic's appends reach this process (and are buffered for me).
+      try {
+        await feed.following;
+      } catch (error) {
+        // Not heard here (the engine is unreachable): the next subscribe tries anew.
+        if (this.#feeds.get(topic) === feed) {
+          this.#feeds.delete(topic);
+          this.#topics.delete(groupOf(topic));
+        }
+        if (!wasMember) hub.removeFromGroup(connection, groupOf(topic));
+        throw error;
+      }
       if (fromOffset !== null) {
         for (;;) {
           const page = await log.read(topic, after, REPLAY_PAGE);
@@ -136,16 +172,35 @@ export class TopicFeeds {
       return {truncated, replayed};
     } finally {
       if (feed.replaying.get(id) === me) feed.replaying.delete(id);
+      this.#dropIfIdle(topic);
     }
   }
 
   #feed(topic: string): Feed {
     let feed = this.#feeds.get(topic);
     if (feed === undefined) {
-      feed = {last: undefined, lastOffset: null, replaying: new Map(), ahead: new Map(), recovering: false, held: []};
+      const follow = this.#o.log.follow?.(topic) ?? Promise.resolve(undefined);
+      // A feed whose follow failed is dropped when its subscribe gives up; nobody else awaits it.
+      follow.catch(() => undefined);
+      feed = {last: undefined, lastOffset: null, replaying: new Map(), ahead: new Map(), recovering: false, held: [], following: follow};
       this.#feeds.set(topic, feed);
+      this.#topics.set(this.#o.groupOf(topic), topic);
     }
     return feed;
+  }
+
+  /** Drops a topic's feed once nobody here replays or follows it. */
+  #dropIfIdle(topic: string): void {
+    const feed = this.#feeds.get(topic);
+    if (feed !== undefined && feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) this.#drop(topic);
+  }
+
+  #drop(topic: string): void {
+    const feed = this.#feeds.get(topic);
+    if (feed === undefined) return;
+    this.#feeds.delete(topic);
+    this.#topics.delete(this.#o.groupOf(topic));
+    feed.following.then((release) => release?.(), () => undefined);
   }
 
   #live(appended: AppendedEvent): void {
@@ -154,7 +209,7 @@ export class TopicFeeds {
     if (feed === undefined) return;
     const {event} = appended;
     if (feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) {
-      this.#feeds.delete(topic);
+      this.#drop(topic);
       return;
     }
     const entry = {offset, event};

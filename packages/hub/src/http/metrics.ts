@@ -1,5 +1,6 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client';
 import type {EventObserver} from '../events/event-service.js';
+import type {Backplane} from '../backplane/index.js';
 import type {Hub} from '../hub/index.js';
 import type {TopicLog} from '../log/async-topic-log.js';
 
@@ -48,7 +49,7 @@ export class Metrics implements EventObserver {
   readonly #topics: LabelBudget;
   readonly #types: LabelBudget;
 
-  constructor(hub: Hub, log: TopicLog, options: MetricsOptions = {}) {
+  constructor(hub: Hub, log: TopicLog, options: MetricsOptions = {}, backplane?: Backplane) {
     this.#log = log;
     this.#topics = new LabelBudget(options.maxTopicLabels ?? 1000);
     this.#types = new LabelBudget(options.maxTypeLabels ?? 1000);
@@ -102,6 +103,26 @@ export class Metrics implements EventObserver {
         this.inc(hub.slowConsumerDisconnects);
       },
     });
+    const stats = backplane?.stats?.bind(backplane);
+    if (stats !== undefined) {
+      new Gauge({
+        name: 'switchboard_backplane_queued',
+        help: 'Hub sends waiting for the backplane engine to be reachable again (the outbox).',
+        registers,
+        collect() {
+          this.set(stats().queued);
+        },
+      });
+      new Counter({
+        name: 'switchboard_backplane_refused_total',
+        help: 'Hub sends refused because the outbox was full while the backplane engine was unreachable.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(stats().refused);
+        },
+      });
+    }
     const errors = new Counter({name: 'switchboard_invocation_errors_total', help: 'Hub invocations that failed.', labelNames: ['method'], registers});
     hub.use(async ({context}, next) => {
       try {

@@ -124,7 +124,7 @@ export class SwitchboardServer {
     });
     const given = options.log ?? options.engine?.log ?? new MemoryTopicLog();
     const log = isAsyncTopicLog(given) ? given : asyncTopicLog(given);
-    this.metrics = new Metrics(this.hub, log, options.metrics);
+    this.metrics = new Metrics(this.hub, log, options.metrics, backplane);
     this.events = new EventService({
       hub: this.hub,
       log,

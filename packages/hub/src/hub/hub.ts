@@ -1,6 +1,6 @@
 import {pino, type Logger} from 'pino';
 import type {z} from 'zod';
-import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage} from '../backplane/index.js';
+import {MemoryBackplane, type Audience, type Backplane, type BackplaneMessage, type Scope} from '../backplane/index.js';
 import {
   jsonHubProtocol,
   messagePackHubProtocol,
@@ -117,6 +117,7 @@ export class Hub implements ConnectionHandler {
   readonly #groups = new Map<string, Set<Session>>();
   readonly #users = new Map<string, Set<Session>>();
   readonly #backplane: Backplane;
+  readonly #groupListeners = new Set<(group: string, present: boolean) => void>();
   readonly #stopReceiving: () => void;
   readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'onReconnected' | 'backplane'>>;
   readonly #onConnected: HubOptions['onConnected'];
@@ -199,9 +200,11 @@ export class Hub implements ConnectionHandler {
     const session = this.#sessions.get(connection.connectionId);
     if (session === undefined) return;
     let members = this.#groups.get(group);
+    const fresh = members === undefined;
     if (members === undefined) this.#groups.set(group, (members = new Set()));
     members.add(session);
     connection.groups.add(group);
+    if (fresh) this.#membership({kind: 'group', name: group}, true);
   }
 
   /** Removes a connection from a group. */
@@ -209,8 +212,20 @@ export class Hub implements ConnectionHandler {
     const session = this.#sessions.get(connection.connectionId);
     const members = this.#groups.get(group);
     if (session !== undefined) members?.delete(session);
-    if (members?.size === 0) this.#groups.delete(group);
     connection.groups.delete(group);
+    if (members?.size === 0) {
+      this.#groups.delete(group);
+      this.#membership({kind: 'group', name: group}, false);
+    }
+  }
+
+  /**
+   * Calls `listener` when a group gains its first connection on this process (`present: true`) or
+   * loses its last; returns a function that stops it.
+   */
+  onGroupPresence(listener: (group: string, present: boolean) => void): () => void {
+    this.#groupListeners.add(listener);
+    return () => this.#groupListeners.delete(listener);
   }
 
   /** How many of this process's connections are in `group`. */
@@ -301,6 +316,12 @@ export class Hub implements ConnectionHandler {
     if (this.#methods.has(key)) throw new Error(`Hub method '${method.name}' is already registered`);
     this.#methods.set(key, method);
     return this;
+  }
+
+  /** Tells the backplane (and group listeners) what this process now holds members of, or no longer. */
+  #membership(scope: Scope, present: boolean): void {
+    this.#backplane.membership?.(scope, present);
+    if (scope.kind === 'group') for (const listener of [...this.#groupListeners]) listener(scope.name, present);
   }
 
   /** Delivers a backplane message to this process's connections in its audience. */
@@ -401,9 +422,13 @@ export class Hub implements ConnectionHandler {
     if (request.version >= 2) connection.enableStatefulReconnect(this.#o.statefulReconnectBufferSize);
     connection.sendHandshake(writeHandshakeResponse());
     connection.phase = 'open';
+    this.#membership({kind: 'connection', name: connection.connectionId}, true);
     if (connection.userId !== undefined) {
       let sessions = this.#users.get(connection.userId);
-      if (sessions === undefined) this.#users.set(connection.userId, (sessions = new Set()));
+      if (sessions === undefined) {
+        this.#users.set(connection.userId, (sessions = new Set()));
+        this.#membership({kind: 'user', name: connection.userId}, true);
+      }
       sessions.add(this.#sessions.get(connection.connectionId)!);
     }
     this.logger.debug(
@@ -596,10 +621,14 @@ export class Hub implements ConnectionHandler {
     // Leave the groups while the session is still registered: removeFromGroup looks it up by id.
     for (const group of [...connection.groups]) this.removeFromGroup(connection, group);
     this.#sessions.delete(connection.connectionId);
+    if (wasOpen) this.#membership({kind: 'connection', name: connection.connectionId}, false);
     if (connection.userId !== undefined) {
       const sessions = this.#users.get(connection.userId);
       sessions?.delete(session);
-      if (sessions?.size === 0) this.#users.delete(connection.userId);
+      if (sessions?.size === 0) {
+        this.#users.delete(connection.userId);
+        this.#membership({kind: 'user', name: connection.userId}, false);
+      }
     }
     for (const {stream} of session.uploads.values()) stream.complete(new HubError('The connection closed.'));
     for (const pending of session.results.values()) {

@@ -17,6 +17,12 @@ export interface LogWatcher {
    * events appended meanwhile were not heard, so watchers re-read what they follow.
    */
   resumed?(): void;
+  /**
+   * Which topics to hear: every topic (the default), only those listed, or (`'followed'`) those
+   * someone follows with {@link TopicLog.follow} at the time. Engines that subscribe per topic
+   * (Redis) carry only what some watcher asks for, so name topics where you can.
+   */
+  readonly topics?: readonly string[] | 'followed';
 }
 
 /**
@@ -31,6 +37,12 @@ export interface LogWatcher {
 export interface TopicLog {
   /** Appends `event` unless an event with its id is retained already (idempotent publish). Rejects with {@link TopicLogUnavailableError} when the engine is unreachable. */
   append(topic: string, event: Envelope): Promise<AppendResult>;
+  /**
+   * Appends several events to one topic in order, all or none (optional: callers fall back to one
+   * {@link append} each). A duplicate in the batch (of a retained event or of an earlier one in the
+   * batch) is reported as such and appended once; a refusal appends nothing.
+   */
+  appendMany?(topic: string, events: readonly Envelope[]): Promise<AppendResult[]>;
   /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
   read(topic: string, after: string | null, limit: number): Promise<ReadResult>;
   /** The offset of the newest event, or `null` for an empty topic. */
@@ -39,6 +51,14 @@ export interface TopicLog {
   isOffset(offset: string): boolean;
   /** Hears every event appended to any topic, by this process or another sharing the log; returns a function that stops it. */
   watch(watcher: LogWatcher): () => void;
+  /**
+   * Makes watchers with `topics: 'followed'` hear `topic`'s appends from the moment it resolves
+   * (so a subscriber can join live before reading history) until the returned function is called.
+   * Follows of one topic are counted: it is heard until the last is released. Rejects with
+   * {@link TopicLogUnavailableError} when the engine is unreachable. Optional: a log without it
+   * hears every topic anyway.
+   */
+  follow?(topic: string): Promise<() => void>;
   /** Events retained now per topic, for metrics (optional). */
   sizes?(): Map<string, number>;
   /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
@@ -76,11 +96,22 @@ export function positionOf(offset: string): Position | undefined {
  */
 export function asyncTopicLog(log: SyncTopicLog): TopicLog {
   const watchers = new Set<LogWatcher>();
+  const tell = (topic: string, offset: string, event: Envelope): void => {
+    for (const w of watchers) if (typeof w.topics !== 'object' || w.topics.includes(topic)) w.appended({topic, offset, event});
+  };
   return {
     async append(topic, event) {
       const result = log.append(topic, event);
-      if (!result.duplicate) for (const w of watchers) w.appended({topic, offset: result.offset, event});
+      if (!result.duplicate) tell(topic, result.offset, event);
       return result;
+    },
+    async appendMany(topic, events) {
+      // Synchronous, so all or none: only the first append can create the topic (and hit the topic cap).
+      const results = events.map((event) => log.append(topic, event));
+      results.forEach((result, i) => {
+        if (!result.duplicate) tell(topic, result.offset, events[i]!);
+      });
+      return results;
     },
     read: async (topic, after, limit) => log.read(topic, after, limit),
     head: async (topic) => log.head(topic),

@@ -6,6 +6,12 @@ export interface LogEntry {
   /** Opaque to clients; increasing within the topic. */
   readonly offset: string;
   readonly event: Envelope;
+  /**
+   * The event as the log stores it (JSON text), when the log has it: the hub then forwards it to
+   * JSON-protocol clients without parsing and re-serializing it. Not enumerable, so it never
+   * shows in an entry written out as JSON.
+   */
+  readonly json?: string;
 }
 
 /** What appending returned: the event's offset, and whether it was already in the log. */

@@ -28,4 +28,10 @@ export interface HubProtocol {
   parseMessages(input: string | Uint8Array, options?: ParseOptions): HubMessage[];
   /** Serializes one message, framing included. */
   writeMessage(message: HubMessage): Uint8Array;
+  /**
+   * Serializes an Invocation (no invocation id) whose arguments are JSON text already, as
+   * {@link writeMessage} would: lets the hub forward stored events without parsing them. Only text
+   * protocols have it.
+   */
+  writeInvocationJson?(target: string, argumentsJson: string): Uint8Array;
 }

@@ -49,6 +49,11 @@ export const jsonHubProtocol: HubProtocol = {
     // A Buffer (a Uint8Array) rather than TextEncoder's output: sockets take it without wrapping it again.
     return Buffer.from(writeRecord(JSON.stringify(fields)));
   },
+
+  writeInvocationJson(target: string, argumentsJson: string): Uint8Array {
+    // The key order JSON.stringify gives {type, target, arguments}: the same bytes as writeMessage.
+    return Buffer.from(writeRecord(`{"type":${MessageType.Invocation},"target":${JSON.stringify(target)},"arguments":${argumentsJson}}`));
+  },
 };
 
 function toMessage(json: unknown): HubMessage | undefined {

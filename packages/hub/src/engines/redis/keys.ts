@@ -55,7 +55,7 @@ export class RedisKeys {
     return `${this.prefix}:hub:connection:${id}`;
   }
 
-  /** Hub sends to several groups, users or connections at once. */
+  /** Hub sends to several groups at once (every process listens). */
   get multi(): string {
     return `${this.prefix}:hub:multi`;
   }
@@ -63,10 +63,5 @@ export class RedisKeys {
   /** Answers to client-result requests a node made. */
   returns(node: string): string {
     return `${this.prefix}:hub:return:${node}`;
-  }
-
-  /** Pattern matching every hub channel. */
-  get hubPattern(): string {
-    return `${this.prefix}:hub:*`;
   }
 }

@@ -14,14 +14,16 @@ export interface RedisConnectionOptions {
   readonly startTimeoutMs?: number;
 }
 
-type Listener = (message: string, channel: string) => void;
+/** Hears a message published on a channel (or on one matching a pattern). */
+export type Listener = (message: string, channel: string) => void;
 
 /**
  * The two connections the engine keeps to Redis: one for commands, one for pub/sub (a subscribed
  * connection can run nothing else). Commands are never queued while Redis is unreachable: they
  * fail at once with {@link TopicLogUnavailableError}, so nothing is acknowledged and then lost.
- * Both reconnect by themselves; the subscriber re-subscribes its patterns, and `onResumed`
- * listeners hear that messages published meanwhile were missed.
+ * Both reconnect by themselves; the subscriber re-subscribes every channel and pattern it was
+ * asked for (also those asked for while Redis was down), then `onResumed` listeners hear that
+ * messages published meanwhile were missed, and `onReady` listeners that commands work again.
  */
 export class RedisConnection {
   readonly client: RedisClientType;
@@ -31,7 +33,12 @@ export class RedisConnection {
   readonly #startTimeoutMs: number;
   readonly #url: string;
   readonly #patterns = new Map<string, Set<Listener>>();
+  readonly #channels = new Map<string, Set<Listener>>();
+  /** Each channel's SUBSCRIBE (pending or confirmed) while it stands; node-redis renews confirmed ones after a reconnect. */
+  readonly #subscribed = new Map<string, Promise<void>>();
   readonly #resumed = new Set<() => void>();
+  readonly #ready = new Set<() => void>();
+  #received = 0;
   readonly #sha = new Map<string, string>();
   #started: Promise<void> | undefined;
   #subscribedOnce = false;
@@ -53,7 +60,13 @@ export class RedisConnection {
       // The first ready is the start; any later one follows an outage.
       if (!this.#subscribedOnce) return;
       this.#logger.info('redis pub/sub reconnected');
-      for (const resumed of this.#resumed) resumed();
+      void this.#resubscribe().then(() => {
+        for (const resumed of this.#resumed) resumed();
+      });
+    });
+    this.client.on('ready', () => {
+      if (!this.#subscribedOnce) return;
+      for (const ready of this.#ready) ready();
     });
   }
 
@@ -72,6 +85,7 @@ export class RedisConnection {
           (async () => {
             await Promise.all([this.client.connect(), this.#subscriber.connect()]);
             for (const pattern of this.#patterns.keys()) await this.#pSubscribe(pattern);
+            if (this.#channels.size > 0) await this.#subscribeAll([...this.#channels.keys()]);
           })(),
           timeout,
         ]);
@@ -98,6 +112,63 @@ export class RedisConnection {
       if (this.#subscriber.isReady) await this.#pSubscribe(pattern);
     }
     listeners.add(listener);
+  }
+
+  /**
+   * Calls `listener` with every message on `channel`, subscribing to it if no listener had: resolves
+   * once Redis confirmed the subscription, so nothing published after that is missed. While Redis
+   * is unreachable it rejects with {@link TopicLogUnavailableError}, but the listener stays: the
+   * channel is subscribed when Redis is back (call {@link unsubscribe} to give up on it).
+   */
+  async subscribe(channel: string, listener: Listener): Promise<void> {
+    let listeners = this.#channels.get(channel);
+    if (listeners === undefined) this.#channels.set(channel, (listeners = new Set()));
+    listeners.add(listener);
+    // Before start, start() subscribes it; during start, wait for it to finish, then make sure.
+    if (this.#started === undefined) return;
+    if (!this.#subscribedOnce) await this.#started;
+    let subscribed = this.#subscribed.get(channel);
+    if (subscribed === undefined) {
+      if (!this.#subscriber.isReady) throw new TopicLogUnavailableError('Redis is unreachable');
+      subscribed = this.#subscribeAll([channel]);
+    }
+    await subscribed;
+  }
+
+  /** Stops calling `listener` for `channel`; unsubscribes from it when it was the last one. */
+  async unsubscribe(channel: string, listener: Listener): Promise<void> {
+    const listeners = this.#channels.get(channel);
+    if (listeners === undefined || !listeners.delete(listener) || listeners.size > 0) return;
+    this.#channels.delete(channel);
+    this.#subscribed.delete(channel);
+    if (!this.#subscriber.isOpen) return;
+    try {
+      await this.#subscriber.unsubscribe(channel, this.#dispatch);
+    } catch (error) {
+      // Not subscribed any more either way once the connection is back: resubscribe skips it.
+      this.#logger.debug({err: error, channel}, 'unsubscribe not confirmed');
+    }
+  }
+
+  /** The channels subscribed now (or to be, once Redis is back). */
+  get channels(): ReadonlySet<string> {
+    return new Set(this.#channels.keys());
+  }
+
+  /** Messages received on the pub/sub connection so far (channel and pattern subscriptions), for tests and metrics. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Calls `listener` each time the command connection is ready again after an outage. */
+  onReady(listener: () => void): () => void {
+    this.#ready.add(listener);
+    return () => this.#ready.delete(listener);
+  }
+
+  /** Whether commands can run now. */
+  get isReady(): boolean {
+    return this.client.isReady;
   }
 
   /** Calls `listener` each time the subscriber is back after an outage. */
@@ -135,8 +206,41 @@ export class RedisConnection {
 
   #pSubscribe(pattern: string): Promise<void> {
     return this.#subscriber.pSubscribe(pattern, (message, channel) => {
+      this.#received++;
       for (const listener of this.#patterns.get(pattern) ?? []) listener(message, channel);
     });
+  }
+
+  /** The one node-redis listener of every channel: hands each message to the channel's listeners. */
+  readonly #dispatch = (message: string, channel: string): void => {
+    this.#received++;
+    const listeners = this.#channels.get(channel);
+    if (listeners === undefined) return;
+    for (const listener of listeners) listener(message, channel);
+  };
+
+  /**
+   * node-redis re-subscribes what it had confirmed before the 'ready' after a reconnect; this adds
+   * the channels asked for while Redis was down, or whose SUBSCRIBE the outage cut short.
+   */
+  async #resubscribe(): Promise<void> {
+    const channels = [...this.#channels.keys()].filter((channel) => !this.#subscribed.has(channel));
+    if (channels.length === 0) return;
+    try {
+      await this.#subscribeAll(channels);
+    } catch (error) {
+      this.#logger.warn({err: error}, 'could not re-subscribe after reconnecting; retrying at the next reconnect');
+    }
+  }
+
+  /** SUBSCRIBEs `channels` at once, remembering the promise per channel until it fails or the channel is given up. */
+  #subscribeAll(channels: readonly string[]): Promise<void> {
+    const subscribed = this.#subscriber.subscribe([...channels], this.#dispatch).catch((error: unknown) => {
+      for (const channel of channels) if (this.#subscribed.get(channel) === subscribed) this.#subscribed.delete(channel);
+      throw this.#unavailable(error);
+    });
+    for (const channel of channels) this.#subscribed.set(channel, subscribed);
+    return subscribed;
   }
 
   /** Connection failures become {@link TopicLogUnavailableError}; Redis's own replies (script errors, NOSCRIPT) pass through. */

@@ -2,7 +2,7 @@ import {pino, type Logger} from 'pino';
 import type {Retention} from '../../log/topic-log.js';
 import type {Engine} from '../engine.js';
 import {RedisKeys} from './keys.js';
-import {RedisBackplane} from './redis-backplane.js';
+import {RedisBackplane, type OutboxOptions} from './redis-backplane.js';
 import {RedisConnection} from './redis-connection.js';
 import {RedisTopicLog} from './redis-topic-log.js';
 
@@ -20,6 +20,12 @@ export interface RedisEngineOptions extends Retention {
   readonly commandTimeoutMs?: number;
   /** How long `listen()` waits for Redis before failing; default 10 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Hub sends (all, groups, users, connections) made while Redis is unreachable wait here and are
+   * published in order when it is back; default at most 10,000 sends or 16 MB, past which sends
+   * are refused (logged, and counted in `switchboard_backplane_refused_total`).
+   */
+  readonly outbox?: OutboxOptions;
 }
 
 /** The Redis engine: topic logs on Redis Streams and the hub backplane on Redis pub/sub. */
@@ -65,7 +71,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     ...(options.topics === undefined ? {} : {topics: options.topics}),
     ...(options.dedupeTtlSeconds === undefined ? {} : {dedupeTtlSeconds: options.dedupeTtlSeconds}),
   });
-  const backplane = new RedisBackplane({connection, keys, logger: log});
+  const backplane = new RedisBackplane({connection, keys, logger: log, ...(options.outbox === undefined ? {} : {outbox: options.outbox})});
   return {
     log: topicLog,
     backplane,
@@ -74,6 +80,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     async start(serverLogger) {
       logger = serverLogger.child({component: 'redis'});
       await connection.start();
+      await backplane.started();
     },
     async close() {
       await backplane.close();

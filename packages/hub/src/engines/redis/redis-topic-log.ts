@@ -26,7 +26,8 @@ const OFFSET = /^[0-9a-f]{1,32}:(0|[1-9][0-9]{0,15})$/;
  * Topic logs on Redis Streams, shared by every hub process on the same Redis (Centrifugo's design):
  * per topic a stream whose entry ids are the topic's sequence numbers, and a meta hash with the
  * epoch and the top sequence number. Append is one Lua script (dedupe, number, add, trim,
- * announce on the topic's channel). Offsets are `<epoch>:<seq>`; an offset of another epoch (the
+ * announce on the topic's channel). A process subscribes to a topic's channel only while it
+ * follows the topic (has local subscribers) or a watcher names it. Offsets are `<epoch>:<seq>`; an offset of another epoch (the
  * stream was lost and begun anew) reads as truncated, so the page resyncs instead of trusting it.
  */
 export class RedisTopicLog implements TopicLog {
@@ -36,6 +37,8 @@ export class RedisTopicLog implements TopicLog {
   readonly #defaults: Required<Retention>;
   readonly #perTopic: Readonly<Record<string, Retention>>;
   readonly #dedupeTtl: number;
+  readonly #followers = new Set<LogWatcher>();
+  readonly #follows = new Map<string, {count: number; readonly subscribed: Promise<void>}>();
 
   constructor(options: RedisTopicLogOptions) {
     this.#redis = options.connection;
@@ -47,22 +50,29 @@ export class RedisTopicLog implements TopicLog {
   }
 
   async append(topic: string, event: Envelope): Promise<AppendResult> {
+    return (await this.appendMany(topic, [event]))[0]!;
+  }
+
+  async appendMany(topic: string, events: readonly Envelope[]): Promise<AppendResult[]> {
+    if (events.length === 0) return [];
     const own = this.#perTopic[topic] ?? {};
     const maxAge = own.maxAgeMs ?? this.#defaults.maxAgeMs;
-    const [offset, duplicate] = await this.#redis.script<[string, number]>(
+    const flat = await this.#redis.script<Array<string | number>>(
       APPEND,
-      [this.#keys.stream(topic), this.#keys.meta(topic), this.#keys.seen(topic, event.id)],
+      [this.#keys.stream(topic), this.#keys.meta(topic), ...events.map((e) => this.#keys.seen(topic, e.id))],
       [
-        JSON.stringify(event),
         String(own.maxEvents ?? this.#defaults.maxEvents),
         String(Number.isFinite(maxAge) ? maxAge : 0),
         this.#keys.topicChannel(topic),
         randomUUID().replaceAll('-', '').slice(0, 16),
         String(this.#dedupeTtl),
         String(Date.now()),
+        ...events.map((e) => JSON.stringify(e)),
       ],
     );
-    return {offset, duplicate: duplicate === 1};
+    const results: AppendResult[] = [];
+    for (let i = 0; i < flat.length; i += 2) results.push({offset: String(flat[i]), duplicate: flat[i + 1] === 1});
+    return results;
   }
 
   async read(topic: string, after: string | null, limit: number): Promise<ReadResult> {
@@ -95,34 +105,93 @@ export class RedisTopicLog implements TopicLog {
 
   watch(watcher: LogWatcher): () => void {
     let active = true;
-    void this.#redis.listen(this.#keys.topicPattern, (message, channel) => {
-      if (!active) return;
-      const space = message.indexOf(' ');
-      // Every node hears every topic: parse the event only if a watcher looks at it (one with local subscribers).
-      let event: Envelope | undefined;
-      const logger = this.#logger;
-      try {
-        watcher.appended({
-          topic: this.#keys.topicOf(channel),
-          offset: message.slice(0, space),
-          get event() {
-            return (event ??= JSON.parse(message.slice(space + 1)) as Envelope);
-          },
-        });
-      } catch (error) {
-        logger.warn({err: error, channel}, 'unreadable topic announcement');
+    const hear = (message: string, channel: string) => active && this.#tell(watcher, message, channel);
+    const {topics} = watcher;
+    if (topics === 'followed') this.#followers.add(watcher);
+    else if (topics === undefined) {
+      // Every topic: a pattern subscription, so this process hears all topic traffic.
+      void this.#redis.listen(this.#keys.topicPattern, hear);
+    } else {
+      for (const topic of topics) {
+        this.#redis.subscribe(this.#keys.topicChannel(topic), hear).catch((error: unknown) =>
+          this.#logger.warn({err: error, topic}, 'topic not subscribed yet: subscribing when Redis is back'),
+        );
       }
-    });
+    }
     const stopResumed = this.#redis.onResumed(() => active && watcher.resumed?.());
     return () => {
       active = false;
       stopResumed();
+      this.#followers.delete(watcher);
+      if (Array.isArray(topics)) for (const topic of topics as readonly string[]) void this.#redis.unsubscribe(this.#keys.topicChannel(topic), hear);
     };
+  }
+
+  async follow(topic: string): Promise<() => void> {
+    const channel = this.#keys.topicChannel(topic);
+    let follow = this.#follows.get(topic);
+    if (follow === undefined) {
+      const subscribed = this.#redis.subscribe(channel, this.#heardFollowed);
+      subscribed.catch(() => undefined);
+      this.#follows.set(topic, (follow = {count: 0, subscribed}));
+    }
+    const mine = follow;
+    mine.count++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (--mine.count > 0 || this.#follows.get(topic) !== mine) return;
+      this.#follows.delete(topic);
+      void this.#redis.unsubscribe(channel, this.#heardFollowed);
+    };
+    try {
+      await mine.subscribed;
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
+  /** Topics followed now, with how many follows each (for tests and metrics). */
+  get followed(): ReadonlyMap<string, number> {
+    return new Map([...this.#follows].map(([topic, {count}]) => [topic, count]));
+  }
+
+  readonly #heardFollowed = (message: string, channel: string): void => {
+    for (const watcher of this.#followers) this.#tell(watcher, message, channel);
+  };
+
+  /** Hands one announcement to a watcher, parsing the event only if the watcher reads it. */
+  #tell(watcher: LogWatcher, message: string, channel: string): void {
+    const space = message.indexOf(' ');
+    let event: Envelope | undefined;
+    try {
+      watcher.appended({
+        topic: this.#keys.topicOf(channel),
+        offset: message.slice(0, space),
+        get event() {
+          return (event ??= JSON.parse(message.slice(space + 1)) as Envelope);
+        },
+      });
+    } catch (error) {
+      this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+    }
   }
 
   #entry(epoch: string, id: string, fields: string[]): LogEntry | undefined {
     const at = fields.indexOf('d');
     if (at < 0 || at % 2 !== 0) return undefined;
-    return {offset: `${epoch}:${id.slice(0, id.indexOf('-'))}`, event: JSON.parse(fields[at + 1]!) as Envelope};
+    const json = fields[at + 1]!;
+    let event: Envelope | undefined;
+    // Parsed only if read: a replay to JSON clients forwards the stored text as it is.
+    const entry = {
+      offset: `${epoch}:${id.slice(0, id.indexOf('-'))}`,
+      get event(): Envelope {
+        return (event ??= JSON.parse(json) as Envelope);
+      },
+    };
+    return Object.defineProperty(entry, 'json', {value: json, enumerable: false});
   }
 }

@@ -1,30 +1,42 @@
 /**
- * Appends one event to a topic, atomically (after centrifugal/centrifuge's
- * broker_history_add_stream.lua): creates the epoch if the topic has none, refuses an envelope id
- * seen within the dedupe window (returning its first offset), takes the next sequence number with
- * HINCRBY, XADDs the event under that number as its explicit id, trims by count and by age, and
- * PUBLISHes `<offset> <event>` to the topic's channel.
+ * Appends a batch of events to one topic, atomically (after centrifugal/centrifuge's
+ * broker_history_add_stream.lua): creates the epoch if the topic has none; for each event refuses
+ * an envelope id seen within the dedupe window (answering its first offset; an id twice in the
+ * batch is appended once), takes the next sequence number with HINCRBY, XADDs the event under
+ * that number as its explicit id, and PUBLISHes `<offset> <event>` to the topic's channel; then
+ * trims by count and by age. One script call, so a batch is appended whole or (Redis unreachable)
+ * not at all.
  *
- * KEYS: stream, meta, seen. ARGV: event JSON, max events, max age ms (0: none), channel,
- * epoch to use if the topic has none, dedupe TTL s, now ms.
- * Returns {offset, duplicate (0|1)}.
+ * KEYS: stream, meta, then one seen key per event. ARGV: max events, max age ms (0: none), channel,
+ * epoch to use if the topic has none, dedupe TTL s, now ms, then one event JSON per event.
+ * Returns {offset, duplicate (0|1)} per event, flattened.
  */
 export const APPEND = `
-local stream, meta, seen = KEYS[1], KEYS[2], KEYS[3]
-local payload, max_events, max_age, channel, new_epoch, dedupe_ttl, now =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local stream, meta = KEYS[1], KEYS[2]
+local max_events, max_age, channel, new_epoch, dedupe_ttl, now =
+  ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local epoch = redis.call('hget', meta, 'e')
 if not epoch then
   epoch = new_epoch
   redis.call('hset', meta, 'e', epoch)
 end
-local first = redis.call('get', seen)
-if first then
-  return {first, 1}
+local results = {}
+for i = 3, #KEYS do
+  local seen, payload = KEYS[i], ARGV[i + 4]
+  local first = redis.call('get', seen)
+  if first then
+    results[#results + 1] = first
+    results[#results + 1] = 1
+  else
+    local seq = redis.call('hincrby', meta, 's', 1)
+    local offset = epoch .. ':' .. seq
+    redis.call('xadd', stream, 'MAXLEN', max_events, seq .. '-0', 'd', payload, 't', ARGV[6])
+    redis.call('set', seen, offset, 'EX', dedupe_ttl)
+    redis.call('publish', channel, offset .. ' ' .. payload)
+    results[#results + 1] = offset
+    results[#results + 1] = 0
+  end
 end
-local seq = redis.call('hincrby', meta, 's', 1)
-local offset = epoch .. ':' .. seq
-redis.call('xadd', stream, 'MAXLEN', max_events, seq .. '-0', 'd', payload, 't', ARGV[7])
 if max_age > 0 then
   -- Entry ids are sequence numbers, not times: look at the oldest few and cut those too old.
   local oldest = redis.call('xrange', stream, '-', '+', 'COUNT', 100)
@@ -41,9 +53,7 @@ if max_age > 0 then
     redis.call('xtrim', stream, 'MINID', past .. '-0')
   end
 end
-redis.call('set', seen, offset, 'EX', dedupe_ttl)
-redis.call('publish', channel, offset .. ' ' .. payload)
-return {offset, 0}
+return results
 `;
 
 /**
