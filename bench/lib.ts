@@ -1,25 +1,64 @@
 import {fork, type ChildProcess} from 'node:child_process';
 import {cpus} from 'node:os';
 
-/** Starts a TypeScript script in a child process with an IPC channel. */
-export function spawn(script: string, args: string[], execArgv: string[] = []): ChildProcess {
-  return fork(script, args, {execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+/**
+ * Every child a benchmark started and that still runs. They share the benchmark's stdout, so one
+ * left behind would hold a pipe (`npm run bench | tee`) open for ever: when the benchmark's process
+ * exits, for whatever reason, they are killed with it.
+ */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Counts `child` among the benchmark's children (killed when the benchmark exits). */
+export function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
-/** Sends `message` (if any) and resolves with the child's next message whose `cmd` is `reply`. */
-export function ask<T = Record<string, unknown>>(child: ChildProcess, message: object | undefined, reply: string): Promise<T> {
+/** Starts a TypeScript script in a child process with an IPC channel (killed when the benchmark exits). */
+export function spawn(script: string, args: string[], execArgv: string[] = []): ChildProcess {
+  return track(fork(script, args, {execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc']}));
+}
+
+/**
+ * Sends `message` (if any) and resolves with the child's next message whose `cmd` is `reply`.
+ * Rejects if the child exits first, or with a clear message after `timeoutMs` (if given).
+ */
+export function ask<T = Record<string, unknown>>(child: ChildProcess, message: object | undefined, reply: string, timeoutMs?: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onMessage = (m: {cmd: string}): void => {
-      if (m.cmd !== reply) return;
+    const done = (): void => {
       child.off('message', onMessage);
       child.off('exit', onExit);
+      clearTimeout(timer);
+    };
+    const onMessage = (m: {cmd: string}): void => {
+      if (m.cmd !== reply) return;
+      done();
       resolve(m as T);
     };
-    const onExit = (code: number | null): void => reject(new Error(`child exited with ${code} while waiting for ${reply}`));
+    const onExit = (code: number | null, signal: string | null): void => {
+      done();
+      reject(new Error(`${name(child)} exited (${signal ?? `code ${code}`}) while the benchmark waited for '${reply}'`));
+    };
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            done();
+            reject(new Error(`${name(child)} sent no '${reply}' within ${timeoutMs} ms`));
+          }, timeoutMs);
     child.on('message', onMessage);
     child.once('exit', onExit);
     if (message !== undefined) child.send(message);
   });
+}
+
+/** A child's script and arguments, for messages. */
+function name(child: ChildProcess): string {
+  return child.spawnargs.filter((a) => !a.startsWith('-') && a !== 'tsx' && !a.endsWith('/node')).join(' ');
 }
 
 /** Stops a child and waits for it to be gone. */

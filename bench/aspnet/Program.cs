@@ -68,6 +68,19 @@ app.MapGet("/memory", () =>
     return Results.Ok(new { heapUsed = GC.GetTotalMemory(forceFullCollection: true), clients = EventsHub.Connected });
 });
 
+// Started by the harness with stdin a pipe: EOF means the harness is gone (even killed), so exit
+// rather than outlive it holding its port and its output pipe.
+if (Environment.GetEnvironmentVariable("BENCH_EXIT_ON_STDIN_EOF") == "1")
+{
+    _ = Task.Run(async () =>
+    {
+        using var stdin = Console.OpenStandardInput();
+        var buffer = new byte[256];
+        while (await stdin.ReadAsync(buffer) > 0) { }
+        app.Lifetime.StopApplication();
+    });
+}
+
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 // The harness reads this line for the port.

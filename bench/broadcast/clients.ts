@@ -5,6 +5,9 @@
  *
  * IPC: {cmd: 'expect', count} → replies {cmd: 'received'} once every client has `count` more
  * messages; {cmd: 'latency'} → replies with the one-way latencies (ms) of stamped messages.
+ * Unasked: {cmd: 'closed', index, code} when a connection closes after all were open (the harness
+ * fails the run at once rather than wait for messages that cannot come). A connection that fails
+ * to open ends the process with the reason; the process exits when the harness goes away.
  */
 import {io, type Socket} from 'socket.io-client';
 import WebSocket from 'ws';
@@ -13,6 +16,9 @@ const [kind, portArg, countArg] = process.argv.slice(2) as ['switchboard' | 'asp
 const port = Number(portArg);
 const count = Number(countArg);
 const RS = '\u001e';
+
+// Gone with the harness: a benchmark that failed or was killed leaves nothing behind.
+process.on('disconnect', () => process.exit(0));
 
 const received = new Array<number>(count).fill(0);
 const latencies: number[] = [];
@@ -31,13 +37,20 @@ function onMessage(i: number, stamped: () => number | undefined): void {
   }
 }
 
-/** Opens one connection and resolves once it is ready to receive. */
+let ready = false;
+/** Tells the harness a connection closed after all were open: a run that waits for it would stall. */
+function lost(i: number, code: number | string): void {
+  if (ready) process.send!({cmd: 'closed', index: i, code, perClient: [Math.min(...received), Math.max(...received)]});
+}
+
+/** Opens one connection and resolves once it is ready to receive; rejects if it closes first. */
 function open(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
     if (kind === 'socketio') {
       const socket: Socket = io(`http://127.0.0.1:${port}`, {transports: ['websocket'], reconnection: false});
       socket.on('connect', () => resolve());
       socket.on('connect_error', reject);
+      socket.on('disconnect', (reason) => lost(i, reason));
       socket.on('event', (m: {sentAt?: number}) => onMessage(i, () => m.sentAt));
       return;
     }
@@ -45,6 +58,11 @@ function open(i: number): Promise<void> {
     const path = kind === 'ws' ? '/' : '/hubs/events';
     const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {perMessageDeflate: false});
     ws.on('error', reject);
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`connection ${i}: upgrade refused with HTTP ${res.statusCode}`)));
+    ws.on('close', (code) => {
+      reject(new Error(`connection ${i} closed with code ${code} before it was ready`));
+      lost(i, code);
+    });
     if (kind === 'ws') {
       ws.on('open', () => resolve());
       ws.on('message', (data) => onMessage(i, () => sentAt(data.toString())));
@@ -71,10 +89,17 @@ function sentAt(text: string): number | undefined {
   return at === -1 ? undefined : Number.parseFloat(text.slice(at + 9));
 }
 
-// Open in waves, so the server's accept queue is not flooded.
-for (let i = 0; i < count; i += 200) {
-  await Promise.all(Array.from({length: Math.min(200, count - i)}, (_, k) => open(i + k)));
+// Open in waves, so the server's accept queue is not flooded. A connection that fails ends the
+// process with the reason (the harness reports this process's exit).
+try {
+  for (let i = 0; i < count; i += 200) {
+    await Promise.all(Array.from({length: Math.min(200, count - i)}, (_, k) => open(i + k)));
+  }
+} catch (error) {
+  console.error(`bench clients (${kind}): ${(error as Error).message}`);
+  process.exit(1);
 }
+ready = true;
 
 process.on('message', (msg: {cmd: string; count?: number}) => {
   if (msg.cmd === 'expect') {

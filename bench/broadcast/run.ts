@@ -10,7 +10,13 @@
  * - memory: server memory per idle connection with 10,000 connections held.
  *
  * Environment: BENCH_REPS (3), BENCH_IDLE (10000), BENCH_CLIENTS (e.g. "1000"), BENCH_SERVERS
- * (e.g. "switchboard,aspnet"), BENCH_MODES ("bursts", "one per turn"), BENCH_PROFILE=1 (Node servers write --cpu-prof profiles to ./profiles).
+ * (e.g. "switchboard,aspnet"), BENCH_MODES ("bursts", "one per turn"), BENCH_PROFILE=1 (Node servers write --cpu-prof profiles to ./profiles),
+ * BENCH_STALL_MS (60000: a delivery that takes longer fails the run), BENCH_STEP_MS (120000: a
+ * server or the clients answering the harness later fail it).
+ *
+ * The run finishes or fails with a message, never hangs: every wait has a deadline, a connection
+ * that closes mid-run or a child that exits fails it at once, and a failed run takes its children
+ * (servers, clients, the ASP.NET app) with it, so none is left holding the output pipe.
  * A full run (no BENCH_CLIENTS/BENCH_SERVERS) also writes docs/bench/broadcast.json and the chart
  * docs/bench/broadcast.svg.
  */
@@ -45,33 +51,53 @@ const payload = {
   data: {orderId: 'o-42', sku: 'tea-sencha', quantity: 2},
 };
 
+const STEP_MS = Number(process.env['BENCH_STEP_MS'] ?? 120_000);
+const STALL_MS = Number(process.env['BENCH_STALL_MS'] ?? 60_000);
+
 interface Pair {
   readonly server: ServerHandle;
   readonly clients: ChildProcess;
+  /** Rejects when a connection closes or the clients' process exits: waits race with it. */
+  readonly broken: Promise<never>;
 }
 
 async function start(kind: Kind, clients: number): Promise<Pair> {
   const server = await startServer(kind, PROFILE);
   const client = spawn('bench/broadcast/clients.ts', [kind, String(server.port), String(clients)]);
-  await ask(client, undefined, 'ready');
+  await ask(client, undefined, 'ready', STEP_MS).catch((error: Error) => {
+    throw new Error(`${NAMES[kind]}: ${clients} clients did not connect: ${error.message}`);
+  });
   const held = await server.clients();
   if (held !== clients) throw new Error(`${NAMES[kind]} holds ${held} of ${clients} connections`);
-  return {server, clients: client};
+  const broken = new Promise<never>((_, reject) => {
+    client.on('message', (m: {cmd: string; index?: number; code?: unknown; perClient?: number[]}) => {
+      if (m.cmd === 'closed') {
+        reject(new Error(`${NAMES[kind]} closed client connection ${m.index} (code ${String(m.code)}) mid-run; messages per client so far: ${JSON.stringify(m.perClient)}`));
+      }
+    });
+    client.once('exit', (code, signal) => reject(new Error(`${NAMES[kind]}: the clients' process exited (${signal ?? `code ${code}`}) mid-run`)));
+  });
+  broken.catch(() => {}); // Reported where it is awaited.
+  return {server, clients: client, broken};
 }
 
 async function burst(pair: Pair, messages: number, batch: number, clients: number): Promise<{rate: number; cpu: number}> {
   const before = cpuMicros(pair.server.pid);
   const done = ask(pair.clients, {cmd: 'expect', count: messages}, 'received');
   const t0 = performance.now();
-  await pair.server.burst(messages, batch, payload);
+  await Promise.race([pair.server.burst(messages, batch, payload), pair.broken]);
   // A stalled run fails loudly with what the clients got, rather than hanging.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      void ask(pair.clients, {cmd: 'status'}, 'status').then((status) => reject(new Error(`${NAMES[pair.server.kind]}: delivery stalled: ${JSON.stringify(status)}`)));
-    }, Number(process.env["BENCH_STALL_MS"] ?? 60_000));
+      const stuck = `${NAMES[pair.server.kind]}: delivery stalled: not every message of ${messages} × ${clients} arrived within ${STALL_MS} ms`;
+      ask(pair.clients, {cmd: 'status'}, 'status', 10_000).then(
+        (status) => reject(new Error(`${stuck}: ${JSON.stringify(status)}`)),
+        (error: Error) => reject(new Error(`${stuck}; the clients did not report: ${error.message}`)),
+      );
+    }, STALL_MS);
   });
-  await Promise.race([done, stalled]).finally(() => clearTimeout(timer));
+  await Promise.race([done, stalled, pair.broken]).finally(() => clearTimeout(timer));
   const seconds = (performance.now() - t0) / 1000;
   const delivered = messages * clients;
   return {rate: delivered / seconds, cpu: (cpuMicros(pair.server.pid) - before) / delivered};
@@ -79,9 +105,9 @@ async function burst(pair: Pair, messages: number, batch: number, clients: numbe
 
 async function latency(pair: Pair, clients: number): Promise<{p50: number; p99: number}> {
   const perSecond = Math.max(1, Math.round(20_000 / clients));
-  await pair.server.rate(perSecond, 2000, payload);
+  await Promise.race([pair.server.rate(perSecond, 2000, payload), pair.broken]);
   await new Promise((r) => setTimeout(r, 300));
-  const {samples} = await ask<{samples: number[]}>(pair.clients, {cmd: 'latency'}, 'latency');
+  const {samples} = await Promise.race([ask<{samples: number[]}>(pair.clients, {cmd: 'latency'}, 'latency', STEP_MS), pair.broken]);
   return {p50: percentile(samples, 50), p99: percentile(samples, 99)};
 }
 
@@ -148,7 +174,7 @@ if (IDLE > 0) {
     const heapBefore = await server.heapUsed();
     const rssBefore = rssBytes(server.pid);
     const clients = spawn('bench/broadcast/clients.ts', [kind, String(server.port), String(IDLE)]);
-    await ask(clients, undefined, 'ready');
+    await ask(clients, undefined, 'ready', STEP_MS);
     await new Promise((r) => setTimeout(r, 500));
     const heapAfter = await server.heapUsed();
     const rssAfter = rssBytes(server.pid);

@@ -17,6 +17,8 @@ import {SwitchboardServer} from '@switchboard/hub';
 
 type Kind = 'switchboard' | 'socketio' | 'ws';
 const kind = process.argv[2] as Kind;
+// Gone with the harness (a normal exit, so a --cpu-prof profile is still written).
+process.on('disconnect', () => process.exit(0));
 
 
 let broadcast: (message: unknown) => void;

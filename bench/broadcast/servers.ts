@@ -5,7 +5,7 @@
  */
 import {spawn as spawnProcess, spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
-import {ask, spawn, stop} from '../lib';
+import {ask, spawn, stop, track} from '../lib';
 
 /** The servers the benchmark compares. */
 export type Kind = 'switchboard' | 'aspnet' | 'socketio' | 'ws';
@@ -25,6 +25,9 @@ export interface ServerHandle {
   heapUsed(): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** How long a server may take to start or to answer the harness (ms). */
+const STEP_MS = Number(process.env['BENCH_STEP_MS'] ?? 120_000);
 
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout.trim()) || 100;
 
@@ -66,15 +69,15 @@ export function startServer(kind: Kind, profile = false): Promise<ServerHandle> 
 async function startNode(kind: Exclude<Kind, 'aspnet'>, profile: boolean): Promise<ServerHandle> {
   const flags = ['--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=profiles'] : [])];
   const child = spawn('bench/broadcast/server.ts', [kind], flags);
-  const {port} = await ask<{port: number}>(child, undefined, 'ready');
+  const {port} = await ask<{port: number}>(child, undefined, 'ready', STEP_MS);
   return {
     kind,
     port,
     pid: child.pid!,
     burst: async (count, batch, payload) => void child.send({cmd: 'burst', count, batch, payload}),
-    rate: async (perSecond, durationMs, payload) => void (await ask(child, {cmd: 'rate', perSecond, durationMs, payload}, 'rate-sent')),
-    clients: async () => (await ask<{clients: number}>(child, {cmd: 'cpu'}, 'cpu')).clients,
-    heapUsed: async () => (await ask<{heapUsed: number}>(child, {cmd: 'memory'}, 'memory')).heapUsed,
+    rate: async (perSecond, durationMs, payload) => void (await ask(child, {cmd: 'rate', perSecond, durationMs, payload}, 'rate-sent', durationMs + STEP_MS)),
+    clients: async () => (await ask<{clients: number}>(child, {cmd: 'cpu'}, 'cpu', STEP_MS)).clients,
+    heapUsed: async () => (await ask<{heapUsed: number}>(child, {cmd: 'memory'}, 'memory', STEP_MS)).heapUsed,
     stop: () => (profile ? exitNormally(child) : stop(child)),
   };
 }
@@ -84,23 +87,35 @@ async function exitNormally(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
   child.send({cmd: 'exit'});
+  // A profile takes a moment to write; a server that does not exit is killed (without one).
+  const timer = setTimeout(() => child.kill('SIGKILL'), STEP_MS);
   await gone;
+  clearTimeout(timer);
 }
 
 async function startAspNet(): Promise<ServerHandle> {
-  const child = spawnProcess('dotnet', [ASPNET_DLL, '--urls', 'http://127.0.0.1:0'], {stdio: ['ignore', 'pipe', 'inherit']});
+  // stdin is a pipe the app watches: when the harness is gone (even killed), it reads EOF and exits.
+  const child = track(
+    spawnProcess('dotnet', [ASPNET_DLL, '--urls', 'http://127.0.0.1:0'], {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, BENCH_EXIT_ON_STDIN_EOF: '1'}}),
+  );
   const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ASP.NET Core peer: no 'ready' line within ${STEP_MS} ms`)), STEP_MS);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /ready (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
     });
     child.once('exit', (code) => reject(new Error(`ASP.NET Core peer exited with ${code}: ${out}`)));
   });
   const base = `http://127.0.0.1:${port}`;
-  const call = async <T>(method: 'GET' | 'POST', path: string): Promise<T> => {
-    const response = await fetch(base + path, {method});
+  const call = async <T>(method: 'GET' | 'POST', path: string, timeoutMs = STEP_MS): Promise<T> => {
+    const response = await fetch(base + path, {method, signal: AbortSignal.timeout(timeoutMs)}).catch((error: Error) => {
+      throw new Error(`ASP.NET Core peer: ${method} ${path} failed: ${error.message}`);
+    });
     if (!response.ok) throw new Error(`ASP.NET Core peer: ${method} ${path} → ${response.status}`);
     return (await response.json().catch(() => ({}))) as T;
   };
@@ -110,7 +125,7 @@ async function startAspNet(): Promise<ServerHandle> {
     port,
     pid: child.pid!,
     burst: async (count, batch) => void (await call('POST', `/burst?count=${count}&batch=${batch}`)),
-    rate: async (perSecond, durationMs) => void (await call('POST', `/rate?perSecond=${perSecond}&durationMs=${durationMs}`)),
+    rate: async (perSecond, durationMs) => void (await call('POST', `/rate?perSecond=${perSecond}&durationMs=${durationMs}`, durationMs + STEP_MS)),
     clients: async () => (await call<{clients: number}>('GET', '/clients')).clients,
     heapUsed: async () => (await call<{heapUsed: number}>('GET', '/memory')).heapUsed,
     stop: async () => {

@@ -7,6 +7,7 @@ import {
   type ConnectionSink,
   type TransportConnection,
 } from './transport-connection.js';
+import {flusher as sharedFlusher, type Flusher} from './output-pipe.js';
 
 const decoder = new TextDecoder();
 
@@ -17,10 +18,15 @@ const decoder = new TextDecoder();
 export class ServerSentEventsTransport {
   readonly #open = new Set<ServerResponse>();
   readonly #maxBufferedBytes: number;
+  readonly #flusher: Flusher;
 
-  /** `maxBufferedBytes`: unsent bytes of one stream past which it is cut off (default 1 MB). */
-  constructor(options: {maxBufferedBytes?: number} = {}) {
+  /**
+   * `maxBufferedBytes`: unsent bytes of one stream (queued or in the socket) past which it is cut
+   * off (default 1 MB); `flusher`: writes queued events out (default: the process's shared one).
+   */
+  constructor(options: {maxBufferedBytes?: number; flusher?: Flusher} = {}) {
     this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#flusher = options.flusher ?? sharedFlusher;
   }
 
   /** Starts the event stream for a connection and hands the connection to the hub. */
@@ -38,22 +44,35 @@ export class ServerSentEventsTransport {
     this.#open.add(res);
     let ended = false;
     let overflow: SendBufferOverflowError | undefined;
-    // Messages of one turn of the event loop go out as one event: fewer writes, same records.
+    // The output pipe (see output-pipe.ts): messages queued between two flushes go out as one
+    // event, in one write; the shared flusher decides when.
     let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let socketBuffered = 0;
+    let scheduled = false;
+    const cut = (buffered: number): void => {
+      overflow = new SendBufferOverflowError(this.#maxBufferedBytes, buffered);
+      ended = true;
+      pending = [];
+      res.destroy();
+    };
     const flush = (): void => {
       const parts = pending;
       pending = [];
+      pendingBytes = 0;
       if (ended || parts.length === 0) return;
       // A line break inside the message starts a new `data:` line.
       const lines = decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts)).split('\n');
       res.write(`${lines.map((line) => `data: ${line}`).join('\r\n')}\r\n\r\n`);
       // writableLength counts the response's buffer and its socket's: what the client has not taken.
-      const buffered = res.writableLength;
-      if (buffered > this.#maxBufferedBytes) {
-        overflow = new SendBufferOverflowError(this.#maxBufferedBytes, buffered);
-        ended = true;
-        res.destroy();
-      }
+      socketBuffered = res.writableLength;
+      if (socketBuffered > this.#maxBufferedBytes) cut(socketBuffered);
+    };
+    const writer = {
+      flushQueued: (): void => {
+        scheduled = false;
+        flush();
+      },
     };
     const connection: TransportConnection = {
       connectionId: target.connectionId,
@@ -64,8 +83,16 @@ export class ServerSentEventsTransport {
       enableReconnect: () => {},
       send: (payload) => {
         if (ended) return;
-        if (pending.length === 0) queueMicrotask(flush);
         pending.push(payload);
+        pendingBytes += payload.byteLength;
+        if (!scheduled) {
+          scheduled = true;
+          this.#flusher.schedule(writer);
+        }
+        // Queued bytes count towards the bound like the socket's.
+        if (pendingBytes + socketBuffered > this.#maxBufferedBytes && pendingBytes + (socketBuffered = res.writableLength) > this.#maxBufferedBytes) {
+          cut(pendingBytes + socketBuffered);
+        }
       },
       close: () => {
         flush();

@@ -9,11 +9,13 @@ import {
   type ConnectionSink,
   type TransportConnection,
 } from './transport-connection.js';
+import {flusher as sharedFlusher, type Flusher, type PipeWriter} from './output-pipe.js';
 
 /**
- * Messages sent to one connection within one turn of the event loop travel in one frame, up to this
+ * Messages queued for one connection between two of its flushes travel in one frame, up to this
  * many bytes. SignalR allows several records (JSON) or length-prefixed messages (MessagePack) per
- * transport message, and one frame instead of twenty is most of what a broadcast costs.
+ * transport message, and one frame (one write syscall) instead of twenty is most of what a
+ * broadcast costs. See output-pipe.ts for when flushes happen.
  */
 const COALESCE_LIMIT = 64 * 1024;
 
@@ -49,8 +51,9 @@ export function frame(parts: readonly Uint8Array[], binary: boolean): Buffer {
 }
 
 /**
- * The last coalesced frame built: in a broadcast burst, connection after connection flushes the
- * very same parts, so the frame built for the first serves them all.
+ * The last coalesced frame built: in a broadcast, connection after connection flushes the very
+ * same parts (they were flushed together last time and got the same broadcasts since), so the
+ * frame built for the first serves them all.
  */
 let lastCoalesced: {parts: readonly Uint8Array[]; binary: boolean; bytes: Buffer} | undefined;
 
@@ -89,10 +92,11 @@ const NORMAL_CLOSURE = 1000;
 const GOING_AWAY = 1001;
 
 /**
- * One connection over WebSockets. With stateful reconnect enabled it outlives its socket: an unclean
- * drop detaches it for a while, and a new socket presenting the same token takes over.
+ * One connection over WebSockets. Sends queue in its output pipe, which the shared flusher writes
+ * out as one frame per flush (output-pipe.ts). With stateful reconnect enabled it outlives its
+ * socket: an unclean drop detaches it for a while, and a new socket presenting the same token takes over.
  */
-export class WebSocketConnection implements TransportConnection {
+export class WebSocketConnection implements TransportConnection, PipeWriter {
   readonly transport = 'WebSockets' as const;
   readonly inherentKeepAlive = false;
   #ws: WebSocket | undefined;
@@ -101,9 +105,14 @@ export class WebSocketConnection implements TransportConnection {
   #ending = false;
   #finished = false;
   #window: ReturnType<typeof setTimeout> | undefined;
+  /** The output pipe: payloads queued since the last write, all text or all binary. */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #pendingBinary = false;
+  /** Waiting in the flusher's ring. */
+  #scheduled = false;
+  /** The socket's unsent bytes as of the last write (they only shrink until the next one). */
+  #socketBuffered = 0;
   /** Set when the connection was cut off for unsent bytes: it ends with this error and is never resumed. */
   #overflow: SendBufferOverflowError | undefined;
 
@@ -113,10 +122,10 @@ export class WebSocketConnection implements TransportConnection {
     readonly supportsReconnect: boolean,
     readonly reconnectWindowMs: number,
     readonly onFinished: () => void,
-    /** Queues this connection for the transport's one flush at the end of the turn. */
-    readonly scheduleFlush: (connection: WebSocketConnection) => void,
-    /** Unsent bytes (ws's queue plus the socket's) past which the connection is cut off. */
+    /** Unsent bytes (the pipe's queue, ws's and the socket's) past which the connection is cut off. */
     readonly maxBufferedBytes: number = DEFAULT_MAX_BUFFERED_BYTES,
+    /** Writes the pipe out (by default the process's shared flusher). */
+    readonly flusher: Flusher = sharedFlusher,
   ) {}
 
   /** True while the socket is gone and a reattach is awaited. */
@@ -134,45 +143,63 @@ export class WebSocketConnection implements TransportConnection {
     // A frame is text or binary as a whole: a change of kind (the text handshake reply before
     // MessagePack) or a full batch goes out first.
     if (this.#pending.length > 0 && (binary !== this.#pendingBinary || this.#pendingBytes + payload.byteLength > COALESCE_LIMIT)) {
-      this.#flush();
+      this.#write(ws);
+      if (ws.readyState !== ws.OPEN) return;
     }
-    if (this.#pending.length === 0) this.scheduleFlush(this);
     this.#pending.push(payload);
     this.#pendingBytes += payload.byteLength;
     this.#pendingBinary = binary;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.flusher.schedule(this);
+    }
+    // Queued bytes count towards the bound like the socket's: a client that stops reading is cut
+    // off whether its backlog waits in the pipe or in the socket.
+    if (this.#pendingBytes + this.#socketBuffered > this.maxBufferedBytes) this.#checkBound(ws);
   }
 
-  /** Sends what accumulated this turn as one frame. */
-  flush(): void {
-    this.#flush();
+  /** Writes the queue as one frame (the flusher's call). */
+  flushQueued(): void {
+    this.#scheduled = false;
+    const ws = this.#ws;
+    if (ws !== undefined) this.#write(ws);
   }
 
-  readonly #flush = (): void => {
+  #write(ws: WebSocket): void {
     const parts = this.#pending;
     if (parts.length === 0) return;
     this.#pending = [];
     this.#pendingBytes = 0;
-    const ws = this.#ws;
-    if (ws === undefined || ws.readyState !== ws.OPEN) return;
+    if (ws.readyState !== ws.OPEN) return;
     const binary = this.#pendingBinary;
     const socket = socketFor(ws);
     if (socket === undefined) ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary});
     else socket.write(framed(parts, binary));
-    // bufferedAmount counts ws's own queue and the socket's, so prepared frames written straight
-    // to the socket are counted too. A client that stops reading is cut off here, not buffered
-    // without end; pings cannot keep it alive, since the bound is on bytes, not on silence.
-    const buffered = ws.bufferedAmount;
-    if (buffered > this.maxBufferedBytes) {
-      this.#overflow = new SendBufferOverflowError(this.maxBufferedBytes, buffered);
-      // A close frame would wait behind the backlog the client does not read: destroy the socket,
-      // which frees the backlog now.
-      ws.terminate();
-    }
-  };
+    this.#checkBound(ws);
+  }
+
+  /**
+   * Cuts the connection off when its unsent bytes pass the bound. bufferedAmount counts ws's own
+   * queue and the socket's, so prepared frames written straight to the socket are counted too. A
+   * client that stops reading is cut off here, not buffered without end; pings cannot keep it
+   * alive, since the bound is on bytes, not on silence.
+   */
+  #checkBound(ws: WebSocket): void {
+    const buffered = (this.#socketBuffered = ws.bufferedAmount) + this.#pendingBytes;
+    if (buffered <= this.maxBufferedBytes) return;
+    this.#overflow = new SendBufferOverflowError(this.maxBufferedBytes, buffered);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    // A close frame would wait behind the backlog the client does not read: destroy the socket,
+    // which frees the backlog now.
+    ws.terminate();
+  }
 
   close(): void {
     this.#ending = true;
-    this.#flush();
+    // What is queued goes out before the close frame.
+    const ws = this.#ws;
+    if (ws !== undefined) this.#write(ws);
     if (this.#ws !== undefined) this.#ws.close(NORMAL_CLOSURE);
     else this.#finish();
   }
@@ -185,6 +212,7 @@ export class WebSocketConnection implements TransportConnection {
   attach(ws: WebSocket, handler: ConnectionHandler | undefined): void {
     clearTimeout(this.#window);
     this.#ws = ws;
+    this.#socketBuffered = 0;
     const first = this.#sink === undefined;
     if (first) this.#sink = handler!.connect(this);
     const sink = this.#sink!;
@@ -199,6 +227,9 @@ export class WebSocketConnection implements TransportConnection {
     ws.on('close', (code: number) => {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
+      // Unsent messages die with the socket; after a reattach the hub resends what was not acked.
+      this.#pending = [];
+      this.#pendingBytes = 0;
       if (this.#overflow !== undefined) return this.#finish(this.#overflow);
       const clean = this.#ending || code === NORMAL_CLOSURE || code === GOING_AWAY;
       if (!clean && this.#reconnect) {
@@ -229,17 +260,6 @@ export class WebSocketTransport {
   readonly #wss: WebSocketServer;
   readonly #reconnectWindowMs: number;
   readonly #maxBufferedBytes: number;
-  /** Connections with messages waiting; one microtask per turn flushes them all. */
-  #dirty: WebSocketConnection[] = [];
-  readonly #schedule = (connection: WebSocketConnection): void => {
-    if (this.#dirty.length === 0) queueMicrotask(this.#flushAll);
-    this.#dirty.push(connection);
-  };
-  readonly #flushAll = (): void => {
-    const dirty = this.#dirty;
-    this.#dirty = [];
-    for (const connection of dirty) connection.flush();
-  };
 
   constructor(options: {maxPayload: number; reconnectWindowMs?: number; maxBufferedBytes?: number}) {
     // No permessage-deflate: it costs CPU and memory per connection for small event messages.
@@ -261,7 +281,6 @@ export class WebSocketTransport {
       target.supportsReconnect,
       this.#reconnectWindowMs,
       target.onFinished,
-      this.#schedule,
       this.#maxBufferedBytes,
     );
     this.#wss.handleUpgrade(req, socket, head, (ws) => connection.attach(ws, target.handler));

@@ -1,0 +1,94 @@
+import {afterEach, describe, expect, it} from 'vitest';
+import type {SwitchboardServer} from '../src/index.js';
+import {Flusher, type PipeWriter} from '../src/transports/output-pipe.js';
+import {RawSocket} from './raw-socket.js';
+import {startServer} from './helpers.js';
+
+const RS = '\u001e';
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A writer that records, in `log`, each flush with what it had queued. */
+function writer(name: string, log: string[]): PipeWriter & {queue: string[]} {
+  const queue: string[] = [];
+  return {
+    queue,
+    flushQueued: () => void log.push(`${name}:${queue.splice(0).join(',')}`),
+  };
+}
+
+describe('Flusher', () => {
+  it('under light load, writes every queue in the turn that filled it (before the next turn starts)', async () => {
+    const flusher = new Flusher(1000);
+    const log: string[] = [];
+    const a = writer('a', log);
+    const b = writer('b', log);
+    a.queue.push('1');
+    flusher.schedule(a);
+    b.queue.push('1');
+    flusher.schedule(b);
+    a.queue.push('2');
+    let nextTurn = false;
+    setImmediate(() => (nextTurn = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(nextTurn).toBe(false);
+    expect(log).toEqual(['a:1,2', 'b:1']);
+    expect(flusher.waiting).toBe(0);
+  });
+
+  it('past its budget, yields to the turn and resumes round-robin; queues collect meanwhile', async () => {
+    // A budget of 0 writes one queue per turn: the order of writes is the flusher's alone.
+    const flusher = new Flusher(0);
+    const log: string[] = [];
+    const [a, b, c] = [writer('a', log), writer('b', log), writer('c', log)];
+    for (const w of [a, b, c]) {
+      w.queue.push('1');
+      flusher.schedule(w);
+    }
+    await Promise.resolve();
+    expect(log).toEqual(['a:1']);
+    expect(flusher.waiting).toBe(2);
+    // The next broadcast: b and c are still waiting (their queues grow), a goes to the back.
+    for (const w of [a, b, c]) w.queue.push('2');
+    flusher.schedule(a);
+    await turn();
+    expect(log).toEqual(['a:1', 'b:1,2']);
+    await turn();
+    await turn();
+    expect(log).toEqual(['a:1', 'b:1,2', 'c:1,2', 'a:2']);
+    expect(flusher.waiting).toBe(0);
+  });
+});
+
+describe('WebSocket output pipes', () => {
+  let server: SwitchboardServer | undefined;
+  const sockets: RawSocket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.close();
+    await server?.close();
+    server = undefined;
+  });
+
+  it('deliver every broadcast of a long burst to every socket, in order', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    for (let i = 0; i < 50; i++) sockets.push(await RawSocket.handshaken(url));
+    const total = 4000;
+    // 200 broadcasts per turn to 50 sockets: far more than one turn's budget, so the flusher yields
+    // between turns and queues collect across them.
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < 200; i++) server.hub.clients.all.send('event', sent++);
+      await turn();
+    }
+    for (const socket of sockets) {
+      const seen: unknown[] = [];
+      while (seen.length < total) {
+        for (const record of (await socket.next()).split(RS).filter(Boolean)) {
+          const message = JSON.parse(record) as {type: number; arguments?: unknown[]};
+          if (message.type === 1) seen.push(message.arguments![0]);
+        }
+      }
+      expect(seen).toEqual(Array.from({length: total}, (_, i) => i));
+    }
+  });
+});
