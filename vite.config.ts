@@ -53,7 +53,7 @@ const serverUrl = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
 /**
  * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
  * `npm run dev` serves it with hot reload (Vite's own port, 5173 unless taken) and forwards
- * `/hubs` (WebSockets included), `/api` and `/apps` to a server started beside it with
+ * `/hubs` (WebSockets included), `/api`, `/auth` and `/apps` to a server started beside it with
  * `npm start` (or `npm run serve`) on `PORT`.
  */
 export default defineConfig({
@@ -64,6 +64,7 @@ export default defineConfig({
     proxy: {
       '/hubs': {target: serverUrl, ws: true},
       '/api': serverUrl,
+      '/auth': serverUrl,
       '/apps': serverUrl,
     },
   },

@@ -66,7 +66,7 @@ for (const app of manifest.apps) {
   writeFileSync(
     resolve(outDir, 'alone', `${app.name}.html`),
     `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${app.title}, alone</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="switchboard-token-url" content="/auth/token"><title>${app.title}, alone</title>
 <script type="module" src="${app.standalone}"></script></head>
 <body><main><h1>${app.title}</h1><${app.tag} hub="/hubs/events"></${app.tag}></main></body></html>
 `,

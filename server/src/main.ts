@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url';
 import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
+import {pageTokenRoute} from './page-tokens';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
@@ -64,6 +65,22 @@ const shop = new Shop({
   ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
 });
 server.addRoutes(shop.routes);
+// GET /auth/token, the shell's token URL: PAGE_TOKEN_TTL=<seconds> (with AUTH_JWT_SECRET) hands pages
+// short-lived tokens without grants, a stand-in for a login, so the demo runs without AUTH_ALLOW_ANONYMOUS.
+const pageTokenTtl = Number(process.env['PAGE_TOKEN_TTL'] ?? Number.NaN);
+if (process.env['PAGE_TOKEN_TTL'] !== undefined && (secret === undefined || !(pageTokenTtl > 0))) {
+  console.error('PAGE_TOKEN_TTL needs AUTH_JWT_SECRET and a number of seconds above 0');
+  process.exit(2);
+}
+server.addRoutes(
+  pageTokenRoute({
+    authenticated: authenticate !== undefined,
+    allowAnonymous: process.env['AUTH_ALLOW_ANONYMOUS'] === '1',
+    ...(secret === undefined || !(pageTokenTtl > 0)
+      ? {}
+      : {issue: {secret, ttlSeconds: pageTokenTtl, ...(process.env['AUTH_ISSUER'] === undefined ? {} : {issuer: process.env['AUTH_ISSUER']}), ...(process.env['AUTH_AUDIENCE'] === undefined ? {} : {audience: process.env['AUTH_AUDIENCE']})}}),
+  }),
+);
 // The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 

@@ -62,7 +62,7 @@ projection<number>({
   hub,
   topics: [SETTINGS_TOPIC],
   snapshot: async (signal) => {
-    const response = await fetch('/api/settings', {signal});
+    const response = await hub.fetch('/api/settings', {signal});
     if (!response.ok) throw new Error(`GET /api/settings: ${response.status}`);
     const {paymentFailureRate, offsets} = (await response.json()) as {paymentFailureRate: number; offsets: Record<string, string | null>};
     return {state: paymentFailureRate, offsets};

@@ -62,11 +62,12 @@ export class InventoryPanel extends LitElement {
     super.connectedCallback();
     const url = this.hub ?? '/hubs/events';
     const origin = new URL(url, location.href).origin;
+    const hub = pageHub(url, this.#bus.bus, shopHub);
     this.#projection = projection({
-      hub: pageHub(url, this.#bus.bus, shopHub),
+      hub,
       topics: [INVENTORY_TOPIC],
       snapshot: async (signal) => {
-        const response = await fetch(`${origin}/api/inventory`, {signal});
+        const response = await hub.fetch(`${origin}/api/inventory`, {signal});
         if (!response.ok) throw new Error(`GET /api/inventory: ${response.status}`);
         const {products, offsets} = (await response.json()) as {products: {sku: string; level: number}[]; offsets: Record<string, string | null>};
         return {state: new Map(products.map((p) => [p.sku, p.level])), offsets};

@@ -56,12 +56,13 @@ export class OrderTracker extends LitElement {
     super.connectedCallback();
     const url = this.hub ?? '/hubs/events';
     const origin = new URL(url, location.href).origin;
+    const hub = pageHub(url, this.#bus.bus, shopHub);
     this.#projection = projection({
-      hub: pageHub(url, this.#bus.bus, shopHub),
+      hub,
       // An order's state folds events of both topics: a reservation is an inventory event.
       topics: [ORDERS_TOPIC, INVENTORY_TOPIC],
       snapshot: async (signal) => {
-        const response = await fetch(`${origin}/api/orders`, {signal});
+        const response = await hub.fetch(`${origin}/api/orders`, {signal});
         if (!response.ok) throw new Error(`GET /api/orders: ${response.status}`);
         const {orders, offsets} = (await response.json()) as {orders: TrackedOrder[]; offsets: Record<string, string | null>};
         // The read model lists newest first; the view keeps arrival order and shows it reversed.

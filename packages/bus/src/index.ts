@@ -21,6 +21,7 @@ export {
   RequestTimeoutError,
 } from './lib/errors.js';
 export {isWildcard, matcher, overlaps} from './lib/patterns.js';
+export {SeenIds} from './lib/seen-ids.js';
 export type {TypePattern} from './lib/patterns.js';
 export type {HandlerRun, Origin, Outcome, TraceRecord} from './lib/trace.js';
 export {shareAcrossTabs} from './lib/cross-tab.js';

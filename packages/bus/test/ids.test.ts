@@ -38,6 +38,18 @@ describe('SeenIds', () => {
     seen.add('c', 3);
     expect([seen.has('a'), seen.get('b'), seen.get('c'), seen.size]).toEqual([false, 2, 3, 2]);
   });
+
+  it('forgets everything on clear(), then fills and evicts as if new', () => {
+    const seen = new SeenIds(2);
+    seen.add('a');
+    seen.add('b');
+    seen.clear();
+    expect([seen.has('a'), seen.has('b'), seen.size]).toEqual([false, false, 0]);
+    seen.add('c');
+    seen.add('d');
+    seen.add('e');
+    expect([seen.has('c'), seen.has('d'), seen.has('e'), seen.size]).toEqual([false, true, true, 2]);
+  });
 });
 
 describe('turn clock', () => {

@@ -8,7 +8,7 @@ export type {AppendedListener, CommandHandler, CommandSender, EventObserver, Eve
 export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from '@switchboard/contracts';
 export type {PublishResult, SubscribeResult, TopicEvent} from '@switchboard/contracts';
 export * from './auth/index.js';
-export {DEFAULT_MAX_RETAINED_BYTES, DEFAULT_MAX_TOPICS, MemoryTopicLog, TopicLimitError} from './log/topic-log.js';
+export {DEFAULT_IDLE_TOPIC_MS, DEFAULT_MAX_RETAINED_BYTES, DEFAULT_MAX_TOPICS, MemoryTopicLog, TopicLimitError} from './log/topic-log.js';
 export {formatOffset, newEpoch, parseOffset} from './log/offsets.js';
 export type {ParsedOffset} from './log/offsets.js';
 export type {AppendResult, LogEntry, MemoryTopicLogOptions, ReadResult, Retention, SyncTopicLog} from './log/topic-log.js';

@@ -1,7 +1,7 @@
 import type * as signalR from '@microsoft/signalr';
 import {setFlagsFromString} from 'node:v8';
 import {runInNewContext} from 'node:vm';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it, vi} from 'vitest';
 import {MemoryTopicLog, type SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, postEvent, startServer} from './helpers.js';
 
@@ -74,6 +74,70 @@ describe('MemoryTopicLog bounds', () => {
     expect(log.append('a', filler(10) as never).duplicate).toBe(false);
     expect(log.topicCount).toBe(2);
     expect(log.read('c', null, 10).entries).toEqual([]);
+  });
+});
+
+describe('idle topics are forgotten', () => {
+  it('frees the topic cap once topics have had no events and no subscribers for idleTopicMs; a followed topic stays', () => {
+    let now = 0;
+    const log = new MemoryTopicLog({maxTopics: 3, idleTopicMs: 1000, maxAgeMs: 500, topics: {kept: {maxAgeMs: Number.POSITIVE_INFINITY}}, now: () => now});
+    log.setTopicInUse((topic) => topic === 'followed');
+    log.append('followed', filler(10, 'f1') as never);
+    log.append('kept', filler(10, 'k1') as never);
+    const old = log.append('idle', filler(10, 'i1') as never).offset;
+    expect(() => log.append('new', filler(10) as never)).toThrow(/at most 3 topics/);
+    // Its events expired, but it has been empty for less than idleTopicMs: still counted.
+    now = 1200;
+    expect(() => log.append('new', filler(10) as never)).toThrow(/at most 3 topics/);
+    expect(log.topicCount).toBe(3);
+    now = 2600;
+    // A new topic's numbers start past those of every forgotten topic, so no old offset can point into it.
+    expect(log.append('new', filler(10, 'n1') as never)).toEqual({offset: `${log.epoch}:2`, duplicate: false});
+    expect([log.has('followed'), log.has('kept'), log.has('idle'), log.has('new')]).toEqual([true, true, false, true]);
+    expect(log.forgottenTopics).toBe(1);
+    expect(log.read('followed', null, 10).truncated).toBe(true);
+    // The forgotten topic starts again with numbers past its old ones: a reader from before skips nothing
+    // (and hears `truncated`, since other topics' numbers were handed out in between).
+    now = 2700;
+    log.setTopicInUse(() => true);
+    expect(() => log.append('idle', filler(10) as never)).toThrow(/at most 3 topics/);
+    log.setTopicInUse((topic) => topic !== 'new');
+    now = 5000;
+    log.append('idle', filler(10, 'i2') as never);
+    expect(log.has('new')).toBe(false);
+    expect(log.read('idle', old, 10)).toMatchObject({truncated: true, entries: [{event: {id: 'i2'}}]});
+    expect(log.read('idle', null, 10)).toMatchObject({truncated: false, entries: [{event: {id: 'i2'}}]});
+    expect(log.read('new', `${log.epoch}:1`, 10).truncated).toBe(true);
+  });
+
+  it('never forgets with idleTopicMs Infinity, and refuses a bad setting', () => {
+    let now = 0;
+    const log = new MemoryTopicLog({maxTopics: 1, idleTopicMs: Number.POSITIVE_INFINITY, maxAgeMs: 10, now: () => now});
+    log.append('a', filler(10) as never);
+    now = 365 * 24 * 3600 * 1000;
+    expect(() => log.append('b', filler(10) as never)).toThrow(/at most 1 topics/);
+    expect(() => new MemoryTopicLog({idleTopicMs: 0})).toThrow(/idleTopicMs must be above 0/);
+    expect(() => new MemoryTopicLog({idleTopicMs: Number.NaN})).toThrow(/idleTopicMs must be above 0/);
+  });
+
+  it('in a server: a subscribed topic is never forgotten, an idle one is, and a new topic is accepted', async () => {
+    let now = 0;
+    const log = new MemoryTopicLog({maxTopics: 2, idleTopicMs: 1000, maxAgeMs: 100, now: () => now});
+    const {url} = await start({log});
+    expect((await postEvent(url, 'orders', orderPlaced({id: 'o-1'}))).status).toBe(202);
+    expect((await postEvent(url, 'returns', orderPlaced({id: 'r-1'}))).status).toBe(202);
+    const c = await connect(url);
+    const received: string[] = [];
+    c.on('event', (m: {event: {id: string}}) => void received.push(m.event.id));
+    await c.invoke('subscribe', 'orders', null);
+    const refused = await postEvent(url, 'refunds', orderPlaced({id: 'x-1'}));
+    expect(refused.status).toBe(429);
+    await refused.body?.cancel();
+    now = 5000;
+    expect((await postEvent(url, 'refunds', orderPlaced({id: 'x-2'}))).status).toBe(202);
+    expect([log.has('orders'), log.has('returns'), log.has('refunds')]).toEqual([true, false, true]);
+    await c.invoke('publish', 'orders', orderPlaced({id: 'o-2'}));
+    await vi.waitFor(() => expect(received).toEqual(['o-2']));
   });
 });
 

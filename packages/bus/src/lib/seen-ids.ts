@@ -2,7 +2,13 @@
  * The last `capacity` ids seen, each with a number (the bus keeps causation depth): a Map for
  * lookups and a ring of the same ids in arrival order, so evicting the oldest is one slot overwrite.
  * (Deleting a Map's first key instead leaves V8 to skip every earlier deletion on the next `keys()`.)
- * One bounded set, used for dedupe wherever envelopes arrive more than once.
+ * One bounded set, used for dedupe wherever envelopes arrive more than once (the bus, cross-tab
+ * sharing, the hub bridge, projections).
+ *
+ * ```ts
+ * const seen = new SeenIds(1000);
+ * if (!seen.has(envelope.id)) seen.add(envelope.id), handle(envelope);
+ * ```
  */
 export class SeenIds {
   readonly #values = new Map<string, number>();
@@ -13,6 +19,7 @@ export class SeenIds {
     this.#order = new Array<string | undefined>(Math.max(1, capacity));
   }
 
+  /** Whether `id` is still in the window. */
   has(id: string): boolean {
     return this.#values.has(id);
   }
@@ -32,7 +39,15 @@ export class SeenIds {
     this.#values.set(id, value);
   }
 
+  /** How many ids are remembered now (at most `capacity`). */
   get size(): number {
     return this.#values.size;
+  }
+
+  /** Forgets every id. */
+  clear(): void {
+    this.#values.clear();
+    this.#order.fill(undefined);
+    this.#next = 0;
   }
 }

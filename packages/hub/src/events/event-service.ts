@@ -111,6 +111,8 @@ export class EventService {
       groupOf,
       delivered: (topic, n) => this.#observer.delivered?.(topic, n),
     });
+    // A topic someone follows is never forgotten as idle, however long it stays empty.
+    this.#log.setTopicInUse?.((topic) => this.#hub.groupSize(groupOf(topic)) > 0);
     this.#installHubMethods();
   }
 

@@ -63,6 +63,8 @@ export interface TopicLog {
   sizes?(): Map<string, number>;
   /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
   has?(topic: string): boolean;
+  /** Tells a log that forgets idle topics which ones have subscribers, so it keeps them (optional). */
+  setTopicInUse?(inUse: (topic: string) => boolean): void;
   /** Releases the engine's connections. */
   close?(): Promise<void>;
 }
@@ -122,6 +124,7 @@ export function asyncTopicLog(log: SyncTopicLog): TopicLog {
     },
     ...(log.sizes === undefined ? {} : {sizes: () => log.sizes!()}),
     ...(log.has === undefined ? {} : {has: (topic: string) => log.has!(topic)}),
+    ...(log.setTopicInUse === undefined ? {} : {setTopicInUse: (inUse: (topic: string) => boolean) => log.setTopicInUse!(inUse)}),
   };
 }
 

@@ -51,6 +51,11 @@ export interface SyncTopicLog {
   sizes?(): Map<string, number>;
   /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
   has?(topic: string): boolean;
+  /**
+   * Tells a log that forgets idle topics which topics are in use (have subscribers) and so are
+   * never forgotten; the event service passes its hub's group check (optional).
+   */
+  setTopicInUse?(inUse: (topic: string) => boolean): void;
 }
 
 /**
@@ -83,6 +88,10 @@ interface Ring {
   readonly maxEvents: number;
   readonly maxAgeMs: number;
   ids: Map<string, number>;
+  /** When the topic was last active: an append, an event leaving it, or a sweep that saw events or subscribers. */
+  active: number;
+  /** The first sequence number this ring handed out (above every number of an earlier, forgotten ring of the topic). */
+  readonly origin: number;
 }
 
 /** How much of a topic is kept: by count, by age, or both. */
@@ -104,6 +113,13 @@ export interface MemoryTopicLogOptions extends Retention {
   readonly maxRetainedBytes?: number;
   /** Topics the log holds; an append that would create one more throws {@link TopicLimitError}. Default 10,000. */
   readonly maxTopics?: number;
+  /**
+   * A topic with no retained events (none appended, or all dropped by age or bytes) and no
+   * subscribers for this long is forgotten: it stops counting against `maxTopics`, and a later
+   * append starts it again with numbers past every earlier one (readers from before may get `truncated`, never skip an event). Default 10 minutes; `Infinity`
+   * keeps every topic until restart.
+   */
+  readonly idleTopicMs?: number;
   /** The epoch in every offset; random by default, so offsets of an earlier process read as foreign. */
   readonly epoch?: string;
   readonly now?: () => number;
@@ -113,6 +129,11 @@ export interface MemoryTopicLogOptions extends Retention {
 export const DEFAULT_MAX_RETAINED_BYTES = 64 * 1024 * 1024;
 /** Default of {@link MemoryTopicLogOptions.maxTopics}. */
 export const DEFAULT_MAX_TOPICS = 10_000;
+/** Default of {@link MemoryTopicLogOptions.idleTopicMs}: 10 minutes. */
+export const DEFAULT_IDLE_TOPIC_MS = 10 * 60 * 1000;
+/** The longest time between two sweeps for idle topics; also the least between two sweeps a refused append starts. */
+const SWEEP_EVERY_MS = 60_000;
+const CAP_SWEEP_EVERY_MS = 1000;
 
 /**
  * The default {@link SyncTopicLog}: one bounded array per topic, and one bound on bytes across them
@@ -132,6 +153,13 @@ export class MemoryTopicLog implements SyncTopicLog {
   #orderHead = 0;
   #retained = 0;
   #bytes = 0;
+  readonly #idleTopicMs: number;
+  #inUse: (topic: string) => boolean = () => false;
+  /** The first sequence number of a new ring: past every number a forgotten ring handed out. */
+  #floor = 1;
+  #lastSweep: number;
+  #lastCapSweep = Number.NEGATIVE_INFINITY;
+  #forgotten = 0;
 
   constructor(options: MemoryTopicLogOptions = {}) {
     this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? Number.POSITIVE_INFINITY};
@@ -141,6 +169,41 @@ export class MemoryTopicLog implements SyncTopicLog {
     this.#now = options.now ?? Date.now;
     this.epoch = options.epoch ?? newEpoch();
     formatOffset(this.epoch, 0);
+    this.#idleTopicMs = options.idleTopicMs ?? DEFAULT_IDLE_TOPIC_MS;
+    if (!(this.#idleTopicMs > 0)) throw new RangeError(`idleTopicMs must be above 0 (Infinity keeps every topic); got ${options.idleTopicMs}`);
+    this.#lastSweep = this.#now();
+  }
+
+  /** Topics forgotten as idle since the log started. */
+  get forgottenTopics(): number {
+    return this.#forgotten;
+  }
+
+  setTopicInUse(inUse: (topic: string) => boolean): void {
+    this.#inUse = inUse;
+  }
+
+  /**
+   * Forgets every topic idle for `idleTopicMs`: no retained events and no subscribers. Runs by
+   * itself, at most once a minute on an append, and before an append is refused for the topic cap;
+   * returns the topics it forgot.
+   */
+  forgetIdle(): string[] {
+    const now = this.#now();
+    this.#lastSweep = now;
+    const forgotten: string[] = [];
+    if (this.#idleTopicMs === Number.POSITIVE_INFINITY) return forgotten;
+    for (const [topic, ring] of this.#topics) {
+      this.#expire(ring);
+      if (ring.head < ring.entries.length || this.#inUse(topic)) ring.active = now;
+      else if (now - ring.active >= this.#idleTopicMs) {
+        this.#topics.delete(topic);
+        this.#floor = Math.max(this.#floor, ring.next);
+        forgotten.push(topic);
+      }
+    }
+    this.#forgotten += forgotten.length;
+    return forgotten;
   }
 
   /** Estimated bytes retained across all topics (the sum of the events' JSON lengths). */
@@ -168,13 +231,16 @@ export class MemoryTopicLog implements SyncTopicLog {
   }
 
   append(topic: string, event: Envelope): AppendResult {
+    if (this.#now() - this.#lastSweep >= Math.min(SWEEP_EVERY_MS, this.#idleTopicMs)) this.forgetIdle();
     const ring = this.#ring(topic);
     this.#expire(ring);
     const existing = ring.ids.get(event.id);
     if (existing !== undefined) return {offset: formatOffset(this.epoch, existing), duplicate: true};
     const seq = ring.next++;
     const size = JSON.stringify(event).length;
-    ring.entries.push({seq, event, at: this.#now(), size});
+    const at = this.#now();
+    ring.active = at;
+    ring.entries.push({seq, event, at, size});
     ring.ids.set(event.id, seq);
     this.#order.push({ring, seq});
     this.#retained++;
@@ -189,7 +255,7 @@ export class MemoryTopicLog implements SyncTopicLog {
     if (after === null) {
       if (ring === undefined) return {entries: [], truncated: false, next: null};
       this.#expire(ring);
-      return this.#page(ring, 0, ring.first > 1, null, limit);
+      return this.#page(ring, 0, ring.first > ring.origin, null, limit);
     }
     const parsed = parseOffset(after);
     const headSeq = ring === undefined ? 0 : ring.next - 1;
@@ -205,7 +271,7 @@ export class MemoryTopicLog implements SyncTopicLog {
 
   head(topic: string): string | null {
     const ring = this.#topics.get(topic);
-    return ring === undefined || ring.next === 1 ? null : formatOffset(this.epoch, ring.next - 1);
+    return ring === undefined || ring.next === ring.origin ? null : formatOffset(this.epoch, ring.next - 1);
   }
 
   isOffset(offset: string): boolean {
@@ -224,11 +290,18 @@ export class MemoryTopicLog implements SyncTopicLog {
   #ring(topic: string): Ring {
     let ring = this.#topics.get(topic);
     if (ring === undefined) {
+      if (this.#topics.size >= this.#maxTopics && this.#now() - this.#lastCapSweep >= CAP_SWEEP_EVERY_MS) {
+        // At the cap: forget idle topics first (at most once a second, so refused appends cannot make every append scan).
+        this.#lastCapSweep = this.#now();
+        this.forgetIdle();
+      }
       if (this.#topics.size >= this.#maxTopics) throw new TopicLimitError(this.#maxTopics);
       const own = this.#perTopic[topic] ?? {};
       ring = {
-        first: 1,
-        next: 1,
+        first: this.#floor,
+        next: this.#floor,
+        origin: this.#floor,
+        active: this.#now(),
         entries: [],
         head: 0,
         ids: new Map(),
@@ -264,11 +337,14 @@ export class MemoryTopicLog implements SyncTopicLog {
   #expire(ring: Ring): void {
     if (ring.maxAgeMs === Number.POSITIVE_INFINITY) return;
     const oldest = this.#now() - ring.maxAgeMs;
-    while (ring.head < ring.entries.length && ring.entries[ring.head]!.at < oldest) this.#dropOldest(ring);
+    while (ring.head < ring.entries.length && ring.entries[ring.head]!.at < oldest) this.#dropOldest(ring, ring.entries[ring.head]!.at + ring.maxAgeMs);
   }
 
-  #dropOldest(ring: Ring): void {
+  /** Drops the ring's oldest event, which left the log at `at` (its expiry, for age; now otherwise). */
+  #dropOldest(ring: Ring, at = this.#now()): void {
     const dropped = ring.entries[ring.head]!;
+    // A topic is idle from when its last event left, not from when that was noticed.
+    ring.active = Math.max(ring.active, at);
     // Release the slot now: the dead prefix is cut off in bulk later, and must not hold events.
     (ring.entries as Array<Entry | undefined>)[ring.head++] = undefined;
     ring.ids.delete(dropped.event.id);

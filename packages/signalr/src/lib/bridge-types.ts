@@ -1,24 +1,9 @@
 import type {LogLevel, HubConnection} from '@microsoft/signalr';
 import type {Bus, TypePattern} from '@switchboard/bus';
-import type {Contract} from '@switchboard/contracts';
+import type {Contract, SubscribeResult, TopicEvent} from '@switchboard/contracts';
+import type {AccessTokenFactory} from './access-token.js';
 import type {OutboxLimits} from './outbox.js';
 import type {ReconnectOptions} from './retry-policy.js';
-
-/** What the hub's `subscribe` returns (ARCHITECTURE.md §5). */
-export interface SubscribeResult {
-  readonly topic: string;
-  /** The topic's head at subscribe time; `null` for an empty topic. */
-  readonly offset: string | null;
-  /** True when events after the requested offset were already dropped by retention. */
-  readonly truncated: boolean;
-}
-
-/** The server → client `event` message: one event of a subscribed topic. */
-export interface TopicEvent {
-  readonly topic: string;
-  readonly offset: string;
-  readonly event: unknown;
-}
 
 /** A transport the page may insist on; by default the client picks the best the server offers. */
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
@@ -82,6 +67,12 @@ export interface HubBridgeOptions {
   readonly commandWaitMs?: number;
   /** Bounds of the batches in which queued page events are published; see {@link Outbox}. */
   readonly outbox?: OutboxLimits;
+  /**
+   * Supplies the access token for hubs that require one: handed to the official client's
+   * `accessTokenFactory` (called on every connect and reconnect, so a refreshed token is used), and
+   * used by {@link HubBridge.fetch} for the hub's HTTP API. Ignored when `connection` is given.
+   */
+  readonly accessTokenFactory?: AccessTokenFactory;
   /** A connection built by the caller (protocol, tokens); built from `url` when omitted. */
   readonly connection?: HubConnection;
 }

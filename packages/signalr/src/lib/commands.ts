@@ -1,5 +1,5 @@
 import {HubConnectionState, type HubConnection} from '@microsoft/signalr';
-import type {Envelope} from '@switchboard/contracts';
+import {HubMethods, type Envelope} from '@switchboard/contracts';
 import type {ConnectionState} from './bridge-types.js';
 import {CommandInterruptedError, OfflineError} from './errors.js';
 
@@ -26,7 +26,7 @@ export async function sendCommand(target: CommandTarget, envelope: Envelope, wai
     const connection = target.connection();
     const id = connection.connectionId;
     try {
-      return await connection.invoke('command', envelope);
+      return await connection.invoke(HubMethods.command, envelope);
     } catch (error) {
       const message = (error as Error).message ?? '';
       // Refused by the client before anything was sent: wait for the connection again.

@@ -1,14 +1,15 @@
 import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection} from '@microsoft/signalr';
-import {overlaps, type Bus, type TypePattern} from '@switchboard/bus';
-import type {Envelope} from '@switchboard/contracts';
-import type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher} from './bridge-types.js';
+import {overlaps, SeenIds, type Bus, type TypePattern} from '@switchboard/bus';
+import {HubMethods, HubTargets, type Envelope, type SubscribeResult, type TopicEvent} from '@switchboard/contracts';
+import {expiresWithin, type AccessTokenFactory} from './access-token.js';
+import type {ConnectionState, ConnectionStatus, HubBridgeOptions, TopicWatcher} from './bridge-types.js';
 import {sendCommand} from './commands.js';
 import {OfflineError} from './errors.js';
 import {Outbox, type OutboxEntry} from './outbox.js';
 import {retryDelay, type ReconnectOptions} from './retry-policy.js';
 import {ConnectionChanged, TopicTruncated} from './system-contracts.js';
 
-export type {ConnectionState, ConnectionStatus, HubBridgeOptions, SubscribeResult, TopicEvent, TopicWatcher, TransportName} from './bridge-types.js';
+export type {ConnectionState, ConnectionStatus, HubBridgeOptions, TopicWatcher, TransportName} from './bridge-types.js';
 
 
 /** Ids of envelopes that came from the hub, remembered so they are never published back. */
@@ -42,8 +43,7 @@ export class HubBridge {
   readonly #offsets = new Map<string, string | null>();
   /** Topics followed because of explicit follow() calls, which interest never drops. */
   readonly #pinned = new Set<string>();
-  readonly #fromHub: string[] = [];
-  readonly #fromHubSet = new Set<string>();
+  readonly #fromHub = new SeenIds(REMEMBERED);
   readonly #outbox: Outbox;
   /** Topics joined on the current connection, with the hub's answer. */
   readonly #joined = new Map<string, SubscribeResult>();
@@ -68,6 +68,9 @@ export class HubBridge {
   #state: ConnectionState = {status: 'disconnected'};
   #starting: Promise<void> | undefined;
   #saveQueued = false;
+  readonly #tokenFactory: AccessTokenFactory | undefined;
+  /** The token last obtained from the factory, reused by {@link HubBridge.fetch} until refused. */
+  #token: string | undefined;
 
   constructor(options: HubBridgeOptions) {
     this.url = options.url;
@@ -80,13 +83,17 @@ export class HubBridge {
     this.#outbox = new Outbox(options.outbox);
     this.#reconnect = options.reconnect ?? {};
     this.#commandWaitMs = options.commandWaitMs ?? 10_000;
+    this.#tokenFactory = options.connection === undefined ? options.accessTokenFactory : undefined;
     this.#log = options.log === false ? () => {} : (options.log ?? ((level, line) => console[level](line)));
     this.#build =
       options.connection === undefined
         ? () => {
             let built: HubConnection | undefined;
             const connection = new HubConnectionBuilder()
-              .withUrl(options.url, options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]})
+              .withUrl(options.url, {
+                ...(options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]}),
+                ...(this.#tokenFactory === undefined ? {} : {accessTokenFactory: () => this.#freshToken()}),
+              })
               .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => this.#nextRetry(built, ctx.previousRetryCount + 1)})
               .withStatefulReconnect()
               .configureLogging(options.logLevel ?? LogLevel.None)
@@ -213,7 +220,7 @@ export class HubBridge {
    */
   async barrier(topic: string): Promise<SubscribeResult> {
     if (this.connection.state !== HubConnectionState.Connected) throw new OfflineError('not connected');
-    return this.connection.invoke<SubscribeResult>('subscribe', topic, null);
+    return this.connection.invoke<SubscribeResult>(HubMethods.subscribe, topic, null);
   }
 
   /**
@@ -241,6 +248,37 @@ export class HubBridge {
     return this.#offsets.get(topic) ?? null;
   }
 
+  /**
+   * `fetch` for the hub's HTTP API (read models, the topics API), with the bridge's access token as
+   * `Authorization: Bearer` when it has an `accessTokenFactory`: the connection's latest token, or a
+   * fresh one from the factory when that one (a JWT) expires within 5 s. A `401` answer gets one
+   * retry with a fresh token. Without a factory it is plain `fetch`.
+   *
+   * ```ts
+   * snapshot: async (signal) => (await hub.fetch('/api/orders', {signal})).json(),
+   * ```
+   */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    if (this.#tokenFactory === undefined) return fetch(input, init);
+    const cached = this.#token !== undefined && !expiresWithin(this.#token, 5000) ? this.#token : undefined;
+    const send = (token: string): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      if (token !== '') headers.set('authorization', `Bearer ${token}`);
+      return fetch(input, {...init, headers});
+    };
+    const response = await send(cached ?? (await this.#freshToken()));
+    if (response.status !== 401 || cached === undefined) return response;
+    await response.body?.cancel();
+    return send(await this.#freshToken());
+  }
+
+  /** Asks the factory for a token and keeps it for {@link HubBridge.fetch}. */
+  async #freshToken(): Promise<string> {
+    const token = await this.#tokenFactory!();
+    this.#token = token;
+    return token;
+  }
+
   /** Closes the connection and stops bridging. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -254,7 +292,7 @@ export class HubBridge {
   /** Routes a connection's callbacks to the bridge while it is the current one. */
   #wire(connection: HubConnection): void {
     const current = (): boolean => connection === this.#connection;
-    connection.on('event', (message: TopicEvent) => current() && this.#receive(message));
+    connection.on(HubTargets.event, (message: TopicEvent) => current() && this.#receive(message));
     connection.onreconnecting(() => {
       if (!current()) return;
       this.#joined.clear();
@@ -345,7 +383,7 @@ export class HubBridge {
   async #unfollow(topic: string): Promise<void> {
     if (!this.#offsets.delete(topic)) return;
     this.#joined.delete(topic);
-    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke('unsubscribe', topic);
+    if (this.connection.state === HubConnectionState.Connected) await this.connection.invoke(HubMethods.unsubscribe, topic);
   }
 
   #followInterest(patterns: ReadonlySet<string>): void {
@@ -362,14 +400,14 @@ export class HubBridge {
     const from = this.#offsets.get(topic) ?? null;
     let result: SubscribeResult;
     try {
-      result = await this.connection.invoke<SubscribeResult>('subscribe', topic, from);
+      result = await this.connection.invoke<SubscribeResult>(HubMethods.subscribe, topic, from);
     } catch (error) {
       // Connected, yet the hub refuses the offset: it is another hub's, or one from before a restart.
       // Start at the head, and say events may have been missed, so read models reload.
       // Only for that refusal: a subscribe lost with its connection resumes from its offset as usual.
       if (from === null || this.connection.state !== HubConnectionState.Connected || !/offset/i.test((error as Error).message)) throw error;
       this.#offsets.set(topic, null);
-      const fresh = await this.connection.invoke<SubscribeResult>('subscribe', topic, null);
+      const fresh = await this.connection.invoke<SubscribeResult>(HubMethods.subscribe, topic, null);
       result = {...fresh, truncated: true};
       if (fresh.offset !== null) this.#setOffset(topic, fresh.offset);
     }
@@ -391,7 +429,7 @@ export class HubBridge {
   }
 
   #forward(topic: string, envelope: Envelope): void {
-    if (this.#fromHubSet.has(envelope.id)) return;
+    if (this.#fromHub.has(envelope.id)) return;
     this.#outbox.push({topic, envelope});
     // Everything published in this turn leaves together, within the outbox's bounds.
     if (this.#outbox.size === 1) queueMicrotask(() => this.#flush());
@@ -411,7 +449,7 @@ export class HubBridge {
     const id = connection.connectionId;
     try {
       // The server keeps one event per id, so a retry after a lost answer cannot double it.
-      await connection.invoke('publish', topic, envelope);
+      await connection.invoke(HubMethods.publish, topic, envelope);
     } catch (error) {
       if (connection !== this.connection || connection.state !== HubConnectionState.Connected || connection.connectionId !== id) throw error;
       this.#log('warn', `switchboard: the hub refused ${envelope.type} on "${topic}": ${(error as Error).message}`);
@@ -443,11 +481,7 @@ export class HubBridge {
     const type = (event as {type?: unknown} | null)?.type;
     if (typeof type === 'string' && !this.#bus.registry.has(type)) return;
     const id = (event as {id?: unknown} | null)?.id;
-    if (typeof id === 'string') {
-      this.#fromHub.push(id);
-      this.#fromHubSet.add(id);
-      if (this.#fromHub.length > REMEMBERED) this.#fromHubSet.delete(this.#fromHub.shift()!);
-    }
+    if (typeof id === 'string') this.#fromHub.add(id);
     this.#bus.ingest(event, `hub:${topic}`);
   }
 

@@ -1,5 +1,6 @@
-import type {Envelope} from '@switchboard/contracts';
-import type {HubBridge, TopicEvent} from './hub-bridge.js';
+import {SeenIds} from '@switchboard/bus';
+import type {Envelope, TopicEvent} from '@switchboard/contracts';
+import type {HubBridge} from './hub-bridge.js';
 
 /** A read model's state as the server had it, and the offset of the last event it reflects in each topic. */
 export interface Snapshot<S> {
@@ -77,8 +78,7 @@ export function projection<S>(options: ProjectionOptions<S>): Projection<S> {
   let abort: AbortController | undefined;
   let resolveReady: (s: S) => void = () => {};
   const ready = new Promise<S>((resolve) => (resolveReady = resolve));
-  const appliedOrder: string[] = [];
-  const applied = new Set<string>();
+  const applied = new SeenIds(REMEMBERED);
   const stops: Array<() => void> = [];
   let scheduled = false;
   // Several topics joining in one turn load once.
@@ -96,8 +96,6 @@ export function projection<S>(options: ProjectionOptions<S>): Projection<S> {
     const result = registry.validate(entry.event);
     if (!result.ok || applied.has(result.value.id)) return;
     applied.add(result.value.id);
-    appliedOrder.push(result.value.id);
-    if (appliedOrder.length > REMEMBERED) applied.delete(appliedOrder.shift()!);
     state = options.apply(state, result.value);
     options.onState(state);
   };
@@ -125,7 +123,6 @@ export function projection<S>(options: ProjectionOptions<S>): Projection<S> {
       const rest = kept.filter((entry, i) => i > (cut.get(entry.topic) ?? -1));
       kept = undefined;
       applied.clear();
-      appliedOrder.length = 0;
       state = snapshot.state;
       options.onState(state);
       resolveReady(state);
