@@ -1,11 +1,10 @@
-import {createEnvelope, type Envelope} from '@switchboard/contracts';
-import {redisEngine, RedisKeys, type SwitchboardServer} from '@switchboard/hub';
+import {createEnvelope} from '@switchboard/contracts';
+import {redisEngine, RedisKeys} from '@switchboard/hub';
 import {OrderPlaced, PlaceOrder, PRODUCTS} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {startRedis, type RedisServer} from '../../packages/hub/test/redis-server.js';
-import {Shop} from '../src/domain/shop';
-import {startServer} from './helpers';
+import {everything, ONCE_EACH, settled, startShopNode, STOCK, stopShopNode, until, type ShopNode} from './shop-nodes';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -15,92 +14,18 @@ afterAll(async () => {
   await redis.stop();
 });
 
-interface Node {
-  readonly server: SwitchboardServer;
-  readonly shop: Shop;
-}
+type Node = ShopNode;
 const nodes: Node[] = [];
 afterEach(async () => {
-  for (const {server, shop} of nodes.splice(0)) {
-    shop.close();
-    await server.close();
-  }
+  for (const node of nodes.splice(0)) await stopShopNode(node);
 });
-
-const STOCK = 10_000;
 
 /** A shop node on the test's Redis: its topics, hub and services on Redis, its services one consumer of each group. */
 async function startNode(name: string, prefix: string, url = redis.url): Promise<Node> {
-  const engine = redisEngine({url, prefix});
-  const {server} = await startServer({engine});
-  const shop = new Shop({
-    events: server.events,
-    logger: pino({level: 'silent'}),
-    random: () => 0.99,
-    paymentFailureRate: 0,
-    shippingDelayMs: 0,
-    initialStock: Object.fromEntries(PRODUCTS.map((p) => [p.sku, STOCK])),
-    lowStockAt: 0,
-    streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: name, claimIdleMs: 3000},
-  });
-  server.addRoutes(shop.routes);
-  await shop.start();
-  const node = {server, shop};
+  const node = await startShopNode(name, prefix, url);
   nodes.push(node);
   return node;
 }
-
-async function until(check: () => boolean, ms = 60_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function everything(server: SwitchboardServer, topic: string): Promise<Envelope[]> {
-  const events: Envelope[] = [];
-  for (let after: string | null = null; ;) {
-    const page = await server.events.log.read(topic, after, 1000);
-    events.push(...page.entries.map((e) => e.event));
-    if (page.entries.length < 1000) return events;
-    after = page.next;
-  }
-}
-
-/** How many events of each type each order has in the topics: the services' side effects. */
-async function effects(server: SwitchboardServer): Promise<Map<string, Record<string, number>>> {
-  const byOrder = new Map<string, Record<string, number>>();
-  for (const topic of ['orders', 'inventory', 'notifications']) {
-    for (const e of await everything(server, topic)) {
-      const orderId = (e.data as {orderId?: string}).orderId;
-      if (orderId === undefined) continue;
-      const counts = byOrder.get(orderId) ?? {};
-      counts[e.type] = (counts[e.type] ?? 0) + 1;
-      byOrder.set(orderId, counts);
-    }
-  }
-  return byOrder;
-}
-
-/** The side effects once the shipped notifications (which follow the shipment) are in, and a little after for any duplicate. */
-async function settled(server: SwitchboardServer, orderIds: readonly string[]): Promise<Map<string, Record<string, number>>> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    const notified = await effects(server);
-    if (orderIds.every((id) => notified.get(id)?.['notification.raised'] === 1)) break;
-  }
-  await new Promise((r) => setTimeout(r, 300));
-  return effects(server);
-}
-
-const ONCE_EACH = {
-  'order.placed': 1,
-  'inventory.reserved': 1,
-  'payment.processed': 1,
-  'order.confirmed': 1,
-  'order.shipped': 1,
-  'notification.raised': 1,
-};
 
 describe('the shop on two nodes sharing Redis', () => {
   it('handles each of 200 orders placed alternately through both nodes exactly once, shows them in both read models, and keeps them across a restart of both', async () => {
@@ -135,10 +60,7 @@ describe('the shop on two nodes sharing Redis', () => {
     expect(b.shop.inventory().map((p) => p.level)).toEqual(expectedLevels);
 
     // Both nodes go away; two new ones rebuild everything from the streams.
-    for (const {server, shop} of nodes.splice(0)) {
-      shop.close();
-      await server.close();
-    }
+    for (const node of nodes.splice(0)) await stopShopNode(node);
     [a, b] = [await startNode('node-c', prefix), await startNode('node-d', prefix)];
     expect(allShipped(a) && allShipped(b)).toBe(true);
     expect(b.shop.inventory().map((p) => p.level)).toEqual(expectedLevels);
@@ -153,10 +75,7 @@ describe('the shop on two nodes sharing Redis', () => {
     await startNode('node-a', prefix);
     const keys = new RedisKeys(prefix);
     // The groups exist now; the node goes away and a "ghost" consumer takes the next order but dies.
-    for (const {server, shop} of nodes.splice(0)) {
-      shop.close();
-      await server.close();
-    }
+    for (const node of nodes.splice(0)) await stopShopNode(node);
     const admin = redisEngine({url: redis.url, prefix});
     await admin.start(pino({level: 'silent'}));
     const placed = createEnvelope(OrderPlaced, {orderId: 'o-ghost', sku: PRODUCTS[0]!.sku, quantity: 1}, {source: 'test'});
@@ -189,10 +108,7 @@ describe('the shop while Redis is down', () => {
       await until(() => node.shop.orders().find((o) => o.orderId === orderId)?.status === 'shipped', 30_000, 'the order after the outage shipped');
       expect({orderId, ...(await settled(node.server, [orderId!])).get(orderId!)}).toEqual({orderId, ...ONCE_EACH});
     } finally {
-      for (const {server, shop} of nodes.splice(0)) {
-        shop.close();
-        await server.close();
-      }
+      for (const node of nodes.splice(0)) await stopShopNode(node);
       await own.stop();
     }
   }, 60_000);

@@ -13,14 +13,20 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
   const reservations = new Map<string, {sku: string; quantity: number}>();
   // The write model follows inventory's own events too, whichever node published them: with several
   // nodes (consumer groups) another node may have handled the last order, and a rebuild replays them.
-  ctx.defer(
-    bus.subscribe('inventory.*', (e) => {
+  ctx.project(
+    'inventory.*',
+    'service:inventory-projection',
+    (e) => {
       const {orderId, sku, quantity, level} = e.data as {orderId?: string; sku?: string; quantity?: number; level?: number};
       if (typeof sku === 'string' && typeof level === 'number' && stock.has(sku)) stock.set(sku, level);
       if (typeof orderId !== 'string' || typeof sku !== 'string' || typeof quantity !== 'number') return;
       if (e.type === 'inventory.reserved') reservations.set(orderId, {sku, quantity});
       else if (e.type === 'inventory.released') reservations.set(orderId, {sku, quantity: 0});
-    }, {name: 'service:inventory-projection'}),
+    },
+    () => {
+      for (const [sku, level] of initialStock) stock.set(sku, level);
+      reservations.clear();
+    },
   );
   ctx.on(OrderPlaced, 'inventory', (e) => {
     const {orderId, sku, quantity} = e.data;

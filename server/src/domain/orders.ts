@@ -1,4 +1,3 @@
-import {randomUUID} from 'node:crypto';
 import type {Envelope} from '@switchboard/contracts';
 import {HubError} from '@switchboard/hub';
 import {OrderCancelled, OrderConfirmed, OrderPlaced, PaymentProcessed, PlaceOrder, ReservationFailed, StockReleased} from '@switchboard/shop-contracts';
@@ -22,20 +21,24 @@ export function ordersService(ctx: ServiceContext): OrderStore {
     ctx.events.handle(PlaceOrder, (command) => {
       if (!PRICE.has(command.data.sku)) throw new HubError(`Unknown product "${command.data.sku}".`);
       // The server makes the id: a client's command id is only unique if the client says so.
-      const orderId = `o-${randomUUID()}`;
+      const orderId = `o-${ctx.newId('order')}`;
       bus.publish(OrderPlaced, {orderId, sku: command.data.sku, quantity: command.data.quantity}, {source: 'service:orders', parent: command});
       return {orderId};
     }),
   );
-  // The event store: every event of an order's stream, once (the bus dedupes redeliveries).
-  ctx.defer(
-    bus.subscribe('*', (e) => {
+  // The event store: every event of an order's stream, once (the bus dedupes redeliveries; a
+  // rebuild from the topics bypasses the bus, so an id already stored is skipped here too).
+  ctx.project(
+    '*',
+    'service:orders-store',
+    (e) => {
       if (!ORDER_STREAM_TYPES.has(e.type)) return;
       const orderId = orderIdOf(e);
       const stream = streams.get(orderId) ?? [];
-      if (e.type !== 'order.placed' && stream.length === 0) return;
+      if ((e.type !== 'order.placed' && stream.length === 0) || stream.some((x) => x.id === e.id)) return;
       streams.set(orderId, [...stream, e]);
-    }, {name: 'service:orders-store'}),
+    },
+    () => streams.clear(),
   );
   /** The order's status including the event being handled, whether or not the store has it yet. */
   const status = (orderId: string, handling: Envelope) => {

@@ -20,9 +20,16 @@ export interface ReadModels {
 export function readModels(ctx: ServiceContext, initialStock: ReadonlyMap<string, number>): ReadModels {
   const ordersView = new Map<string, OrderState>();
   const inventoryView = new Map<string, StockLevel>();
-  for (const [sku, level] of initialStock) inventoryView.set(sku, {sku, name: NAME.get(sku) ?? sku, level});
-  ctx.defer(
-    ctx.bus.subscribe('*', (e) => {
+  const reset = () => {
+    ordersView.clear();
+    inventoryView.clear();
+    for (const [sku, level] of initialStock) inventoryView.set(sku, {sku, name: NAME.get(sku) ?? sku, level});
+  };
+  reset();
+  ctx.project(
+    '*',
+    'service:read-models',
+    (e) => {
       if (ORDER_STREAM_TYPES.has(e.type)) {
         const orderId = orderIdOf(e);
         const next = applyOrderEvent(ordersView.get(orderId), e);
@@ -33,7 +40,8 @@ export function readModels(ctx: ServiceContext, initialStock: ReadonlyMap<string
       if (typeof level === 'number' && typeof sku === 'string' && inventoryView.has(sku)) {
         inventoryView.set(sku, {sku, name: NAME.get(sku) ?? sku, level});
       }
-    }, {name: 'service:read-models'}),
+    },
+    reset,
   );
   return {
     orders: () => [...ordersView.values()].reverse(),

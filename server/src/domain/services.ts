@@ -1,4 +1,4 @@
-import type {Bus} from '@switchboard/bus';
+import type {Bus, TypePattern} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
 import type {EventService} from '@switchboard/hub';
 import {PRODUCTS} from '@switchboard/shop-contracts';
@@ -13,6 +13,17 @@ export interface ServiceContext {
   on<C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void): void;
   /** Registers what to undo on `Shop.close()` (a subscription, a command handler, a timer). */
   defer(stop: () => void): void;
+  /**
+   * Derived state (a projection) following events on the bus. On Redis the topics can be lost or
+   * cut (Redis lost its data): then `reset` empties the state and `handler` is given what is left.
+   */
+  project(target: TypePattern, name: string, handler: (e: Envelope) => void, reset?: () => void): void;
+  /**
+   * A new id for what a handler creates (an order). On Redis, called while a command is handled,
+   * it is derived from the command's id, so a command sent again (after an answer lost in an
+   * outage) names the same order and is stored once; otherwise random.
+   */
+  newId(purpose: string): string;
 }
 
 /** Price of each product in cents, by sku. */

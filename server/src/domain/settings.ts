@@ -5,9 +5,14 @@ import type {ServiceContext} from './services';
 /**
  * The settings service: takes the `settings.change` command and publishes `settings.changed`, the
  * one fact every page (and the payments service, through `onChange`) follows. The setting is state
- * derived from that event, like any other read model.
+ * derived from that event, like any other read model; `reset` puts it back to the start value.
  */
-export function settingsService(ctx: ServiceContext, onChange: (paymentFailureRate: number) => void, mayChange: (principal: Principal | undefined) => boolean = () => true): void {
+export function settingsService(
+  ctx: ServiceContext,
+  onChange: (paymentFailureRate: number) => void,
+  mayChange: (principal: Principal | undefined) => boolean = () => true,
+  reset?: () => void,
+): void {
   ctx.defer(
     ctx.events.handle(ChangeSettings, (command, sender) => {
       // The same rule as PUT /api/settings: with tokens on, only an admin.
@@ -16,5 +21,5 @@ export function settingsService(ctx: ServiceContext, onChange: (paymentFailureRa
       return {paymentFailureRate: command.data.paymentFailureRate};
     }),
   );
-  ctx.defer(ctx.bus.subscribe(SettingsChanged, (e) => onChange(e.data.paymentFailureRate), {name: 'service:settings', replay: false}));
+  ctx.project(SettingsChanged.type, 'service:settings', (e) => onChange((e.data as {paymentFailureRate: number}).paymentFailureRate), reset);
 }

@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto';
 import type {Bus, DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
-import {HubError, type CommandHandler, type EventService} from '@switchboard/hub';
+import {HubError, positionOf, type CommandHandler, type EventService} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import {ConsumerGroups, type ShopStreams} from './consumer-groups';
+import {StreamFollower, type TopicEvent} from './stream-follower';
 
 export type {ShopStreams} from './consumer-groups';
 
@@ -15,16 +16,18 @@ export interface ShopOnStreamsOptions {
   readonly logger: Logger;
   readonly retry: {readonly attempts: number; readonly backoffMs: number};
   readonly deadLetter: (letter: DeadLetter) => void;
-  /** Events a topic gave the server bus: the bridge must not store them again. */
-  readonly ingest: (topic: string, event: Envelope) => void;
+  /** Gives the read models and the services' projections an event of a topic, in the topics' order. */
+  readonly apply: (topic: string, event: Envelope) => void;
+  /** The topics were lost or cut: reset everything derived from them and apply these, all that is left. */
+  readonly rebuild: (events: readonly TopicEvent[]) => void;
   /** Resolves once everything published so far is stored in its topic. */
   readonly stored: () => Promise<void>;
 }
 
 /**
  * The shop across nodes: services consume through consumer groups (each event handled by one node),
- * the read models and the services' own projections follow every topic on every node, rebuilt from
- * the streams at start. A handler's publishes get ids derived from the event it handles, so a
+ * the read models and the services' own projections follow every topic on every node, built from
+ * the streams at start and kept whole across Redis outages and restarts ({@link StreamFollower}). A handler's publishes get ids derived from the event it handles, so a
  * redelivery (after a node died mid-way) publishes the same ids and the topic log stores them once.
  */
 export class ShopOnStreams {
@@ -32,12 +35,27 @@ export class ShopOnStreams {
   readonly #groups: ConsumerGroups;
   /** The handling under way: its publishes get ids `hash(scope, n)` and, unless they name one, the handled event as parent. */
   #scope: {id: string; n: number; parent?: Envelope} | undefined;
-  #stopWatching: (() => void) | undefined;
+  readonly #follower: StreamFollower;
 
   constructor(options: ShopOnStreamsOptions) {
     this.#o = options;
     // Inventory decides on stock shared by every order: one node at a time (see ConsumerGroups).
-    this.#groups = new ConsumerGroups(options.streams, options.topics, (service, event, handlers) => this.#run(service, event, handlers), options.logger, new Set(['inventory']));
+    // The read models follow every topic on every node; a service handles an event only once they include it.
+    this.#follower = new StreamFollower({
+      log: options.streams.log,
+      topics: options.topics,
+      logger: options.logger,
+      apply: ({topic, event}) => options.apply(topic, event),
+      rebuild: options.rebuild,
+    });
+    this.#groups = new ConsumerGroups(
+      options.streams,
+      options.topics,
+      (service, event, handlers) => this.#run(service, event, handlers),
+      options.logger,
+      new Set(['inventory']),
+      (topic, epoch, seq) => this.#follower.reached(topic, epoch, seq),
+    );
   }
 
   /** The bus services see: the server bus, with derived ids on what they publish. */
@@ -78,7 +96,8 @@ export class ShopOnStreams {
           this.#scope = undefined;
         }
         result = await result;
-        const stored = await Promise.race([this.#o.stored().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
+        // Answered once stored, and once this node's read models show it (read your writes), within 5 s.
+        const stored = await Promise.race([this.#o.stored().then(() => this.caughtUp().then(() => true)), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
         if (!stored) throw new HubError('The event store did not confirm this command in time; sending it again is safe.');
         return result;
       });
@@ -91,44 +110,46 @@ export class ShopOnStreams {
     });
   }
 
+  /** An id derived from the command or event being handled (the same when it is handled again); undefined outside a handling. */
+  newId(purpose: string): string | undefined {
+    return this.#scope === undefined ? undefined : uuidOf(`${this.#scope.id}:id:${purpose}`);
+  }
+
   /** Registers a service's handler with its consumer group. */
   on(service: string, contract: Contract, handler: (e: Envelope) => void): void {
     this.#groups.register(service, contract.type, handler);
   }
 
-  /** Rebuilds the projections from the topic streams, follows them live, then starts consuming. */
+  /** Builds the read models from the topic streams, follows them live, then starts consuming. */
   async start(): Promise<void> {
-    const {log} = this.#o.streams;
-    const topics = new Set(this.#o.topics);
-    const held: Array<{topic: string; event: Envelope}> = [];
-    let live = false;
-    this.#stopWatching = log.watch({
-      appended: (appended) => {
-        const {topic} = appended;
-        if (!topics.has(topic)) return;
-        if (live) this.#o.ingest(topic, appended.event);
-        else held.push({topic, event: appended.event});
-      },
-    });
-    const history: Array<{topic: string; event: Envelope}> = [];
-    for (const topic of topics) {
-      for (let after: string | null = null; ;) {
-        const page = await log.read(topic, after, 1000);
-        for (const {event} of page.entries) history.push({topic, event});
-        if (page.entries.length < 1000) break;
-        after = page.next;
-      }
-    }
-    // Topics interleave: replay them in the order the events happened.
-    history.sort((a, b) => (a.event.time < b.event.time ? -1 : a.event.time > b.event.time ? 1 : 0));
-    for (const {topic, event} of [...history, ...held]) this.#o.ingest(topic, event);
-    live = true;
+    await this.#follower.start();
     await this.#groups.start();
+  }
+
+  /**
+   * Resolves once what this node published so far is stored and the read models include all the
+   * topics held then (best effort: at most `timeoutMs` per topic, and at once if Redis is unreachable).
+   */
+  async caughtUp(timeoutMs = 5000): Promise<void> {
+    await this.#o.stored();
+    const {log} = this.#o.streams;
+    const heads = await Promise.all(this.#o.topics.map((t) => log.head(t))).catch(() => []);
+    await Promise.all(
+      heads.map((head, i) => {
+        const at = head === null ? undefined : positionOf(head);
+        return at === undefined ? undefined : this.#follower.reached(this.#o.topics[i]!, at.epoch, at.seq, timeoutMs).catch(() => undefined);
+      }),
+    );
+  }
+
+  /** The offsets of the topics the read models reflect (the last event applied from each). */
+  offsets(topics: readonly string[]): Record<string, string | null> {
+    return this.#follower.offsets(topics);
   }
 
   close(): void {
     this.#groups.close();
-    this.#stopWatching?.();
+    this.#follower.close();
   }
 
   /** Runs a service's handlers with retries (then a dead letter), and waits until what they published is stored. */
@@ -159,9 +180,12 @@ export class ShopOnStreams {
     let basis: string | undefined;
     if (this.#scope !== undefined) basis = `${this.#scope.id}:${this.#scope.n++}`;
     else if (options.parent !== undefined) basis = `${options.source ?? ''}:${options.parent.id}:${type}`;
-    if (basis === undefined) return undefined;
-    // Shaped as a UUID (version 8: derived, not random), like the ids the bus makes.
-    const h = createHash('sha256').update(basis).digest('hex');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    return basis === undefined ? undefined : uuidOf(basis);
   }
+}
+
+/** Shaped as a UUID (version 8: derived, not random), like the ids the bus makes. */
+function uuidOf(basis: string): string {
+  const h = createHash('sha256').update(basis).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,4 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
+import {randomUUID} from 'node:crypto';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
 import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
@@ -86,6 +87,9 @@ export class Shop {
   readonly #canChangeSettings: (principal: Principal | undefined) => boolean;
   readonly #onStreams: ShopOnStreams | undefined;
   readonly #fromTopics = new Set<string>();
+  /** The projections services keep, for a rebuild from the topics. */
+  readonly #projections: Array<{matches: (type: string) => boolean; handler: (e: Envelope) => void; reset: (() => void) | undefined}> = [];
+  readonly #initialRate: number;
   /** Appends to topics run one after another, retried while the engine is down, so none is lost or reordered. */
   #storing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -93,14 +97,14 @@ export class Shop {
   constructor(options: ShopOptions) {
     this.#events = options.events;
     this.#logger = options.logger;
-    this.paymentFailureRate = options.paymentFailureRate ?? 0.2;
+    this.paymentFailureRate = this.#initialRate = options.paymentFailureRate ?? 0.2;
     this.#canChangeSettings = options.canChangeSettings ?? (() => true);
     this.#topicOf = Object.entries(shopTopics).flatMap(([topic, patterns]) => patterns.map((p) => ({topic, matches: matcher(p)})));
     this.bus = new Bus({
       registry: options.events.registry,
       source: 'server',
       traceCapacity: 0,
-      // On streams the bus also dedupes the live feed against the rebuild: remember enough ids.
+      // On streams a service's publishes when it handles an event again are dropped here by id: remember enough.
       ...(options.streams === undefined ? {} : {dedupeWindow: REMEMBERED}),
       onDeadLetter: (letter) => this.#deadLetter(letter),
       onReject: (r) => this.#logger.warn({origin: r.origin, error: r.error}, 'event refused by the server bus'),
@@ -116,7 +120,8 @@ export class Shop {
             logger: this.#logger,
             retry,
             deadLetter: (letter) => this.#deadLetter(letter),
-            ingest: (topic, event) => this.#ingest(topic, event),
+            apply: (topic, event) => this.#project(topic, event),
+            rebuild: (events) => this.#rebuild(events),
             stored: () => this.#storing,
           }));
     const ctx: ServiceContext = {
@@ -127,6 +132,13 @@ export class Shop {
         else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
       },
       defer: (stop) => void this.#stops.push(stop),
+      newId: (purpose) => onStreams?.newId(purpose) ?? randomUUID(),
+      project: (target, name, handler, reset) => {
+        this.#projections.push({matches: matcher(target), handler, reset});
+        // On streams projections follow the topics only (every node the same events, as stored);
+        // in memory the bus delivers each event as it is appended.
+        if (onStreams === undefined) this.#stops.push(this.bus.subscribe(target, handler, {name, replay: false}));
+      },
     };
     const stock = new Map<string, number>(PRODUCTS.map((p) => [p.sku, options.initialStock?.[p.sku] ?? 20]));
     this.#bridgeTopics();
@@ -135,7 +147,7 @@ export class Shop {
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
     shippingService(ctx, options.shippingDelayMs ?? 800);
     notificationsService(ctx, options.lowStockAt ?? 5);
-    settingsService(ctx, (rate) => (this.paymentFailureRate = rate), (principal) => this.#canChangeSettings(principal));
+    settingsService(ctx, (rate) => (this.paymentFailureRate = rate), (principal) => this.#canChangeSettings(principal), () => (this.paymentFailureRate = this.#initialRate));
     this.#views = readModels(ctx, stock);
   }
 
@@ -161,10 +173,13 @@ export class Shop {
    * models from it happen in one synchronous step, and each head is taken synchronously when
    * `head()` is called (the async wrapper only defers the answer). So the data and the heads read
    * together before any await describe the same point of every topic. On Redis the read models
-   * follow the streams asynchronously and this holds only approximately; the page's projection
-   * drops what it already applied by offset, so an older head costs replays, not duplicates.
+   * follow the streams asynchronously: there the offsets are those of the last event the read models
+   * applied from each topic. They may already show an event this node published and has not heard
+   * back yet; the page's projection drops what it already applied by offset, so that costs a
+   * replay, never a gap.
    */
   offsets(...topics: string[]): Promise<Record<string, string | null>> {
+    if (this.#onStreams !== undefined) return Promise.resolve(this.#onStreams.offsets(topics));
     const heads = topics.map((t) => this.#events.log.head(t));
     return Promise.all(heads).then((values) => Object.fromEntries(topics.map((t, i) => [t, values[i] ?? null])));
   }
@@ -209,6 +224,8 @@ export class Shop {
         if (typeof rate !== 'number' || rate < 0 || rate > 1) return void sendJson(res, 400, {error: 'paymentFailureRate must be a number from 0 to 1'}), true;
         // A thin wrapper over the settings.changed event, which every page follows.
         this.changeSettings(rate);
+        // On streams the setting follows the topic: answer once this node has it.
+        await this.#onStreams?.caughtUp();
       }
       const rate = this.paymentFailureRate;
       sendJson(res, 200, {paymentFailureRate: rate, offsets: await this.offsets(SETTINGS_TOPIC)});
@@ -236,6 +253,29 @@ export class Shop {
     this.bus.ingest(event, `topic:${topic}`);
   }
 
+  /**
+   * On streams: gives the projections an event of a topic, in the topics' order. Only what is
+   * stored counts: an event this node published but lost to a redelivery elsewhere (same id, the
+   * other node's version stored) never shows here, so all nodes derive the same state.
+   */
+  #project(topic: string, event: Envelope): void {
+    const valid = this.bus.registry.validate(event);
+    if (!valid.ok) {
+      this.#logger.warn({topic, id: event.id, error: valid.error}, 'an event in a topic breaks its contract; the read models skip it');
+      return;
+    }
+    for (const p of this.#projections) if (p.matches(valid.value.type)) p.handler(valid.value);
+  }
+
+  /**
+   * The topics were lost or cut (Redis lost its data): every projection forgets what it derived and
+   * is given what the topics still hold, as a node starting now would be.
+   */
+  #rebuild(events: ReadonlyArray<{topic: string; event: Envelope}>): void {
+    for (const p of this.#projections) p.reset?.();
+    for (const {topic, event} of events) this.#project(topic, event);
+  }
+
   /** Appends a service's event to its topic, after those before it; retried while the engine is unreachable. */
   #storeInTopic(topic: string, event: Envelope): void {
     if (this.#onStreams === undefined) {
@@ -249,7 +289,9 @@ export class Shop {
           await this.#events.append(topic, event);
           return;
         } catch (error) {
-          if (!(error instanceof TopicLogUnavailableError) || this.#closed) {
+          // A Redis just restarted answers LOADING until it has read its AOF: as unreachable, try again.
+          const transient = error instanceof TopicLogUnavailableError || (error instanceof Error && error.message.startsWith('LOADING'));
+          if (!transient || this.#closed) {
             this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic');
             return;
           }
