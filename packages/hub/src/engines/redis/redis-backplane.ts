@@ -72,6 +72,7 @@ export class RedisBackplane implements Backplane {
   /** How many processes listened on the all-channel when last asked: the flush waits for as many. */
   #peers = 1;
   #peerTimer: ReturnType<typeof setInterval> | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
   #invoke: RemoteInvoker | undefined;
   #closed = false;
 
@@ -143,6 +144,7 @@ export class RedisBackplane implements Backplane {
     this.#closed = true;
     this.#stopReady();
     clearInterval(this.#peerTimer);
+    clearTimeout(this.#retry);
     this.#receivers.clear();
     for (const {reject, timer} of this.#pending.values()) {
       clearTimeout(timer);
@@ -199,6 +201,17 @@ export class RedisBackplane implements Backplane {
     if (this.#outbox.length === 0) this.#logger.warn('Redis is unreachable: hub sends wait in the outbox until it is back');
     this.#outbox.push(parcel);
     this.#outboxBytes += parcel.payload.length;
+    // A reconnect flushes; so does this, should the send have failed with Redis still connected (a timeout).
+    this.#flushSoon(200);
+  }
+
+  #flushSoon(delayMs: number): void {
+    if (this.#retry !== undefined || this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (this.#redis.isReady) void this.#flush();
+    }, delayMs);
+    this.#retry.unref();
   }
 
   /**
@@ -222,18 +235,27 @@ export class RedisBackplane implements Backplane {
         // A batch at a time, pipelined on the one command connection, so order is kept.
         const batch = this.#outbox.slice(0, 100);
         const results = await Promise.allSettled(batch.map((p) => this.#redis.publish(p.channel, p.payload)));
-        const done = results.findIndex((r) => r.status === 'rejected');
-        const ok = done < 0 ? batch.length : done;
-        for (const p of this.#outbox.splice(0, ok)) this.#outboxBytes -= p.payload.length;
-        sent += ok;
-        if (done >= 0) {
-          this.#logger.warn({err: (results[done] as PromiseRejectedResult).reason, left: this.#outbox.length}, 'outbox flush interrupted; resuming when Redis is back');
+        // Keep only what could not reach Redis (in order, in front); what Redis itself refused is dropped.
+        const again: Parcel[] = [];
+        let error: unknown;
+        results.forEach((r, i) => {
+          if (r.status === 'fulfilled') sent++;
+          else if (r.reason instanceof TopicLogUnavailableError) {
+            again.push(batch[i]!);
+            error ??= r.reason;
+          } else this.#logger.warn({err: r.reason, channel: batch[i]!.channel}, 'hub send not delivered');
+        });
+        for (const p of this.#outbox.splice(0, batch.length, ...again)) this.#outboxBytes -= p.payload.length;
+        for (const p of again) this.#outboxBytes += p.payload.length;
+        if (again.length > 0) {
+          this.#logger.warn({err: error, left: this.#outbox.length}, 'outbox flush interrupted; resuming when Redis is back');
           return;
         }
       }
       if (sent > 0) this.#logger.info({sent}, 'outbox flushed: hub sends made while Redis was unreachable are delivered');
     } finally {
       this.#flushing = false;
+      if (this.#outbox.length > 0) this.#flushSoon(1000);
     }
   }
 
