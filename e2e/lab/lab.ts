@@ -5,7 +5,7 @@
  */
 import * as bus from '@switchboard/bus';
 import * as contracts from '@switchboard/contracts';
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {html, LitElement} from 'lit';
 import {z} from 'zod';
 
@@ -15,6 +15,6 @@ declare global {
   }
 }
 
-const lab = {...bus, ...contracts, BusController, LitElement, html, z};
+const lab = {...bus, ...contracts, BusController, SwitchboardElement, LitElement, html, z};
 window.lab = lab;
 document.body.dataset['ready'] = 'true';

@@ -9,7 +9,7 @@ import {Bus} from '@switchboard/bus';
 import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {jwtAuthenticator, type SwitchboardServer} from '@switchboard/hub';
 import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
-import {ConnectionChanged, HubBridge, type AccessTokenFactory, type TransportName} from '@switchboard/signalr';
+import {ConnectionChanged, HubBridge, tokenFromUrl, type AccessTokenFactory, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {mintToken} from '../../scripts/token';
 import {pageTokenRoute} from '../src/page-tokens';
@@ -199,3 +199,29 @@ describe('the demo server\'s page token route', () => {
     expect(((await refused.json()) as {error: string}).error).toContain('PAGE_TOKEN_TTL');
   });
 });
+
+describe('tokenFromUrl', () => {
+  it('reads {token} from 200, none from 204, and names the URL and status or the missing field otherwise', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    server.addRoutes((_req, res, u) => {
+      const answers: Record<string, () => void> = {
+        '/t/ok': () => res.writeHead(200, {'content-type': 'application/json'}).end('{"token":"abc"}'),
+        '/t/none': () => res.writeHead(204).end(),
+        '/t/denied': () => res.writeHead(403).end(),
+        '/t/odd': () => res.writeHead(200, {'content-type': 'application/json'}).end('{"access_token":"abc"}'),
+        '/t/html': () => res.writeHead(200, {'content-type': 'text/html'}).end('<p>login</p>'),
+      };
+      const answer = answers[u.pathname];
+      if (answer === undefined) return false;
+      answer();
+      return true;
+    });
+    expect(await tokenFromUrl(`${url}/t/ok`)()).toBe('abc');
+    expect(await tokenFromUrl(`${url}/t/none`)()).toBe('');
+    await expect(tokenFromUrl(`${url}/t/denied`)()).rejects.toThrow(`the token endpoint ${url}/t/denied answered 403`);
+    await expect(tokenFromUrl(`${url}/t/odd`)()).rejects.toThrow('answered without a "token" string');
+    await expect(tokenFromUrl(`${url}/t/html`)()).rejects.toThrow('answered without a "token" string');
+  });
+});
+

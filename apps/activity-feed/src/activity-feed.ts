@@ -1,8 +1,8 @@
 import type {Envelope} from '@switchboard/contracts';
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {OrderPlaced, ORDERS_TOPIC, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 
 /** How many events the feed keeps on screen. */
 const MAX_ROWS = 50;
@@ -19,13 +19,8 @@ const MAX_ROWS = 50;
  * @attr topic - the server topic to follow; default `orders`.
  * @csspart row - one event.
  */
-export class ActivityFeed extends LitElement {
-  static readonly tag = 'shop-activity-feed';
-
-  /** Registers the element under {@link ActivityFeed.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(ActivityFeed.tag)) customElements.define(ActivityFeed.tag, ActivityFeed);
-  }
+export class ActivityFeed extends SwitchboardElement {
+  static override readonly tag = 'shop-activity-feed';
 
   static override properties = {
     hub: {type: String},

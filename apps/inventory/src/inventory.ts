@@ -1,7 +1,7 @@
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {INVENTORY_TOPIC, PRODUCTS, Restock, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {ConnectionChanged, describeCommandError, pageHub, projection, type Projection} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 
 /** How many units one click on "Restock" adds. */
 const RESTOCK_UNITS = 10;
@@ -17,13 +17,8 @@ const RESTOCK_UNITS = 10;
  * @attr hub - URL of the Switchboard hub; default `/hubs/events` on the page's origin (the shell's).
  * @csspart product - one product's row.
  */
-export class InventoryPanel extends LitElement {
-  static readonly tag = 'shop-inventory';
-
-  /** Registers the element under {@link InventoryPanel.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(InventoryPanel.tag)) customElements.define(InventoryPanel.tag, InventoryPanel);
-  }
+export class InventoryPanel extends SwitchboardElement {
+  static override readonly tag = 'shop-inventory';
 
   static override properties = {hub: {type: String}, levels: {state: true}, error: {state: true}, online: {state: true}, pending: {state: true}};
 

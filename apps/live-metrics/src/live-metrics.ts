@@ -1,7 +1,7 @@
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {MetricsAlert, PaymentFailed, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 import {SlidingWindow} from './sliding-window';
 
 /** The window of the counts and the alert. */
@@ -19,13 +19,8 @@ const PAYMENT_FAILURE_LIMIT = 5;
  * @attr hub - URL of a Switchboard hub, when no shell connects the page already.
  * @csspart alert - the alert banner.
  */
-export class LiveMetrics extends LitElement {
-  static readonly tag = 'shop-live-metrics';
-
-  /** Registers the element under {@link LiveMetrics.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(LiveMetrics.tag)) customElements.define(LiveMetrics.tag, LiveMetrics);
-  }
+export class LiveMetrics extends SwitchboardElement {
+  static override readonly tag = 'shop-live-metrics';
 
   static override properties = {hub: {type: String}, counts: {state: true}, alert: {state: true}};
 

@@ -1,7 +1,7 @@
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {DeadLetterRecorded, NotificationRaised, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 
 interface Toast {
   readonly id: string;
@@ -22,13 +22,8 @@ const MAX_TOASTS = 5;
  * @attr timeout - milliseconds a toast stays; default 8000, 0 keeps them.
  * @csspart toast - one notification.
  */
-export class NotificationCenter extends LitElement {
-  static readonly tag = 'shop-notifications';
-
-  /** Registers the element under {@link NotificationCenter.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(NotificationCenter.tag)) customElements.define(NotificationCenter.tag, NotificationCenter);
-  }
+export class NotificationCenter extends SwitchboardElement {
+  static override readonly tag = 'shop-notifications';
 
   static override properties = {hub: {type: String}, timeout: {type: Number}, toasts: {state: true}};
 

@@ -1,7 +1,7 @@
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {PlaceOrder, PRODUCTS, shopHub} from '@switchboard/shop-contracts';
 import {ConnectionChanged, describeCommandError, pageHub} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 
 /**
  * Places orders: a submit sends the `order.place` command over the bus (and through the page's hub
@@ -15,13 +15,8 @@ import {css, html, LitElement} from 'lit';
  * @csspart button - the "Place order" button.
  * @csspart result - the outcome of the last order.
  */
-export class OrderForm extends LitElement {
-  static readonly tag = 'shop-order-form';
-
-  /** Registers the element under {@link OrderForm.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(OrderForm.tag)) customElements.define(OrderForm.tag, OrderForm);
-  }
+export class OrderForm extends SwitchboardElement {
+  static override readonly tag = 'shop-order-form';
 
   static override properties = {hub: {type: String}, outcome: {state: true}, busy: {state: true}, online: {state: true}};
 

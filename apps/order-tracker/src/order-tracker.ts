@@ -1,7 +1,7 @@
-import {BusController} from '@switchboard/lit';
+import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {INVENTORY_TOPIC, ORDERS_TOPIC, PRODUCTS, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub, projection, type Projection} from '@switchboard/signalr';
-import {css, html, LitElement} from 'lit';
+import {css, html} from 'lit';
 import {project, STEPS, type TrackedOrder} from './projection';
 
 const NAMES = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
@@ -17,13 +17,8 @@ const NAMES = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
  * @attr hub - URL of the Switchboard hub; default `/hubs/events` on the page's origin (the shell's).
  * @csspart order - one order.
  */
-export class OrderTracker extends LitElement {
-  static readonly tag = 'shop-order-tracker';
-
-  /** Registers the element under {@link OrderTracker.tag}, once, however many bundles call it. */
-  static define(): void {
-    if (!customElements.get(OrderTracker.tag)) customElements.define(OrderTracker.tag, OrderTracker);
-  }
+export class OrderTracker extends SwitchboardElement {
+  static override readonly tag = 'shop-order-tracker';
 
   static override properties = {hub: {type: String}, orders: {state: true}, loaded: {state: true}};
 

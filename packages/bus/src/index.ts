@@ -9,7 +9,7 @@ export type {
   RequestOptions,
   RetryPolicy,
   SubscribeOptions,
-} from './lib/bus.js';
+} from './lib/bus-options.js';
 export {
   AmbiguousResponderError,
   CausationLoopError,

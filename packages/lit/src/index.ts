@@ -1,2 +1,3 @@
 export {BusController} from './lib/bus-controller.js';
 export type {ControllerSubscribeOptions} from './lib/bus-controller.js';
+export {SwitchboardElement} from './lib/switchboard-element.js';

@@ -255,7 +255,7 @@ export class HubBridge {
    * retry with a fresh token. Without a factory it is plain `fetch`.
    *
    * ```ts
-   * snapshot: async (signal) => (await hub.fetch('/api/orders', {signal})).json(),
+   * const response = await hub.fetch('/api/orders', {signal}); // Authorization: Bearer <token>
    * ```
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
