@@ -130,8 +130,8 @@ export class StreamFollower {
       this.#notify();
       return;
     }
-    // A gap (missed announcements) or another epoch: read on from the last applied offset.
-    this.#held.push(e);
+    // A gap (missed announcements) or another epoch: read on from the last applied offset. The
+    // read covers this event (it is stored already); the announcement itself is only a hint.
     this.#sync();
   }
 
