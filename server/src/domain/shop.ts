@@ -127,8 +127,8 @@ export class Shop {
     const ctx: ServiceContext = {
       bus: onStreams?.scopedBus() ?? this.bus,
       events: onStreams?.scopedEvents(this.#events) ?? this.#events,
-      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) => {
-        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void);
+      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
+        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void | Promise<void>);
         else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
       },
       defer: (stop) => void this.#stops.push(stop),
