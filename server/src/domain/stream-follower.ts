@@ -189,7 +189,7 @@ export class StreamFollower {
   }
 
   async #catchUp(): Promise<void> {
-    const missed: TopicEvent[] = [];
+    const missed: Array<TopicEvent & {at: At}> = [];
     const reached = new Map<string, At | null>();
     for (const topic of this.#topics) {
       const read = await this.#read(topic, this.#at.get(topic) ?? null);
@@ -207,8 +207,13 @@ export class StreamFollower {
     missed.sort(byTime);
     for (const [i, e] of missed.entries()) {
       this.#o.apply(e);
+      // The offsets move with what is applied, so they always describe the read models exactly.
+      this.#at.set(e.topic, e.at);
       // Long gaps are applied in slices, so the event loop stays responsive.
-      if (i % this.#page === this.#page - 1) await new Promise((r) => setImmediate(r));
+      if (i % this.#page === this.#page - 1) {
+        this.#notify();
+        await new Promise((r) => setImmediate(r));
+      }
     }
     for (const [topic, at] of reached) this.#at.set(topic, at);
     this.#notify();
@@ -230,15 +235,15 @@ export class StreamFollower {
   }
 
   /** A topic's events after `from`, in pages, and where they end; 'truncated' when some after `from` are gone. */
-  async #read(topic: string, from: At | null): Promise<{events: TopicEvent[]; at: At | null} | 'truncated'> {
+  async #read(topic: string, from: At | null): Promise<{events: Array<TopicEvent & {at: At}>; at: At | null} | 'truncated'> {
     // From the start, an empty result means "up to the head": taken first, so nothing appended meanwhile is skipped.
     const head = from === null ? await this.#o.log.head(topic) : undefined;
-    const events: TopicEvent[] = [];
+    const events: Array<TopicEvent & {at: At}> = [];
     let after = format(from);
     for (;;) {
       const page = await this.#o.log.read(topic, after, this.#page);
       if (page.truncated && from !== null) return 'truncated';
-      for (const {event} of page.entries) events.push({topic, event});
+      for (const {offset, event} of page.entries) events.push({topic, event, at: positionOf(offset)!});
       after = page.next;
       if (page.entries.length < this.#page) break;
     }
