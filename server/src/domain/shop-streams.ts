@@ -130,10 +130,13 @@ export class ShopOnStreams {
 
   /**
    * Resolves once what this node published so far is stored and the read models include all the
-   * topics held then (best effort: at most `timeoutMs` per topic, and at once if Redis is unreachable).
+   * topics held then (best effort: after at most about `timeoutMs` in any case).
    */
   async caughtUp(timeoutMs = 5000): Promise<void> {
-    await this.#o.stored();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stored = await Promise.race([this.#o.stored().then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!stored) return;
     const {log} = this.#o.streams;
     const heads = await Promise.all(this.#o.topics.map((t) => log.head(t))).catch(() => []);
     await Promise.all(
