@@ -18,6 +18,8 @@ async function freePort(): Promise<number> {
 process.env['SB_E2E_PORT'] ??= String(await freePort());
 process.env['SB_E2E_OTHER_PORT'] ??= String(await freePort());
 process.env['SB_E2E_LAB_PORT'] ??= String(await freePort());
+process.env['SB_E2E_REDIS_PORT'] ??= String(await freePort());
+process.env['SB_E2E_ON_REDIS_PORT'] ??= String(await freePort());
 /** The demo runs with tokens on (anonymous pages allowed); specs act as a granted producer with this secret's token. */
 const authSecret = 'e2e-only-secret-of-at-least-32-bytes!';
 process.env['SB_E2E_AUTH_SECRET'] = authSecret;
@@ -29,6 +31,13 @@ const baseURL = `http://localhost:${port}`;
 const otherOrigin = `http://localhost:${otherPort}`;
 /** The lab: the kit's packages from source, served by Vite, for browser-only behaviour. */
 const labPort = Number(process.env['SB_E2E_LAB_PORT']);
+/** A redis-server the run starts, and the demo served on it (REDIS_URL), for the `redis` project. */
+const redisPort = Number(process.env['SB_E2E_REDIS_PORT']);
+const onRedisURL = `http://localhost:${process.env['SB_E2E_ON_REDIS_PORT']}`;
+/** The demo as `npm start` runs it: tokens on, anonymous pages allowed, drills on, a short shipping delay. */
+const demoEnv = {LOG_LEVEL: 'warn', SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100', AUTH_JWT_SECRET: authSecret, AUTH_ALLOW_ANONYMOUS: '1'};
+/** Specs that run on Redis too: the shop's flows, resume from offsets, and restarts of nodes and of Redis. */
+const onRedis = ['shop.spec.ts', 'resume.spec.ts', 'redis.spec.ts'];
 
 export default defineConfig({
   testDir: '.',
@@ -49,13 +58,39 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
+  projects: [
+    // Everything against the in-memory demo.
+    {name: 'memory', testIgnore: ['redis.spec.ts']},
+    // A subset against the demo on Redis (REDIS_URL), the other engine.
+    {name: 'redis', testMatch: onRedis, use: {baseURL: onRedisURL}},
+  ],
   webServer: [
     {
       // The production build (npm test builds first) served exactly as `npm start` serves it.
       command: 'node --conditions=switchboard-source --import tsx server/src/main.ts',
       cwd: '..',
       url: `${baseURL}/healthz`,
-      env: {PORT: String(port), LOG_LEVEL: 'warn', CORS_ORIGINS: otherOrigin, SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100', AUTH_JWT_SECRET: authSecret, AUTH_ALLOW_ANONYMOUS: '1'},
+      env: {...demoEnv, PORT: String(port), CORS_ORIGINS: otherOrigin},
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: 'node --conditions=switchboard-source --import tsx e2e/redis-server.ts',
+      cwd: '..',
+      port: redisPort,
+      env: {PORT: String(redisPort)},
+      reuseExistingServer: false,
+      timeout: 15_000,
+      // SIGTERM, so it removes its directory.
+      gracefulShutdown: {signal: 'SIGTERM', timeout: 5_000},
+    },
+    {
+      command: 'node --conditions=switchboard-source --import tsx server/src/main.ts',
+      cwd: '..',
+      url: `${onRedisURL}/healthz`,
+      env: {...demoEnv, PORT: String(process.env['SB_E2E_ON_REDIS_PORT']), REDIS_URL: `redis://127.0.0.1:${redisPort}`},
       reuseExistingServer: false,
       timeout: 30_000,
       stdout: 'ignore',

@@ -17,8 +17,8 @@ export interface ShopNode {
 /** Units of each product at start: enough that no test order is refused for stock. */
 export const STOCK = 10_000;
 
-/** Starts a shop node on Redis at `url` under key `prefix`, payments always succeeding, shipping at once. */
-export async function startShopNode(name: string, prefix: string, url: string): Promise<ShopNode> {
+/** Starts a shop node on Redis at `url` under key `prefix`, payments always succeeding, shipping at once (or after `shippingDelayMs`). */
+export async function startShopNode(name: string, prefix: string, url: string, shippingDelayMs = 0): Promise<ShopNode> {
   const engine = redisEngine({url, prefix});
   const {server, url: base} = await startServer({engine});
   const shop = new Shop({
@@ -26,7 +26,7 @@ export async function startShopNode(name: string, prefix: string, url: string): 
     logger: pino({level: 'silent'}),
     random: () => 0.99,
     paymentFailureRate: 0,
-    shippingDelayMs: 0,
+    shippingDelayMs,
     initialStock: Object.fromEntries(PRODUCTS.map((p) => [p.sku, STOCK])),
     lowStockAt: 0,
     streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: name, claimIdleMs: 3000},

@@ -20,8 +20,8 @@ async function redisWithAof(aof: boolean | 'always'): Promise<RedisServer> {
   return redis;
 }
 
-async function node(name: string, prefix: string, url: string): Promise<ShopNode> {
-  const started = await startShopNode(name, prefix, url);
+async function node(name: string, prefix: string, url: string, shippingDelayMs = 0): Promise<ShopNode> {
+  const started = await startShopNode(name, prefix, url, shippingDelayMs);
   cleanup.push(() => stopShopNode(started));
   return started;
 }
@@ -119,6 +119,17 @@ describe('the shop across Redis outages', () => {
     for (let i = 0; i < 10; i++) ids.push(await placeSurely(i % 2 === 0 ? a : b, i));
     await agreeAndOnce(a, b, ids);
   }, 120_000);
+
+  it('a node stopped while an order waits to ship had not acknowledged it: the next node ships it, once', async () => {
+    const redis = await redisWithAof(false);
+    const a = await node('node-a', 'shipping', redis.url, 60_000);
+    const orderId = await placeSurely(a, 0);
+    await until(() => a.shop.orders().find((o) => o.orderId === orderId)?.status === 'confirmed', 30_000, 'the order confirmed, waiting to ship');
+    await stopShopNode(a);
+    const b = await node('node-b', 'shipping', redis.url);
+    await until(() => b.shop.orders().find((o) => o.orderId === orderId)?.status === 'shipped', 30_000, 'the order shipped by the next node');
+    expect({orderId, ...(await settled(b.server, [orderId])).get(orderId)}).toEqual({orderId, ...ONCE_EACH});
+  }, 60_000);
 
   it('Redis lost its data (no AOF): both nodes rebuild their read models from what is there, make the consumer groups again, and handle new orders once', async () => {
     const redis = await redisWithAof(false);

@@ -18,7 +18,10 @@ export interface ShopStreams {
 const LEASE_MS = 5000;
 
 /** Runs a service's handlers for one event (with retries and dead letters); resolves when done. */
-export type ServiceRunner = (service: string, event: Envelope, handlers: ReadonlyArray<(e: Envelope) => void>) => Promise<void>;
+export type ServiceRunner = (service: string, event: Envelope, handlers: ReadonlyArray<ServiceHandler>) => Promise<void>;
+
+/** A service's handler of one event; one that returns a promise is done when it settles. */
+export type ServiceHandler = (e: Envelope) => void | Promise<void>;
 
 /** Resolves once the read models include the event at `epoch:seq` of `topic`; rejects when they do not in time. */
 export type ReadModelsReached = (topic: string, epoch: string, seq: number) => Promise<void>;
@@ -48,7 +51,7 @@ export class ConsumerGroups {
   readonly #run: ServiceRunner;
   readonly #logger: Logger;
   readonly #reached: ReadModelsReached;
-  readonly #handlers = new Map<string, Map<string, Array<(e: Envelope) => void>>>();
+  readonly #handlers = new Map<string, Map<string, ServiceHandler[]>>();
   readonly #busy = new Set<string>();
   readonly #again = new Set<string>();
   /** Services whose own pending entries are to be read again (at start, after a reconnect or a failure). */
@@ -60,11 +63,13 @@ export class ConsumerGroups {
   #closed = false;
 
   readonly #exclusive: ReadonlySet<string>;
+  readonly #concurrent: ReadonlySet<string>;
 
   /**
    * `exclusive` services decide on state shared by all their events (inventory's stock): they run on
    * one node at a time, the holder of a lease in Redis, so two nodes never decide on stale copies.
    * `reached` holds an entry back until the read models include it (the services decide on them).
+   * `concurrent` services handle the entries of a batch side by side (shipping, which waits).
    */
   constructor(
     streams: ShopStreams,
@@ -73,7 +78,9 @@ export class ConsumerGroups {
     logger: Logger,
     exclusive: ReadonlySet<string> = new Set(),
     reached: ReadModelsReached = async () => {},
+    concurrent: ReadonlySet<string> = new Set(),
   ) {
+    this.#concurrent = concurrent;
     this.#exclusive = exclusive;
     this.#s = streams;
     this.#topics = topics;
@@ -84,7 +91,7 @@ export class ConsumerGroups {
   }
 
   /** Adds a service's handler for one event type (call before {@link start}). */
-  register(service: string, type: string, handler: (e: Envelope) => void): void {
+  register(service: string, type: string, handler: ServiceHandler): void {
     let byType = this.#handlers.get(service);
     if (byType === undefined) this.#handlers.set(service, (byType = new Map()));
     const list = byType.get(type) ?? [];
@@ -239,6 +246,12 @@ export class ConsumerGroups {
     const topic = this.#topics[this.#streams.indexOf(stream)]!;
     // The stream's epoch tells its entries from those of a stream that was lost (same numbers, other events).
     const epoch = (await this.#s.connection.command<string | null>(['HGET', this.#s.keys.meta(topic), 'e'])) ?? '';
+    if (this.#concurrent.has(service)) {
+      const results = await Promise.allSettled(entries.map(([id, fields]) => this.#handle(service, topic, stream, epoch, id, fields)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return;
+    }
     for (const [id, fields] of entries) {
       if (this.#closed) return;
       await this.#handle(service, topic, stream, epoch, id, fields);

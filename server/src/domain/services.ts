@@ -10,7 +10,7 @@ export interface ServiceContext {
   /** The hub's topics and commands. */
   readonly events: EventService;
   /** A service's subscription to one contract: retried, then dead-lettered. */
-  on<C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void): void;
+  on<C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>): void;
   /** Registers what to undo on `Shop.close()` (a subscription, a command handler, a timer). */
   defer(stop: () => void): void;
   /**

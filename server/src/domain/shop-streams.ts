@@ -3,7 +3,7 @@ import type {Bus, DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
 import {HubError, positionOf, type CommandHandler, type EventService} from '@switchboard/hub';
 import type {Logger} from 'pino';
-import {ConsumerGroups, type ShopStreams} from './consumer-groups';
+import {ConsumerGroups, type ServiceHandler, type ShopStreams} from './consumer-groups';
 import {StreamFollower, type TopicEvent} from './stream-follower';
 
 export type {ShopStreams} from './consumer-groups';
@@ -55,6 +55,8 @@ export class ShopOnStreams {
       options.logger,
       new Set(['inventory']),
       (topic, epoch, seq) => this.#follower.reached(topic, epoch, seq),
+      // Shipping waits before it ships: its orders wait side by side, each acknowledged once shipped.
+      new Set(['shipping']),
     );
   }
 
@@ -116,7 +118,7 @@ export class ShopOnStreams {
   }
 
   /** Registers a service's handler with its consumer group. */
-  on(service: string, contract: Contract, handler: (e: Envelope) => void): void {
+  on(service: string, contract: Contract, handler: ServiceHandler): void {
     this.#groups.register(service, contract.type, handler);
   }
 
@@ -128,10 +130,13 @@ export class ShopOnStreams {
 
   /**
    * Resolves once what this node published so far is stored and the read models include all the
-   * topics held then (best effort: at most `timeoutMs` per topic, and at once if Redis is unreachable).
+   * topics held then (best effort: after at most about `timeoutMs` in any case).
    */
   async caughtUp(timeoutMs = 5000): Promise<void> {
-    await this.#o.stored();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stored = await Promise.race([this.#o.stored().then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!stored) return;
     const {log} = this.#o.streams;
     const heads = await Promise.all(this.#o.topics.map((t) => log.head(t))).catch(() => []);
     await Promise.all(
@@ -152,14 +157,17 @@ export class ShopOnStreams {
     this.#follower.close();
   }
 
-  /** Runs a service's handlers with retries (then a dead letter), and waits until what they published is stored. */
-  async #run(service: string, event: Envelope, handlers: ReadonlyArray<(e: Envelope) => void>): Promise<void> {
+  /** Runs a service's handlers with retries (then a dead letter), and waits until they finished and what they published is stored. */
+  async #run(service: string, event: Envelope, handlers: ReadonlyArray<ServiceHandler>): Promise<void> {
     const {attempts, backoffMs} = this.#o.retry;
     for (const [index, handler] of handlers.entries()) {
       for (let attempt = 1; ; attempt++) {
         this.#scope = {id: `${service}:${index}:${event.id}`, n: 0, parent: event};
         try {
-          handler(event);
+          const result = handler(event);
+          this.#scope = undefined;
+          // A handler that finishes later (shipping after its delay) is done, and acknowledged, only then.
+          await result;
           break;
         } catch (error) {
           if (attempt >= attempts) {

@@ -127,8 +127,8 @@ export class Shop {
     const ctx: ServiceContext = {
       bus: onStreams?.scopedBus() ?? this.bus,
       events: onStreams?.scopedEvents(this.#events) ?? this.#events,
-      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void) => {
-        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void);
+      on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
+        if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void | Promise<void>);
         else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
       },
       defer: (stop) => void this.#stops.push(stop),
@@ -173,10 +173,8 @@ export class Shop {
    * models from it happen in one synchronous step, and each head is taken synchronously when
    * `head()` is called (the async wrapper only defers the answer). So the data and the heads read
    * together before any await describe the same point of every topic. On Redis the read models
-   * follow the streams asynchronously: there the offsets are those of the last event the read models
-   * applied from each topic. They may already show an event this node published and has not heard
-   * back yet; the page's projection drops what it already applied by offset, so that costs a
-   * replay, never a gap.
+   * follow the topics only (a node's own events too), and the offsets are those of the last event
+   * they applied from each topic, moved in the same synchronous step: the same point again.
    */
   offsets(...topics: string[]): Promise<Record<string, string | null>> {
     if (this.#onStreams !== undefined) return Promise.resolve(this.#onStreams.offsets(topics));

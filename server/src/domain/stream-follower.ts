@@ -36,6 +36,7 @@ interface Waiter {
   readonly epoch: string;
   readonly seq: number;
   readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 /**
@@ -54,6 +55,9 @@ export class StreamFollower {
   readonly #held: AppendedEvent[] = [];
   readonly #waiters = new Set<Waiter>();
   #live = false;
+  #started = false;
+  /** A catch-up asked for while starting, run once started. */
+  #syncAfterStart = false;
   #syncing: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -73,17 +77,19 @@ export class StreamFollower {
     for (const e of history.events) this.#o.apply(e);
     for (const [topic, at] of history.at) this.#at.set(topic, at);
     this.#notify();
+    this.#started = true;
     this.#drain();
+    if (this.#syncAfterStart) this.#sync();
     this.#timer = setInterval(() => void this.#check(), this.#o.checkEveryMs ?? 2000);
     this.#timer.unref();
   }
 
-  /** Stops following. */
+  /** Stops following; whoever waits in {@link reached} is refused (the node handles nothing more). */
   close(): void {
     this.#closed = true;
     this.#stop?.();
     clearInterval(this.#timer);
-    for (const w of this.#waiters) w.resolve();
+    for (const w of this.#waiters) w.reject(new Error('the read models stopped following the topics'));
     this.#waiters.clear();
   }
 
@@ -97,14 +103,16 @@ export class StreamFollower {
    * a service handles an event only with read models that include it. Rejects after `timeoutMs`.
    */
   reached(topic: string, epoch: string, seq: number, timeoutMs = 10_000): Promise<void> {
-    if (this.#closed || this.#has(topic, epoch, seq)) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error('the read models stopped following the topics'));
+    if (this.#has(topic, epoch, seq)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const nudge = setTimeout(() => this.#sync(), 250);
       const timeout = setTimeout(() => {
         this.#waiters.delete(waiter);
         reject(new Error(`the read models did not reach ${topic} ${epoch}:${seq} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const waiter: Waiter = {topic, epoch, seq, resolve: () => (clearTimeout(nudge), clearTimeout(timeout), resolve())};
+      const settle = () => (clearTimeout(nudge), clearTimeout(timeout));
+      const waiter: Waiter = {topic, epoch, seq, resolve: () => (settle(), resolve()), reject: (error) => (settle(), reject(error))};
       this.#waiters.add(waiter);
     });
   }
@@ -130,8 +138,8 @@ export class StreamFollower {
       this.#notify();
       return;
     }
-    // A gap (missed announcements) or another epoch: read on from the last applied offset.
-    this.#held.push(e);
+    // A gap (missed announcements) or another epoch: read on from the last applied offset. The
+    // read covers this event (it is stored already); the announcement itself is only a hint.
     this.#sync();
   }
 
@@ -148,6 +156,10 @@ export class StreamFollower {
   /** Reads on from the last applied offsets (once at a time; asked again meanwhile, once more after). */
   #sync(): void {
     if (this.#closed) return;
+    if (!this.#started) {
+      this.#syncAfterStart = true;
+      return;
+    }
     if (this.#syncing !== undefined) {
       this.#again = true;
       return;
@@ -189,7 +201,7 @@ export class StreamFollower {
   }
 
   async #catchUp(): Promise<void> {
-    const missed: TopicEvent[] = [];
+    const missed: Array<TopicEvent & {at: At}> = [];
     const reached = new Map<string, At | null>();
     for (const topic of this.#topics) {
       const read = await this.#read(topic, this.#at.get(topic) ?? null);
@@ -207,8 +219,13 @@ export class StreamFollower {
     missed.sort(byTime);
     for (const [i, e] of missed.entries()) {
       this.#o.apply(e);
+      // The offsets move with what is applied, so they always describe the read models exactly.
+      this.#at.set(e.topic, e.at);
       // Long gaps are applied in slices, so the event loop stays responsive.
-      if (i % this.#page === this.#page - 1) await new Promise((r) => setImmediate(r));
+      if (i % this.#page === this.#page - 1) {
+        this.#notify();
+        await new Promise((r) => setImmediate(r));
+      }
     }
     for (const [topic, at] of reached) this.#at.set(topic, at);
     this.#notify();
@@ -230,15 +247,15 @@ export class StreamFollower {
   }
 
   /** A topic's events after `from`, in pages, and where they end; 'truncated' when some after `from` are gone. */
-  async #read(topic: string, from: At | null): Promise<{events: TopicEvent[]; at: At | null} | 'truncated'> {
+  async #read(topic: string, from: At | null): Promise<{events: Array<TopicEvent & {at: At}>; at: At | null} | 'truncated'> {
     // From the start, an empty result means "up to the head": taken first, so nothing appended meanwhile is skipped.
     const head = from === null ? await this.#o.log.head(topic) : undefined;
-    const events: TopicEvent[] = [];
+    const events: Array<TopicEvent & {at: At}> = [];
     let after = format(from);
     for (;;) {
       const page = await this.#o.log.read(topic, after, this.#page);
       if (page.truncated && from !== null) return 'truncated';
-      for (const {event} of page.entries) events.push({topic, event});
+      for (const {offset, event} of page.entries) events.push({topic, event, at: positionOf(offset)!});
       after = page.next;
       if (page.entries.length < this.#page) break;
     }
