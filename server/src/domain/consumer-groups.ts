@@ -105,7 +105,7 @@ export class ConsumerGroups {
       for (const service of this.#handlers.keys()) if (pending) this.#ownPending.add(service);
       this.#pollAll();
     };
-    this.#stopWatching = this.#s.log.watch({appended: () => again(false), resumed: () => again(true)});
+    this.#stopWatching = this.#s.log.watch({topics: this.#topics, appended: () => again(false), resumed: () => again(true)});
     const claimEvery = Math.max(1000, (this.#s.claimIdleMs ?? 15_000) / 3);
     this.#timers.push(
       setInterval(() => this.#pollAll(), 1000),

@@ -287,8 +287,8 @@ export class Shop {
           await this.#events.append(topic, event);
           return;
         } catch (error) {
-          // A Redis just restarted answers LOADING until it has read its AOF: as unreachable, try again.
-          const transient = error instanceof TopicLogUnavailableError || (error instanceof Error && error.message.startsWith('LOADING'));
+          // The engine reports a Redis that is unreachable or still loading its AOF as unavailable: try again.
+          const transient = error instanceof TopicLogUnavailableError;
           if (!transient || this.#closed) {
             this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic');
             return;

@@ -72,7 +72,7 @@ export class StreamFollower {
 
   /** Applies what the topics hold, then follows them live. */
   async start(): Promise<void> {
-    this.#stop = this.#o.log.watch({appended: (e) => this.#heard(e), resumed: () => this.#sync()});
+    this.#stop = this.#o.log.watch({topics: [...this.#topics], appended: (e) => this.#heard(e), resumed: () => this.#sync()});
     const history = await this.#readAll();
     for (const e of history.events) this.#o.apply(e);
     for (const [topic, at] of history.at) this.#at.set(topic, at);

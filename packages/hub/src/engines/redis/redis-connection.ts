@@ -243,8 +243,15 @@ export class RedisConnection {
     return subscribed;
   }
 
-  /** Connection failures become {@link TopicLogUnavailableError}; Redis's own replies (script errors, NOSCRIPT) pass through. */
+  /**
+   * Connection failures, and replies that mean "not now" (`LOADING` while a restarted Redis reads its
+   * AOF, `BUSY` while a script runs long, `MASTERDOWN`, `TRYAGAIN`), become
+   * {@link TopicLogUnavailableError}; Redis's other replies (script errors, NOSCRIPT) pass through.
+   */
   #unavailable(error: unknown): Error {
+    if (error instanceof Error && /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/.test(error.message)) {
+      return new TopicLogUnavailableError(`Redis cannot answer now: ${error.message}`);
+    }
     if (error instanceof Error && error.constructor.name.endsWith('ErrorReply')) return error;
     if (error instanceof Error && /^(NOSCRIPT|ERR|WRONGTYPE)/.test(error.message)) return error;
     return new TopicLogUnavailableError(`Redis is unreachable: ${error instanceof Error ? error.message : String(error)}`);
