@@ -58,6 +58,42 @@ describe('Flusher', () => {
     expect(log).toEqual(['a:1', 'b:1,2', 'c:1,2', 'a:2']);
     expect(flusher.waiting).toBe(0);
   });
+
+  it('after an expensive pass, spaces the next one so that queues collect; after a cheap one, does not', async () => {
+    const flusher = new Flusher(1000, 500);
+    const log: string[] = [];
+    const a = writer('a', log);
+    const cost = {ms: 0};
+    const slow: PipeWriter = {
+      flushQueued: () => {
+        a.flushQueued();
+        const until = performance.now() + cost.ms;
+        while (performance.now() < until);
+      },
+    };
+    // Cheap passes: each send is written in its own turn.
+    a.queue.push('1');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    a.queue.push('2');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    expect(log).toEqual(['a:1', 'a:2']);
+    // A pass that costs a fifth of the interval or more: the next waits, and its queue collects.
+    cost.ms = 100;
+    a.queue.push('3');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    expect(log).toEqual(['a:1', 'a:2', 'a:3']);
+    cost.ms = 0;
+    a.queue.push('4');
+    flusher.schedule(slow);
+    await turn();
+    a.queue.push('5');
+    expect(log).toEqual(['a:1', 'a:2', 'a:3']);
+    await expect.poll(() => log.length).toBe(4);
+    expect(log[3]).toBe('a:4,5');
+  });
 });
 
 describe('WebSocket output pipes', () => {
