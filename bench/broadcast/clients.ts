@@ -92,10 +92,16 @@ function open(i: number): Promise<void> {
   });
 }
 
-/** The `sentAt` stamp of the message in `text` (from `start` to `end`), read without parsing the JSON. */
+/**
+ * The `sentAt` stamp of the message in `text` (from `start` to `end`), read without parsing the
+ * JSON. The search stays within the record (a slice is a view, not a copy): searching the rest of
+ * a frame of hundreds of records for every record would make the clients, not the server, the
+ * measure of a burst.
+ */
 function sentAt(text: string, start = 0, end = text.length): number | undefined {
-  const at = text.indexOf('"sentAt":', start);
-  return at === -1 || at >= end ? undefined : Number.parseFloat(text.slice(at + 9, end));
+  const record = start === 0 && end === text.length ? text : text.slice(start, end);
+  const at = record.indexOf('"sentAt":');
+  return at === -1 ? undefined : Number.parseFloat(record.slice(at + 9));
 }
 
 // Open in waves, so the server's accept queue is not flooded. A connection that fails ends the
