@@ -1,3 +1,4 @@
+import {request, type IncomingMessage} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
 import {Flusher, type PipeWriter} from '../src/transports/output-pipe.js';
@@ -126,5 +127,47 @@ describe('WebSocket output pipes', () => {
       }
       expect(seen).toEqual(Array.from({length: total}, (_, i) => i));
     }
+  });
+
+  it('over Server-Sent Events too: every broadcast of a long burst of large messages, in order', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
+    const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    stream.setEncoding('utf8');
+    const seen: number[] = [];
+    let handshaken = false;
+    let text = '';
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      // Whole events only: each ends with a blank line; its data lines hold the records.
+      let end: number;
+      while ((end = text.indexOf('\r\n\r\n')) !== -1) {
+        const data = text.slice(0, end).split('\r\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+        text = text.slice(end + 4);
+        for (const record of data.split(RS).filter(Boolean)) {
+          const message = JSON.parse(record) as {type?: number; arguments?: unknown[]};
+          if (message.type === undefined) handshaken = true;
+          if (message.type === 1) seen.push((message.arguments![0] as {seq: number}).seq);
+        }
+      }
+    });
+    expect((await fetch(hubUrl, {method: 'POST', body: `{"protocol":"json","version":1}${RS}`})).status).toBe(200);
+    await expect.poll(() => handshaken).toBe(true);
+    const total = 3000;
+    const padding = 'x'.repeat(300);
+    // 300 messages of ~330 bytes per turn: past the pipe's 64 KB, so some writes happen at once.
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < 300; i++) server.hub.clients.all.send('event', {seq: sent++, padding});
+      await turn();
+    }
+    await expect.poll(() => seen.length, {timeout: 10_000}).toBe(total);
+    expect(seen).toEqual(Array.from({length: total}, (_, i) => i));
+    stream.destroy();
   });
 });

@@ -19,9 +19,10 @@
  *   fits the budget, so nothing would collect and every message would cost each socket a syscall.
  *   A pass that took at least a fifth of {@link FLUSH_INTERVAL_MS} marks the flusher busy: the next
  *   pass starts no sooner than that interval after this one started, and the turns in between
- *   fill the queues. Writes then cost at most 20% of the time however fast messages come, for at
- *   most one interval of added latency, and only while flushing is that expensive; a quiet hub
- *   (or a moderate one: 200 broadcasts/s to 100 sockets) still writes in the turn that sent.
+ *   fill the queues. Each write then carries what the interval brought, however fast messages
+ *   come, for at most one interval (plus a timer's granularity) of added latency, and only while
+ *   flushing is that expensive; a quiet hub, or a moderate one (200 broadcasts/s to 100 sockets),
+ *   still writes in the turn that sent.
  *
  * Per connection, order is kept (one FIFO queue, written whole); queued bytes count towards the
  * connection's unsent-bytes bound, and a close writes the queue before the close.
@@ -29,6 +30,13 @@
 
 /** Time the flusher spends writing per turn of the event loop before it yields. */
 export const FLUSH_BUDGET_MS = 1;
+
+/**
+ * A connection's queue past this many bytes is written at once, not left for the flusher: a pipe
+ * holds at most this much (WebSocket: one frame's worth), so a reading client is never cut off for
+ * bytes that only waited their turn.
+ */
+export const PIPE_WRITE_AT_BYTES = 64 * 1024;
 
 /** Spacing of the flusher's passes while it is busy (a pass took a fifth of this or more). */
 export const FLUSH_INTERVAL_MS = 1;
