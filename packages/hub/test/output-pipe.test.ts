@@ -129,6 +129,20 @@ describe('WebSocket output pipes', () => {
     }
   });
 
+  it('a close writes what is queued first: every message, then Close, then a normal close', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    for (let i = 0; i < 3; i++) sockets.push(await RawSocket.handshaken(url));
+    for (let i = 0; i < 500; i++) server.hub.clients.all.send('event', i);
+    server.hub.close();
+    for (const socket of sockets) {
+      expect(await socket.closed).toBe(1000);
+      const records = socket.frames.join('').split(RS).filter(Boolean).map((r) => JSON.parse(r) as {type: number; arguments?: unknown[]});
+      expect(records.filter((r) => r.type === 1).map((r) => r.arguments![0])).toEqual(Array.from({length: 500}, (_, i) => i));
+      expect(records.at(-1)!.type).toBe(7);
+    }
+  });
+
   it('over Server-Sent Events too: every broadcast of a long burst of large messages, in order', async () => {
     let url: string;
     ({server, url} = await startServer());
