@@ -1,3 +1,4 @@
+import {request, type IncomingMessage} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
 import {Flusher, type PipeWriter} from '../src/transports/output-pipe.js';
@@ -58,6 +59,42 @@ describe('Flusher', () => {
     expect(log).toEqual(['a:1', 'b:1,2', 'c:1,2', 'a:2']);
     expect(flusher.waiting).toBe(0);
   });
+
+  it('after an expensive pass, spaces the next one so that queues collect; after a cheap one, does not', async () => {
+    const flusher = new Flusher(1000, 500);
+    const log: string[] = [];
+    const a = writer('a', log);
+    const cost = {ms: 0};
+    const slow: PipeWriter = {
+      flushQueued: () => {
+        a.flushQueued();
+        const until = performance.now() + cost.ms;
+        while (performance.now() < until);
+      },
+    };
+    // Cheap passes: each send is written in its own turn.
+    a.queue.push('1');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    a.queue.push('2');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    expect(log).toEqual(['a:1', 'a:2']);
+    // A pass that costs a fifth of the interval or more: the next waits, and its queue collects.
+    cost.ms = 100;
+    a.queue.push('3');
+    flusher.schedule(slow);
+    await Promise.resolve();
+    expect(log).toEqual(['a:1', 'a:2', 'a:3']);
+    cost.ms = 0;
+    a.queue.push('4');
+    flusher.schedule(slow);
+    await turn();
+    a.queue.push('5');
+    expect(log).toEqual(['a:1', 'a:2', 'a:3']);
+    await expect.poll(() => log.length).toBe(4);
+    expect(log[3]).toBe('a:4,5');
+  });
 });
 
 describe('WebSocket output pipes', () => {
@@ -90,5 +127,61 @@ describe('WebSocket output pipes', () => {
       }
       expect(seen).toEqual(Array.from({length: total}, (_, i) => i));
     }
+  });
+
+  it('a close writes what is queued first: every message, then Close, then a normal close', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    for (let i = 0; i < 3; i++) sockets.push(await RawSocket.handshaken(url));
+    for (let i = 0; i < 500; i++) server.hub.clients.all.send('event', i);
+    server.hub.close();
+    for (const socket of sockets) {
+      expect(await socket.closed).toBe(1000);
+      const records = socket.frames.join('').split(RS).filter(Boolean).map((r) => JSON.parse(r) as {type: number; arguments?: unknown[]});
+      expect(records.filter((r) => r.type === 1).map((r) => r.arguments![0])).toEqual(Array.from({length: 500}, (_, i) => i));
+      expect(records.at(-1)!.type).toBe(7);
+    }
+  });
+
+  it('over Server-Sent Events too: every broadcast of a long burst of large messages, in order', async () => {
+    let url: string;
+    ({server, url} = await startServer());
+    const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
+    const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    stream.setEncoding('utf8');
+    const seen: number[] = [];
+    let handshaken = false;
+    let text = '';
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      // Whole events only: each ends with a blank line; its data lines hold the records.
+      let end: number;
+      while ((end = text.indexOf('\r\n\r\n')) !== -1) {
+        const data = text.slice(0, end).split('\r\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+        text = text.slice(end + 4);
+        for (const record of data.split(RS).filter(Boolean)) {
+          const message = JSON.parse(record) as {type?: number; arguments?: unknown[]};
+          if (message.type === undefined) handshaken = true;
+          if (message.type === 1) seen.push((message.arguments![0] as {seq: number}).seq);
+        }
+      }
+    });
+    expect((await fetch(hubUrl, {method: 'POST', body: `{"protocol":"json","version":1}${RS}`})).status).toBe(200);
+    await expect.poll(() => handshaken).toBe(true);
+    const total = 3000;
+    const padding = 'x'.repeat(300);
+    // 300 messages of ~330 bytes per turn: past the pipe's 64 KB, so some writes happen at once.
+    for (let sent = 0; sent < total; ) {
+      for (let i = 0; i < 300; i++) server.hub.clients.all.send('event', {seq: sent++, padding});
+      await turn();
+    }
+    await expect.poll(() => seen.length, {timeout: 10_000}).toBe(total);
+    expect(seen).toEqual(Array.from({length: total}, (_, i) => i));
+    stream.destroy();
   });
 });

@@ -15,6 +15,14 @@
  *   flush in flight; in Node a socket write completes synchronously, so nothing is ever in flight
  *   and only the time budget lets queues collect. The budget also keeps the event loop turning
  *   (timers, reads, other connections' pings) while a large backlog drains.
+ * - Busy but within budget (say one broadcast to 100 sockets per turn, turn after turn): each pass
+ *   fits the budget, so nothing would collect and every message would cost each socket a syscall.
+ *   A pass that took at least a fifth of {@link FLUSH_INTERVAL_MS} marks the flusher busy: the next
+ *   pass starts no sooner than that interval after this one started, and the turns in between
+ *   fill the queues. Each write then carries what the interval brought, however fast messages
+ *   come, for at most one interval (plus a timer's granularity) of added latency, and only while
+ *   flushing is that expensive; a quiet hub, or a moderate one (200 broadcasts/s to 100 sockets),
+ *   still writes in the turn that sent.
  *
  * Per connection, order is kept (one FIFO queue, written whole); queued bytes count towards the
  * connection's unsent-bytes bound, and a close writes the queue before the close.
@@ -22,6 +30,16 @@
 
 /** Time the flusher spends writing per turn of the event loop before it yields. */
 export const FLUSH_BUDGET_MS = 1;
+
+/**
+ * A connection's queue past this many bytes is written at once, not left for the flusher: a pipe
+ * holds at most this much (WebSocket: one frame's worth), so a reading client is never cut off for
+ * bytes that only waited their turn.
+ */
+export const PIPE_WRITE_AT_BYTES = 64 * 1024;
+
+/** Spacing of the flusher's passes while it is busy (a pass took a fifth of this or more). */
+export const FLUSH_INTERVAL_MS = 1;
 
 /** A connection's output as the flusher sees it. */
 export interface PipeWriter {
@@ -37,11 +55,20 @@ export class Flusher {
   /** Writers waiting to be flushed, in order; `#head` is the next one. */
   #ring: PipeWriter[] = [];
   #head = 0;
-  /** 0: nothing scheduled; 1: a microtask will run; 2: a setImmediate will run. */
-  #state: 0 | 1 | 2 = 0;
+  /** 0: nothing scheduled; 1: a microtask will run; 2: a setImmediate will run; 3: a timer will run. */
+  #state: 0 | 1 | 2 | 3 = 0;
+  /** When the last pass started (its first slice, if the budget split it), and whether it took long enough to space the next. */
+  #lastStart = 0;
+  #busy = false;
 
-  /** `budgetMs`: time spent writing per turn before yielding (0 writes one queue per turn). */
-  constructor(readonly budgetMs: number = FLUSH_BUDGET_MS) {}
+  /**
+   * `budgetMs`: time spent writing per turn before yielding (0 writes one queue per turn);
+   * `intervalMs`: spacing of passes while busy (0: never spaced).
+   */
+  constructor(
+    readonly budgetMs: number = FLUSH_BUDGET_MS,
+    readonly intervalMs: number = FLUSH_INTERVAL_MS,
+  ) {}
 
   /** Writers queued and not yet flushed. */
   get waiting(): number {
@@ -54,14 +81,23 @@ export class Flusher {
    */
   schedule(writer: PipeWriter): void {
     this.#ring.push(writer);
-    if (this.#state === 0) {
-      this.#state = 1;
-      queueMicrotask(this.#run);
+    if (this.#state !== 0) return;
+    if (this.#busy) {
+      const wait = this.#lastStart + this.intervalMs - performance.now();
+      if (wait > 0) {
+        this.#state = 3;
+        setTimeout(this.#run, wait);
+        return;
+      }
     }
+    this.#state = 1;
+    queueMicrotask(this.#run);
   }
 
   readonly #run = (): void => {
-    const deadline = performance.now() + this.budgetMs;
+    const start = performance.now();
+    if (this.#state !== 2) this.#lastStart = start;
+    const deadline = start + this.budgetMs;
     const ring = this.#ring;
     try {
       while (this.#head < ring.length) {
@@ -87,6 +123,7 @@ export class Flusher {
     this.#ring = [];
     this.#head = 0;
     this.#state = 0;
+    this.#busy = performance.now() - this.#lastStart >= this.intervalMs / 5;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type ConnectionSink,
   type TransportConnection,
 } from './transport-connection.js';
-import {flusher as sharedFlusher, type Flusher} from './output-pipe.js';
+import {PIPE_WRITE_AT_BYTES, flusher as sharedFlusher, type Flusher} from './output-pipe.js';
 
 const decoder = new TextDecoder();
 
@@ -82,6 +82,9 @@ export class ServerSentEventsTransport {
       supportsReconnect: false,
       enableReconnect: () => {},
       send: (payload) => {
+        if (ended) return;
+        // A full pipe goes out first, whatever the flusher's turn.
+        if (pendingBytes > 0 && pendingBytes + payload.byteLength > PIPE_WRITE_AT_BYTES) flush();
         if (ended) return;
         pending.push(payload);
         pendingBytes += payload.byteLength;

@@ -9,15 +9,15 @@ import {
   type ConnectionSink,
   type TransportConnection,
 } from './transport-connection.js';
-import {flusher as sharedFlusher, type Flusher, type PipeWriter} from './output-pipe.js';
+import {PIPE_WRITE_AT_BYTES, flusher as sharedFlusher, type Flusher, type PipeWriter} from './output-pipe.js';
 
 /**
- * Messages queued for one connection between two of its flushes travel in one frame, up to this
- * many bytes. SignalR allows several records (JSON) or length-prefixed messages (MessagePack) per
- * transport message, and one frame (one write syscall) instead of twenty is most of what a
- * broadcast costs. See output-pipe.ts for when flushes happen.
+ * Messages queued for one connection between two of its flushes travel in one frame, up to
+ * PIPE_WRITE_AT_BYTES. SignalR allows several records (JSON) or length-prefixed messages
+ * (MessagePack) per transport message, and one frame (one write syscall) instead of twenty is most
+ * of what a broadcast costs. See output-pipe.ts for when flushes happen.
  */
-const COALESCE_LIMIT = 64 * 1024;
+const COALESCE_LIMIT = PIPE_WRITE_AT_BYTES;
 
 /**
  * Prepared frames: a broadcast hands every connection the same payload object, and a server's
