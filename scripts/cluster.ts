@@ -3,7 +3,7 @@
  * (AOF everysec, in a temporary directory), two hub nodes on it (`REDIS_URL`), and nginx in front
  * (deploy/nginx.conf, sticky by cookie), then prints the URL. Ctrl-C stops all of it.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
@@ -27,6 +27,9 @@ export interface Cluster {
 /** Starts Redis, two hub nodes and nginx; `log` receives their output lines. */
 export async function startCluster(options: {port?: number; log?: (line: string) => void; env?: Record<string, string>} = {}): Promise<Cluster> {
   const log = options.log ?? (() => {});
+  // Check the balancer before starting anything, so a missing nginx leaves no redis-server or node behind.
+  const probe = spawnSync('nginx', ['-v'], {stdio: 'ignore'});
+  if (probe.error !== undefined) throw new Error(`nginx is needed for the cluster's balancer and was not found (${probe.error.message}); on Debian: apt-get install nginx`);
   const redis = await startRedis({aof: 'everysec'});
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'sb-cluster-'));
@@ -61,9 +64,11 @@ export async function startCluster(options: {port?: number; log?: (line: string)
       .replaceAll('{{PORT_B}}', String(nodes[1]!.port));
     writeFileSync(join(dir, 'nginx.conf'), conf);
     const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], {stdio: ['ignore', 'pipe', 'pipe']});
+    const failed = new Promise<never>((_, reject) => nginx.once('error', (error) => reject(new Error(`nginx did not start: ${error.message}`))));
+    failed.catch(() => {});
     children.push(nginx);
     pipe(nginx, 'nginx', log);
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 15_000);
+    await Promise.race([waitForHttp(`http://127.0.0.1:${port}/healthz`, 15_000), failed]);
     return {
       url: `http://localhost:${port}`,
       get nodes() {
@@ -128,9 +133,11 @@ async function waitForHttp(url: string, ms: number): Promise<void> {
 }
 
 function exit(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // A child that never started (spawn error) has no pid and will never emit 'exit'.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
+    child.once('error', () => resolve());
     child.kill(signal);
   });
 }
