@@ -4,7 +4,7 @@ import {Writable} from 'node:stream';
 import * as signalR from '@microsoft/signalr';
 import {exportJWK, generateKeyPair, SignJWT} from 'jose';
 import {pino} from 'pino';
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterEach, describe, expect, it, vi} from 'vitest';
 import {jwtAuthenticator, redactUrl, type SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 import {orderPlaced, postEvent, startServer} from './helpers.js';
 
@@ -109,6 +109,31 @@ describe('JWT authentication on every door', () => {
     await pos.start();
     await pos.invoke('publish', 'feeds', orderPlaced());
     expect(seen).toEqual(['hub:pos']);
+  });
+
+  it("ends a long-polling connection on DELETE with its connection token even when the access token expired, but not with another user's token", async () => {
+    const url = await setup();
+    const alice = await token('alice');
+    const open = async () => {
+      const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST', headers: bearer(alice)})).json()) as {connectionToken: string; connectionId: string};
+      const at = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
+      expect((await fetch(at, {headers: bearer(alice)})).status).toBe(200); // the first poll picks long polling
+      expect((await fetch(at, {method: 'POST', headers: bearer(alice), body: '{"protocol":"json","version":1}\u001e'})).status).toBe(200);
+      expect((await fetch(at, {headers: bearer(alice)})).status).toBe(200); // the handshake answer
+      await vi.waitFor(() => expect(server!.hub.connection(negotiated.connectionId)?.phase).toBe('open'));
+      return {at, id: negotiated.connectionId};
+    };
+    const first = await open();
+    const expired = await token('alice', {}, -10);
+    expect((await fetch(first.at, {headers: bearer(expired)})).status).toBe(401); // a poll still needs a valid token
+    expect((await fetch(first.at, {method: 'DELETE', headers: bearer(expired)})).status).toBe(202);
+    await vi.waitFor(() => expect(server!.hub.connection(first.id)).toBeUndefined());
+
+    const second = await open();
+    expect((await fetch(second.at, {method: 'DELETE', headers: bearer(await token('mallory'))})).status).toBe(403);
+    expect(server!.hub.connection(second.id)?.phase).toBe('open');
+    expect((await fetch(second.at, {method: 'DELETE'})).status).toBe(202);
+    await vi.waitFor(() => expect(server!.hub.connection(second.id)).toBeUndefined());
   });
 
   it('verifies tokens against a JWKS URL', async () => {

@@ -74,6 +74,7 @@ export class HubEndpoint {
     if (token === null) return reply(res, 400, 'Connection ID required.');
     const entry = this.#registry.get(token);
     if (entry === undefined) return reply(res, 404, 'No connection with that ID.');
+    if (req.method === 'DELETE') return this.#delete(req, res, url, token, entry);
     const principal = await this.#authenticateFor(req, url, res, entry);
     if (principal === false) return true;
     switch (req.method) {
@@ -83,10 +84,6 @@ export class HubEndpoint {
       case 'POST':
         await this.#post(req, res, entry);
         return true;
-      case 'DELETE':
-        if (entry.transport !== 'LongPolling') return reply(res, 405, 'DELETE ends long-polling connections only.');
-        this.#longPolling.delete(token);
-        return reply(res, 202, '');
       default:
         return reply(res, 405, 'Use GET, POST or DELETE.', {allow: 'GET, POST, DELETE'});
     }
@@ -250,6 +247,23 @@ export class HubEndpoint {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Ends a long-polling connection. The connection token is proof enough to end one's own
+   * connection (it reaches no data), so an expired access token does not stop it: the official
+   * client sends its DELETE with the token that just expired when the server closed the connection
+   * for that reason, and refusing it would leave the connection in its groups until the disconnect
+   * timeout. A valid token of another user is still refused.
+   */
+  async #delete(req: IncomingMessage, res: ServerResponse, url: URL, token: string, entry: ConnectionEntry): Promise<true> {
+    const principal = await this.#principal(req, url);
+    if (principal !== null && principal !== undefined && principal.userId !== entry.principal?.userId) {
+      return reply(res, 403, 'This connection belongs to another user.');
+    }
+    if (entry.transport !== 'LongPolling') return reply(res, 405, 'DELETE ends long-polling connections only.');
+    this.#longPolling.delete(token);
+    return reply(res, 202, '');
   }
 
   /** Authenticates a transport request; answers 401/403 and returns false when it may not proceed. */
