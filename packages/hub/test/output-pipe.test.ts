@@ -19,7 +19,7 @@ function writer(name: string, log: string[]): PipeWriter & {queue: string[]} {
 
 describe('Flusher', () => {
   it('under light load, writes every queue in the turn that filled it (before the next turn starts)', async () => {
-    const flusher = new Flusher(1000);
+    const flusher = new Flusher(1000, 1, 1000);
     const log: string[] = [];
     const a = writer('a', log);
     const b = writer('b', log);
@@ -38,8 +38,8 @@ describe('Flusher', () => {
   });
 
   it('past its budget, yields to the turn and resumes round-robin; queues collect meanwhile', async () => {
-    // A budget of 0 writes one queue per turn: the order of writes is the flusher's alone.
-    const flusher = new Flusher(0);
+    // A budget of 0 (idle or not) writes one queue per turn: the order of writes is the flusher's alone.
+    const flusher = new Flusher(0, 1, 0);
     const log: string[] = [];
     const [a, b, c] = [writer('a', log), writer('b', log), writer('c', log)];
     for (const w of [a, b, c]) {
@@ -60,8 +60,20 @@ describe('Flusher', () => {
     expect(flusher.waiting).toBe(0);
   });
 
+  it('after idleness, a pass gets the longer budget: a lone broadcast goes out in one go', async () => {
+    const flusher = new Flusher(0, 1, 1000);
+    const log: string[] = [];
+    for (const w of [writer('a', log), writer('b', log), writer('c', log)]) {
+      w.queue.push('1');
+      flusher.schedule(w);
+    }
+    await Promise.resolve();
+    expect(log).toEqual(['a:1', 'b:1', 'c:1']);
+    expect(flusher.waiting).toBe(0);
+  });
+
   it('after an expensive pass, spaces the next one so that queues collect; after a cheap one, does not', async () => {
-    const flusher = new Flusher(1000, 500);
+    const flusher = new Flusher(1000, 500, 1000);
     const log: string[] = [];
     const a = writer('a', log);
     const cost = {ms: 0};

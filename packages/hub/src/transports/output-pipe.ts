@@ -9,6 +9,10 @@
  * - Light load: the first flush runs in a microtask at the end of the turn that sent, and every
  *   queue is written in that same turn: latency is as if each send wrote at once, and the sends of
  *   one turn already share one write.
+ * - A pass that starts after the flusher was idle for an interval or more gets a longer budget
+ *   ({@link FLUSH_IDLE_BUDGET_MS}): a lone broadcast to a few thousand sockets goes out in one go,
+ *   as a plain loop of writes would, since yielding in the middle of it measurably delays its last
+ *   sockets and buys nothing when no other work is waiting.
  * - Saturation (say a broadcast to 1,000 sockets per turn): a socket's queue keeps collecting while
  *   the flusher works through the others, so one write syscall carries several messages, and the
  *   more load, the more each carries. This is what ASP.NET Core's per-connection pipes get from a
@@ -38,6 +42,9 @@ export const FLUSH_BUDGET_MS = 1;
  */
 export const PIPE_WRITE_AT_BYTES = 64 * 1024;
 
+/** Budget of a pass that starts after the flusher was idle for {@link FLUSH_INTERVAL_MS} or more. */
+export const FLUSH_IDLE_BUDGET_MS = 10;
+
 /** Spacing of the flusher's passes while it is busy (a pass took a fifth of this or more). */
 export const FLUSH_INTERVAL_MS = 1;
 
@@ -59,15 +66,19 @@ export class Flusher {
   #state: 0 | 1 | 2 | 3 = 0;
   /** When the last pass started (its first slice, if the budget split it), and whether it took long enough to space the next. */
   #lastStart = 0;
+  /** When the flusher last ran out of work. */
+  #lastEnd = Number.NEGATIVE_INFINITY;
   #busy = false;
 
   /**
    * `budgetMs`: time spent writing per turn before yielding (0 writes one queue per turn);
-   * `intervalMs`: spacing of passes while busy (0: never spaced).
+   * `intervalMs`: spacing of passes while busy (0: never spaced); `idleBudgetMs`: the budget of a
+   * pass that starts after `intervalMs` or more of idleness.
    */
   constructor(
     readonly budgetMs: number = FLUSH_BUDGET_MS,
     readonly intervalMs: number = FLUSH_INTERVAL_MS,
+    readonly idleBudgetMs: number = FLUSH_IDLE_BUDGET_MS,
   ) {}
 
   /** Writers queued and not yet flushed. */
@@ -96,8 +107,9 @@ export class Flusher {
 
   readonly #run = (): void => {
     const start = performance.now();
-    if (this.#state !== 2) this.#lastStart = start;
-    const deadline = start + this.budgetMs;
+    const fresh = this.#state !== 2;
+    if (fresh) this.#lastStart = start;
+    const deadline = start + (fresh && start - this.#lastEnd >= this.intervalMs ? this.idleBudgetMs : this.budgetMs);
     const ring = this.#ring;
     try {
       while (this.#head < ring.length) {
@@ -123,7 +135,8 @@ export class Flusher {
     this.#ring = [];
     this.#head = 0;
     this.#state = 0;
-    this.#busy = performance.now() - this.#lastStart >= this.intervalMs / 5;
+    this.#lastEnd = performance.now();
+    this.#busy = this.#lastEnd - this.#lastStart >= this.intervalMs / 5;
   }
 }
 
