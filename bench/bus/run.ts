@@ -13,7 +13,7 @@ import {chromium} from '@playwright/test';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import sirv from 'sirv';
-import {build} from 'vite';
+import {build, defaultClientConditions} from 'vite';
 import {CHROMIUM_ARGS, findChromium} from '../../scripts/chromium';
 import {machine, median, table} from '../lib';
 
@@ -21,9 +21,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const fmt = (n: number, d = 2) => n.toLocaleString('en-US', {maximumFractionDigits: d, minimumFractionDigits: d});
 
-// A production build of the page, so the code measured is what ships (minified, no dev transforms).
+// A production build of the page, so the code measured is what ships (minified, no dev transforms),
+// from the kit's sources (the `switchboard-source` condition), so it needs no `npm run build` first.
 const out = mkdtempSync(join(tmpdir(), 'sb-bench-'));
-await build({configFile: false, root: here, logLevel: 'error', build: {outDir: out, target: 'es2022'}});
+await build({
+  configFile: false,
+  root: here,
+  logLevel: 'error',
+  resolve: {conditions: ['switchboard-source', ...defaultClientConditions]},
+  build: {outDir: out, target: 'es2022'},
+});
 const server = createServer(sirv(out));
 await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -70,6 +77,7 @@ try {
     configFile: false,
     root: resolve(here, '../..'),
     logLevel: 'error',
+    resolve: {conditions: ['switchboard-source', ...defaultClientConditions]},
     build: {
       outDir: sizeOut,
       target: 'es2022',
