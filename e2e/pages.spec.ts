@@ -5,7 +5,7 @@
  */
 import {expect, test, type Page} from '@playwright/test';
 import {OwnServer} from './own-server';
-import {pageErrors} from './support';
+import {openShellAt, pageErrors, placeOrder, tracked} from './support';
 
 test.describe.configure({mode: 'serial'});
 
@@ -17,25 +17,7 @@ test.afterAll(async () => {
   await server.stop();
 });
 
-/** Opens the shell and waits until it is connected and its apps have loaded their read models. */
-async function openShell(page: Page, query = ''): Promise<void> {
-  await page.goto(`${server.url}/${query}`);
-  await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
-  await expect(page.locator('shop-inventory td.level').first()).toHaveText(/^\d+$/);
-  await expect(page.locator('shop-order-tracker')).not.toContainText('Loading orders');
-}
-
-/** Places an order in the form and returns its id once the server accepted it. */
-async function placeOrder(page: Page, sku = 'tea-assam', quantity = 1): Promise<string> {
-  const form = page.locator('shop-order-form');
-  await form.getByLabel('Tea').selectOption(sku);
-  await form.getByLabel('Quantity').fill(String(quantity));
-  await form.getByRole('button', {name: /Place order/}).click();
-  await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
-  return /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
-}
-
-const tracked = (page: Page, orderId: string) => page.locator(`shop-order-tracker li[data-order="${orderId}"]`);
+const openShell = (page: Page, query = '') => openShellAt(page, `${server.url}/${query}`);
 
 async function serverOrders(): Promise<Array<{orderId: string; status: string}>> {
   return ((await (await fetch(`${server.url}/api/orders`)).json()) as {orders: Array<{orderId: string; status: string}>}).orders;

@@ -6,7 +6,7 @@
 import {expect, test, type Page} from '@playwright/test';
 import {startRedis, type RedisServer} from '../packages/hub/test/redis-server.js';
 import {OwnServer} from './own-server';
-import {pageErrors} from './support';
+import {openShellAt, pageErrors, placeOrder, tracked} from './support';
 
 test.describe.configure({mode: 'serial'});
 
@@ -23,25 +23,7 @@ test.afterAll(async () => {
   await redis?.stop();
 });
 
-/** Opens the shell on a node and waits until it is connected and its apps have loaded their read models. */
-async function openShell(page: Page, node: OwnServer): Promise<void> {
-  await page.goto(`${node.url}/`);
-  await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
-  await expect(page.locator('shop-inventory td.level').first()).toHaveText(/^\d+$/);
-  await expect(page.locator('shop-order-tracker')).not.toContainText('Loading orders');
-}
-
-/** Places an order in the form and returns its id once the server accepted it. */
-async function placeOrder(page: Page, sku = 'tea-assam', quantity = 1): Promise<string> {
-  const form = page.locator('shop-order-form');
-  await form.getByLabel('Tea').selectOption(sku);
-  await form.getByLabel('Quantity').fill(String(quantity));
-  await form.getByRole('button', {name: /Place order/}).click();
-  await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
-  return /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
-}
-
-const tracked = (page: Page, orderId: string) => page.locator(`shop-order-tracker li[data-order="${orderId}"]`);
+const openShell = (page: Page, node: OwnServer) => openShellAt(page, `${node.url}/`);
 
 /** The order ids and statuses a node's read model lists, by id. */
 async function listed(node: OwnServer): Promise<string[]> {

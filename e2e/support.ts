@@ -77,3 +77,25 @@ export async function shellReady(page: Page, topic = 'orders'): Promise<void> {
   await expect(page.locator('.tile:not([data-state])')).toHaveCount(0);
   await followingTopic(page, topic);
 }
+
+/** Opens the shell at `url` and waits until it is connected and its apps have loaded their read models. */
+export async function openShellAt(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
+  await expect(page.locator('shop-inventory td.level').first()).toHaveText(/^\d+$/);
+  await expect(page.locator('shop-order-tracker')).not.toContainText('Loading orders');
+}
+
+/** Places an order in the shell's form and returns its id once the server accepted it. */
+export async function placeOrder(page: Page, sku = 'tea-assam', quantity = 1): Promise<string> {
+  const form = page.locator('shop-order-form');
+  await form.getByLabel('Tea').selectOption(sku);
+  await form.getByLabel('Quantity').fill(String(quantity));
+  await form.getByRole('button', {name: /Place order/}).click();
+  await expect(form.locator('output')).toHaveText(/Order o-[\w-]+ accepted/);
+  return /Order (o-[\w-]+) accepted/.exec((await form.locator('output').textContent()) ?? '')![1]!;
+}
+
+/** The order tracker's entry for `orderId`. */
+export const tracked = (page: Page, orderId: string) => page.locator(`shop-order-tracker li[data-order="${orderId}"]`);
+

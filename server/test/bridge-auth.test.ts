@@ -4,16 +4,14 @@
  * the server closes the connection at the token's expiry, and its `fetch` carries the token to the
  * HTTP API.
  */
-import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
-import {createEnvelope, type Envelope} from '@switchboard/contracts';
 import {jwtAuthenticator, type SwitchboardServer} from '@switchboard/hub';
-import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
-import {ConnectionChanged, HubBridge, tokenFromUrl, type AccessTokenFactory, type TransportName} from '@switchboard/signalr';
+import {OrderPlaced} from '@switchboard/shop-contracts';
+import {ConnectionChanged, HubBridge, tokenFromUrl, type AccessTokenFactory, type HubBridgeOptions, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {mintToken} from '../../scripts/token';
 import {pageTokenRoute} from '../src/page-tokens';
-import {startServer, until} from './helpers';
+import {orderEvent, quietBus, shopBridge, startServer, until} from './helpers';
 
 const SECRET = 'bridge-auth-test-secret-of-at-least-32-bytes';
 
@@ -32,23 +30,13 @@ async function strictServer(): Promise<string> {
   return url;
 }
 
-function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<typeof HubBridge>[0]> = {}, transport?: TransportName): HubBridge {
-  const b = new HubBridge({
-    url: `${url}/hubs/events`,
-    bus,
-    topics: shopTopics,
-    storage: undefined,
-    logLevel: signalR.LogLevel.None,
-    log: false,
-    ...(transport === undefined ? {} : {transport}),
-    ...options,
-  });
+function bridge(url: string, bus: Bus, options: Partial<HubBridgeOptions> = {}, transport?: TransportName): HubBridge {
+  const b = shopBridge(url, bus, options, transport);
   bridges.push(b);
   return b;
 }
 
-const quietBus = (): Bus => new Bus({registry: shopRegistry(), onReject: () => {}, onDeadLetter: () => {}});
-const order = (n: number): Envelope => createEnvelope(OrderPlaced, {orderId: `o-${n}`, sku: 'tea-sencha', quantity: 1}, {source: 'test:publisher', id: `e-${n}`});
+const order = orderEvent;
 
 /** A factory that counts its calls; the first token lives `firstTtl` seconds, later ones an hour. */
 function counting(firstTtl = 3600): AccessTokenFactory & {calls: number} {

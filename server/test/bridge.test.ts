@@ -2,15 +2,14 @@
  * The page bridge (@switchboard/signalr's HubBridge over the official client) against the hub:
  * nothing lost, nothing twice, across server-side connection drops on every transport.
  */
-import * as signalR from '@microsoft/signalr';
 import {Bus} from '@switchboard/bus';
-import {createEnvelope, defineEvent, type Envelope} from '@switchboard/contracts';
-import {OrderPlaced, PaymentProcessed, PlaceOrder, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
-import {ConnectionChanged, HubBridge, TopicTruncated, type TransportName} from '@switchboard/signalr';
+import {createEnvelope, defineEvent} from '@switchboard/contracts';
+import {OrderPlaced, PaymentProcessed, PlaceOrder, shopRegistry} from '@switchboard/shop-contracts';
+import {ConnectionChanged, HubBridge, TopicTruncated, type HubBridgeOptions, type TransportName} from '@switchboard/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import {z} from 'zod';
 import {HubError, MemoryTopicLog, type SwitchboardServer} from '@switchboard/hub';
-import {startServer, logOf, sleep, until} from './helpers';
+import {logOf, orderEvent, quietBus, shopBridge, sleep, startServer, until} from './helpers';
 
 let server: SwitchboardServer | undefined;
 const bridges: HubBridge[] = [];
@@ -26,21 +25,8 @@ function start(options: Parameters<typeof startServer>[0] = {}): ReturnType<type
   return startServer({...options, hub: {keepAliveIntervalMs: 1000, ...options.hub}});
 }
 
-function quietBus(): Bus {
-  return new Bus({registry: shopRegistry(), onReject: () => {}, onDeadLetter: () => {}});
-}
-
-function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<typeof HubBridge>[0]> = {}, transport?: TransportName): HubBridge {
-  const b = new HubBridge({
-    url: `${url}/hubs/events`,
-    bus,
-    topics: shopTopics,
-    storage: undefined,
-    logLevel: signalR.LogLevel.None,
-    log: false,
-    ...(transport === undefined ? {} : {transport}),
-    ...options,
-  });
+function bridge(url: string, bus: Bus, options: Partial<HubBridgeOptions> = {}, transport?: TransportName): HubBridge {
+  const b = shopBridge(url, bus, options, transport);
   // The server pings every second in these tests (see resume below), so a client that missed a cut
   // (a half-open stream, seen under load with the Node SSE client) notices within 5 s, as a real
   // client does within its 30 s default, and reconnects.
@@ -50,8 +36,7 @@ function bridge(url: string, bus: Bus, options: Partial<ConstructorParameters<ty
   return b;
 }
 
-const order = (n: number): Envelope =>
-  createEnvelope(OrderPlaced, {orderId: `o-${n}`, sku: 'tea-sencha', quantity: 1}, {source: 'test:publisher', id: `e-${n}`});
+const order = orderEvent;
 
 describe.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('resume over %s', (transport) => {
   it('receives exactly the published sequence while the server drops the connection 50 times', async () => {

@@ -1,8 +1,12 @@
 import {randomUUID} from 'node:crypto';
 import {mintToken} from '../../scripts/token';
-import {shopRegistry} from '@switchboard/shop-contracts';
+import {OrderPlaced, shopRegistry, shopTopics} from '@switchboard/shop-contracts';
 import {MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
 import {pino} from 'pino';
+import * as signalR from '@microsoft/signalr';
+import {Bus} from '@switchboard/bus';
+import {createEnvelope, type Envelope} from '@switchboard/contracts';
+import {HubBridge, type HubBridgeOptions, type TransportName} from '@switchboard/signalr';
 
 /** The in-memory log each test server was given, for synchronous reads in assertions. */
 const logs = new WeakMap<SwitchboardServer, MemoryTopicLog>();
@@ -41,3 +45,24 @@ export async function until(check: () => boolean, ms = 15_000): Promise<void> {
     await sleep(5);
   }
 }
+
+/** A page bridge on the shop's topics for tests: no storage, no logs; `transport` pins one transport. */
+export function shopBridge(url: string, bus: Bus, options: Partial<HubBridgeOptions> = {}, transport?: TransportName): HubBridge {
+  return new HubBridge({
+    url: `${url}/hubs/events`,
+    bus,
+    topics: shopTopics,
+    storage: undefined,
+    logLevel: signalR.LogLevel.None,
+    log: false,
+    ...(transport === undefined ? {} : {transport}),
+    ...options,
+  });
+}
+
+/** A bus on the shop's contracts that keeps rejections and dead letters quiet. */
+export const quietBus = (): Bus => new Bus({registry: shopRegistry(), onReject: () => {}, onDeadLetter: () => {}});
+
+/** The n-th `order.placed` of a test publisher, with a stable id. */
+export const orderEvent = (n: number): Envelope =>
+  createEnvelope(OrderPlaced, {orderId: `o-${n}`, sku: 'tea-sencha', quantity: 1}, {source: 'test:publisher', id: `e-${n}`});
