@@ -1,0 +1,50 @@
+import type {z} from 'zod';
+import type {HubMessage} from '../protocol/index.js';
+import type {HubConnection} from './hub-connection.js';
+import type {UploadStream} from './upload-stream.js';
+
+/** A client result the server is waiting for. */
+export interface PendingResult {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** An upload stream the hub feeds from a connection's StreamItem messages. */
+export interface PendingUpload {
+  readonly stream: UploadStream<unknown>;
+  /** Validates each item. */
+  readonly item: z.ZodType;
+  /** The parameter's name, for error messages. */
+  readonly name: string;
+}
+
+/** The hub's bookkeeping for one connection beyond what hub methods see (internal to the hub). */
+export class Session {
+  /** Parsed messages not yet handled, in order. */
+  readonly inbox: HubMessage[] = [];
+  /** Whether the inbox is being handled. */
+  draining = false;
+  /** Invocations running now. */
+  running = 0;
+  /** Invocations waiting for a free slot. */
+  readonly waiting: Array<() => void> = [];
+  /** Upload streams by stream id. */
+  readonly uploads = new Map<string, PendingUpload>();
+  /** Running server-to-client streams by invocation id, aborted by CancelInvocation. */
+  readonly downloads = new Map<string, AbortController>();
+  /** Client results awaited, by invocation id. */
+  readonly results = new Map<string, PendingResult>();
+  #ended: AbortController | undefined;
+  constructor(readonly connection: HubConnection) {}
+
+  /** Aborted when the connection ends: every running invocation's signal follows it. Made on first use. */
+  get ended(): AbortSignal {
+    return (this.#ended ??= new AbortController()).signal;
+  }
+
+  /** Aborts {@link ended}, if anyone asked for it. */
+  end(): void {
+    this.#ended?.abort();
+  }
+}
