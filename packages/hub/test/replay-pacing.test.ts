@@ -177,7 +177,14 @@ describe('a replay goes at the pace the client reads', () => {
     await expect.poll(() => server!.hub.connectionCount).toBe(0);
     client.socket.resume();
     expect(await client.closed).toBe(1006);
-    // What it got before the cut is an in-order prefix of the replay.
+    // What it got before the cut is an in-order prefix of the replay, which never finished.
+    expect(client.ids.length).toBeLessThan(EVENTS);
     expect(client.ids).toEqual(expected.slice(0, client.ids.length));
+    expect(client.completions).toEqual([]);
+    // The topic's feed is not left behind: a new subscriber resumes from the same offset and gets everything.
+    const again = await rawWebSocket(url);
+    again.ws.send(`{"type":1,"invocationId":"2","target":"subscribe","arguments":["blobs",${JSON.stringify(from)}]}${RS}`);
+    await expect.poll(() => again.completions).toEqual(['2']);
+    expect(again.ids).toEqual([...expected, ...Array.from({length: 21}, (_, n) => `live-${n}`)]);
   });
 });
