@@ -3,7 +3,7 @@ import type {Socket} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import * as signalR from '@microsoft/signalr';
 import WebSocket from 'ws';
-import type {SwitchboardServer, SwitchboardServerOptions} from '../src/index.js';
+import {DEFAULT_MAX_HELD_DURING_REPLAY, type SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 import {client as officialClient, orderPlaced, startServer} from './helpers.js';
 
 const RS = '\u001e';
@@ -186,5 +186,20 @@ describe('a replay goes at the pace the client reads', () => {
     again.ws.send(`{"type":1,"invocationId":"2","target":"subscribe","arguments":["blobs",${JSON.stringify(from)}]}${RS}`);
     await expect.poll(() => again.completions).toEqual(['2']);
     expect(again.ids).toEqual([...expected, ...Array.from({length: 21}, (_, n) => `live-${n}`)]);
+  });
+
+  it('by default, holds 10,000 live events for a replay waiting on its client, and cuts at the next', async () => {
+    const {url, from} = await setup();
+    const client = await rawWebSocket(url);
+    client.socket.pause();
+    client.ws.send(`{"type":1,"invocationId":"1","target":"subscribe","arguments":["blobs",${JSON.stringify(from)}]}${RS}`);
+    await expect.poll(() => server!.hub.groupSize('topic:blobs')).toBe(1);
+    for (let n = 0; n < DEFAULT_MAX_HELD_DURING_REPLAY; n++) await server!.events.publish('blobs', orderPlaced({id: `live-${n}`}));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(server!.hub.slowConsumerDisconnects).toBe(0);
+    expect(server!.hub.connectionCount).toBe(1);
+    await server!.events.publish('blobs', orderPlaced({id: 'one-more'}));
+    await expect.poll(() => server!.hub.slowConsumerDisconnects).toBe(1);
+    expect(DEFAULT_MAX_HELD_DURING_REPLAY).toBe(10_000);
   });
 });
