@@ -4,6 +4,7 @@ export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
 export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
 export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
 export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
+export {DEFAULT_MAX_HELD_DURING_REPLAY, REPLAY_LOW_WATER} from './events/topic-feeds.js';
 /** The hub's wire contract, re-exported from `@switchboard/contracts` where it is defined once. */
 export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from '@switchboard/contracts';
 export type {PublishResult, SubscribeResult, TopicEvent} from '@switchboard/contracts';

@@ -67,6 +67,8 @@ export interface EventServiceOptions {
   readonly observer?: EventObserver;
   /** Topics one connection may be subscribed to at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
+  /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
+  readonly maxHeldDuringReplay?: number;
 }
 
 /** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
@@ -110,6 +112,7 @@ export class EventService {
       logger: this.#logger,
       groupOf,
       delivered: (topic, n) => this.#observer.delivered?.(topic, n),
+      ...(options.maxHeldDuringReplay === undefined ? {} : {maxHeldDuringReplay: options.maxHeldDuringReplay}),
     });
     // A topic someone follows is never forgotten as idle, however long it stays empty.
     this.#log.setTopicInUse?.((topic) => this.#hub.groupSize(groupOf(topic)) > 0);

@@ -4,13 +4,26 @@ import type {Hub, HubConnection} from '../hub/index.js';
 import {MessageType} from '../protocol/index.js';
 import {positionOf, type AppendedEvent, type Position, type TopicLog} from '../log/async-topic-log.js';
 import type {LogEntry} from '../log/topic-log.js';
+import {SendBufferOverflowError} from '../transports/transport-connection.js';
 
 /** Events read from the log per page, with a turn of the event loop between pages (small pages keep timers on time under load). */
 export const REPLAY_PAGE = 250;
 
+/**
+ * A replay sends while its connection holds fewer unsent bytes than this share of the connection's
+ * bound, and waits for the client to read below it otherwise: a reading client is never cut mid-replay.
+ */
+export const REPLAY_LOW_WATER = 1 / 4;
+
+/** Default of {@link TopicFeedsOptions.maxHeldDuringReplay}. */
+export const DEFAULT_MAX_HELD_DURING_REPLAY = 10_000;
+
 /** A connection replaying a topic: live events are held for it until its replay ends. */
 interface Replaying {
+  readonly connection: HubConnection;
   readonly buffer: LogEntry[];
+  /** The held events passed the bound: the connection is being cut, the replay ends. */
+  overflowed: boolean;
 }
 
 /** One topic as this process follows it for its local subscribers. */
@@ -54,6 +67,11 @@ export interface TopicFeedsOptions {
   readonly groupOf: (topic: string) => string;
   /** Called after each live push, with the number of connections it reached. */
   readonly delivered?: (topic: string, connections: number) => void;
+  /**
+   * Live events held for one replaying connection (a replay paced by a slow reader) past which the
+   * connection is cut as a slow consumer; its reconnect resumes from its offset. Default 10,000.
+   */
+  readonly maxHeldDuringReplay?: number;
 }
 
 /**
@@ -72,9 +90,11 @@ export class TopicFeeds {
   /** Topics of the feeds here, by their hub group. */
   readonly #topics = new Map<string, string>();
   readonly #stop: () => void;
+  readonly #maxHeld: number;
 
   constructor(options: TopicFeedsOptions) {
     this.#o = options;
+    this.#maxHeld = options.maxHeldDuringReplay ?? DEFAULT_MAX_HELD_DURING_REPLAY;
     const stopWatching = options.log.watch({
       topics: 'followed',
       appended: (e) => this.#live(e),
@@ -101,12 +121,15 @@ export class TopicFeeds {
 
   /**
    * Joins `connection` to `topic`: replays every retained event after `fromOffset` (none when
-   * `null`), then pushes live events, with no gap and no duplicate in between.
+   * `null`), then pushes live events, with no gap and no duplicate in between. The replay goes
+   * at the client's pace: while the connection holds more unsent bytes than {@link REPLAY_LOW_WATER}
+   * of its bound, it waits for the client to read. Live events meanwhile are held, up to
+   * `maxHeldDuringReplay`; past that the connection is cut as a slow consumer.
    */
   async subscribe(connection: HubConnection, topic: string, fromOffset: string | null): Promise<Subscribed> {
     const {hub, log, groupOf} = this.#o;
     const feed = this.#feed(topic);
-    const me: Replaying = {buffer: []};
+    const me: Replaying = {connection, buffer: [], overflowed: false};
     const id = connection.connectionId;
     feed.replaying.set(id, me);
     feed.ahead.delete(id);
@@ -129,6 +152,12 @@ export class TopicFeeds {
       last = positionOf(entry.offset);
       replayed++;
     };
+    const lowWater = Math.floor(connection.maxBufferedBytes * REPLAY_LOW_WATER);
+    /** Waits until the client has read below the low-water mark; false once the replay must stop (closed, or cut). */
+    const paced = async (): Promise<boolean> => {
+      await connection.drained(lowWater);
+      return connection.phase !== 'closed' && !me.overflowed;
+    };
     try {
       // Live first: from here on the topic's appends reach this process (and are buffered for me).
       try {
@@ -146,11 +175,16 @@ export class TopicFeeds {
         for (;;) {
           const page = await log.read(topic, after, REPLAY_PAGE);
           truncated ||= page.truncated;
-          for (const entry of page.entries) send(entry);
-          if (page.entries.length < REPLAY_PAGE || connection.phase === 'closed') break;
+          let going = true;
+          for (const entry of page.entries) {
+            send(entry);
+            if (connection.bufferedBytes >= lowWater && !(going = await paced())) break;
+          }
+          if (!going || page.entries.length < REPLAY_PAGE || connection.phase === 'closed' || me.overflowed) break;
           await nextTurn();
         }
       }
+      if (!(await paced())) return {truncated, replayed};
       // Merge: the buffer holds every live event since joining; the replay covered the log up to
       // some point. Skip their overlap; if they do not meet (a live message was lost), read on.
       for (;;) {
@@ -163,9 +197,18 @@ export class TopicFeeds {
           truncated = true;
           break;
         }
-        for (const entry of fresh) send(entry);
+        for (const entry of fresh) {
+          send(entry);
+          if (connection.bufferedBytes >= lowWater && !(await paced())) return {truncated, replayed};
+        }
       }
-      for (const entry of me.buffer) if (step(last, positionOf(entry.offset)) !== 'duplicate') send(entry);
+      // What was held, at the client's pace too (more may arrive meanwhile: the loop sees it).
+      for (let i = 0; i < me.buffer.length; i++) {
+        const entry = me.buffer[i]!;
+        if (step(last, positionOf(entry.offset)) === 'duplicate') continue;
+        send(entry);
+        if (connection.bufferedBytes >= lowWater && !(await paced())) return {truncated, replayed};
+      }
       me.buffer.length = 0;
       // Past what this process pushed live (its feed lags the log): skip what the feed brings late.
       if (last !== undefined && step(feed.last, last) !== 'duplicate') feed.ahead.set(id, last);
@@ -244,6 +287,24 @@ export class TopicFeeds {
     }
   }
 
+  /** Holds a live event for a replaying connection; past the bound, cuts the connection instead. */
+  #hold(me: Replaying, entry: LogEntry): void {
+    if (me.overflowed) return;
+    if (me.buffer.length < this.#maxHeld) {
+      me.buffer.push(entry);
+      return;
+    }
+    me.overflowed = true;
+    me.buffer.length = 0;
+    const error = new SendBufferOverflowError(
+      this.#maxHeld,
+      this.#maxHeld + 1,
+      `Closed a slow consumer: more than ${this.#maxHeld} live events arrived while its replay waited for it to read (option maxHeldDuringReplay); it resumes from its offset.`,
+    );
+    // Not from inside this push: the hub hears of the end on the next tick.
+    queueMicrotask(() => me.connection.cutSlowConsumer(error));
+  }
+
   #push(topic: string, feed: Feed, entry: LogEntry): void {
     const position = positionOf(entry.offset);
     feed.last = position;
@@ -256,7 +317,7 @@ export class TopicFeeds {
         if (position?.seq === reached.seq) feed.ahead.delete(id);
       }
     }
-    for (const {buffer} of feed.replaying.values()) buffer.push(entry);
+    for (const me of feed.replaying.values()) this.#hold(me, entry);
     const group = this.#o.groupOf(topic);
     this.#o.hub.sendLocal(except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except}, HubTargets.event, [
       {topic, offset: entry.offset, event: entry.event} satisfies TopicEvent,

@@ -64,6 +64,8 @@ export interface SwitchboardServerOptions {
   readonly metrics?: MetricsOptions;
   /** Topics one connection may follow at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
+  /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
+  readonly maxHeldDuringReplay?: number;
   readonly logger?: Logger;
 }
 
@@ -135,6 +137,7 @@ export class SwitchboardServer {
       ...(options.defaultTopic === undefined ? {} : {defaultTopic: options.defaultTopic}),
       ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
       ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
+      ...(options.maxHeldDuringReplay === undefined ? {} : {maxHeldDuringReplay: options.maxHeldDuringReplay}),
     });
     this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});

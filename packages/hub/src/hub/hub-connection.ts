@@ -1,5 +1,5 @@
 import {MessageType, type HubMessage, type HubProtocol} from '../protocol/index.js';
-import type {TransportConnection, TransportKind} from '../transports/transport-connection.js';
+import {DEFAULT_MAX_BUFFERED_BYTES, type SendBufferOverflowError, type TransportConnection, type TransportKind} from '../transports/transport-connection.js';
 
 /** Where a connection is in its life. */
 export type ConnectionPhase = 'handshake' | 'open' | 'closed';
@@ -130,6 +130,34 @@ export class HubConnection {
   /** Cuts the transport abruptly, as a network failure would (for failure drills). */
   abortTransport(): void {
     this.#transport.abort();
+  }
+
+  /**
+   * Cuts the connection as a slow consumer: abruptly (a close would wait behind what the client
+   * does not read), ending with `error`, which the hub counts. The client's reconnect resumes its
+   * topics from their offsets.
+   */
+  cutSlowConsumer(error: SendBufferOverflowError): void {
+    this.#transport.abort(error);
+  }
+
+  /** Bytes sent to this connection and not yet taken by the client (0 when the transport cannot tell). */
+  get bufferedBytes(): number {
+    return this.#transport.bufferedBytes ?? 0;
+  }
+
+  /** The transport's bound on {@link bufferedBytes}: past it the connection is cut as a slow consumer. */
+  get maxBufferedBytes(): number {
+    return this.#transport.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  }
+
+  /**
+   * Resolves once {@link bufferedBytes} is below `below`, or the connection ended: a bulk sender
+   * (a replay) waits on this between batches so that a reading client is never pushed over the bound.
+   */
+  drained(below: number): Promise<void> {
+    if (this.phase === 'closed' || this.detached) return Promise.resolve();
+    return this.#transport.drained?.(below) ?? Promise.resolve();
   }
 
   /** Turns stateful reconnect on, when the client negotiated it and the transport can resume. */

@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DrainWaiters,
   SendBufferOverflowError,
   type ConnectionHandler,
   type ConnectionRequest,
@@ -35,6 +36,7 @@ class LongPollingConnection implements TransportConnection {
   #closing = false;
   #finished = false;
   sink: ConnectionSink | undefined;
+  readonly #drains = new DrainWaiters();
   /** When the last poll ended; undefined while one is outstanding. */
   idleSince: number | undefined = Date.now();
 
@@ -48,9 +50,19 @@ class LongPollingConnection implements TransportConnection {
 
   enableReconnect(): void {}
 
-  abort(): void {
+  abort(error?: Error): void {
     this.#poll?.res.destroy();
-    this.finish(new Error('Connection aborted.'));
+    this.finish(error ?? new Error('Connection aborted.'));
+  }
+
+  /** Bytes queued for the next poll. */
+  get bufferedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Resolves once a poll took the queue below `below`, or the connection ended. */
+  drained(below: number): Promise<void> {
+    return this.#drains.wait(below, this.#finished ? 0 : this.#queued);
   }
 
   send(payload: Uint8Array): void {
@@ -107,6 +119,7 @@ class LongPollingConnection implements TransportConnection {
     if (this.#poll !== undefined) this.#answer(this.#poll, 204);
     this.#queue.length = 0;
     this.#queued = 0;
+    this.#drains.end();
     this.onFinished();
     this.sink?.closed(error);
   }
@@ -118,6 +131,7 @@ class LongPollingConnection implements TransportConnection {
   #flush(poll: Poll): void {
     const body = Buffer.concat(this.#queue.splice(0));
     this.#queued = 0;
+    this.#drains.check(0);
     this.#end(poll);
     poll.res.writeHead(200, {'content-type': 'application/octet-stream', 'content-length': String(body.length)});
     poll.res.end(body);

@@ -1,6 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DrainWaiters,
   SendBufferOverflowError,
   type ConnectionHandler,
   type ConnectionRequest,
@@ -43,7 +44,22 @@ export class ServerSentEventsTransport {
     res.write(':\r\n');
     this.#open.add(res);
     let ended = false;
-    let overflow: SendBufferOverflowError | undefined;
+    let overflow: Error | undefined;
+    const drains = new DrainWaiters();
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    const buffered = (): number => (ended ? 0 : pendingBytes + res.writableLength);
+    // Waiters hear of falling bytes from the next flush or the response's 'drain'; when neither is
+    // due (the buffer sits under its high-water mark, nothing queued), look again shortly.
+    const bytesLeft = (): void => {
+      drains.check(buffered());
+      if (drains.size === 0 || drainTimer !== undefined || pendingBytes > 0 || res.writableNeedDrain) return;
+      drainTimer = setTimeout(() => {
+        drainTimer = undefined;
+        bytesLeft();
+      }, 10);
+      drainTimer.unref();
+    };
+    res.on('drain', bytesLeft);
     // The output pipe (see output-pipe.ts): messages queued between two flushes go out as one
     // event, in one write; the shared flusher decides when.
     let pending: Uint8Array[] = [];
@@ -67,6 +83,7 @@ export class ServerSentEventsTransport {
       // writableLength counts the response's buffer and its socket's: what the client has not taken.
       socketBuffered = res.writableLength;
       if (socketBuffered > this.#maxBufferedBytes) cut(socketBuffered);
+      else if (drains.size > 0) bytesLeft();
     };
     const writer = {
       flushQueued: (): void => {
@@ -101,11 +118,25 @@ export class ServerSentEventsTransport {
         flush();
         if (!ended) res.end();
       },
-      abort: () => res.destroy(),
+      abort: (error) => {
+        if (error !== undefined && !ended) overflow ??= error;
+        res.destroy();
+      },
+      get bufferedBytes() {
+        return buffered();
+      },
+      maxBufferedBytes: this.#maxBufferedBytes,
+      drained: (below) => {
+        const done = drains.wait(below, buffered());
+        bytesLeft();
+        return done;
+      },
     };
     const sink = target.handler.connect(connection);
     res.on('close', () => {
       ended = true;
+      clearTimeout(drainTimer);
+      drains.end();
       this.#open.delete(res);
       sink.closed(overflow);
     });

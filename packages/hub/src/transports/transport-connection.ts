@@ -35,8 +35,20 @@ export interface TransportConnection {
   send(payload: Uint8Array, binary: boolean): void;
   /** Ends the connection; the sink's `closed` follows. */
   close(): void;
-  /** Cuts the connection abruptly, as a network failure would (for failure drills). */
-  abort(): void;
+  /**
+   * Cuts the connection abruptly, as a network failure would (failure drills; a hub cutting a slow
+   * consumer). The sink's `closed` receives `error` when given.
+   */
+  abort(error?: Error): void;
+  /** Bytes sent and not yet taken by the client: queued in the output pipe, the socket's buffer, the poll queue. */
+  readonly bufferedBytes?: number;
+  /** The bound on {@link bufferedBytes} past which the transport cuts the connection. */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Resolves once {@link bufferedBytes} is below `below` (at once if it is already), or the
+   * connection ended. Lets a bulk sender (a replay) pace itself by what the client reads.
+   */
+  drained?(below: number): Promise<void>;
 }
 
 /** Where a transport delivers what arrives on one connection. */
@@ -66,10 +78,47 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
  */
 export class SendBufferOverflowError extends Error {
   override readonly name = 'SendBufferOverflowError';
+  /** `message` replaces the default one (for bounds other than the transport's byte bound). */
   constructor(
     readonly limit: number,
     readonly buffered: number,
+    message?: string,
   ) {
-    super(`Closed a slow consumer: ${buffered} unsent bytes passed the bound of ${limit} (option maxBufferedBytes).`);
+    super(message ?? `Closed a slow consumer: ${buffered} unsent bytes passed the bound of ${limit} (option maxBufferedBytes).`);
+  }
+}
+
+/**
+ * Waiters for a connection's unsent bytes to fall below a level: transports call {@link check}
+ * whenever bytes left (a write, the socket's 'drain', a poll taken) and {@link end} on close.
+ */
+export class DrainWaiters {
+  #waiting: Array<{readonly below: number; readonly resolve: () => void}> = [];
+
+  /** Whether anyone waits. */
+  get size(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves once the unsent bytes (`buffered` now) fall below `below`, or {@link end} is called. */
+  wait(below: number, buffered: number): Promise<void> {
+    if (buffered < below) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push({below, resolve}));
+  }
+
+  /** Releases the waiters whose level `buffered` is now below. */
+  check(buffered: number): void {
+    if (this.#waiting.length === 0) return;
+    const still = [];
+    for (const w of this.#waiting) {
+      if (buffered < w.below) w.resolve();
+      else still.push(w);
+    }
+    this.#waiting = still;
+  }
+
+  /** The connection ended: releases everyone. */
+  end(): void {
+    for (const w of this.#waiting.splice(0)) w.resolve();
   }
 }

@@ -3,6 +3,7 @@ import type {Duplex} from 'node:stream';
 import {WebSocketServer, type RawData, type WebSocket} from 'ws';
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
+  DrainWaiters,
   SendBufferOverflowError,
   type ConnectionHandler,
   type ConnectionRequest,
@@ -113,8 +114,12 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
   #scheduled = false;
   /** The socket's unsent bytes as of the last write (they only shrink until the next one). */
   #socketBuffered = 0;
-  /** Set when the connection was cut off for unsent bytes: it ends with this error and is never resumed. */
-  #overflow: SendBufferOverflowError | undefined;
+  /** Set when the connection was cut off (unsent bytes, or the hub's abort with an error): it ends with this error and is never resumed. */
+  #overflow: Error | undefined;
+  /** Who waits for the unsent bytes to fall (see {@link drained}). */
+  readonly #drains = new DrainWaiters();
+  /** Looks at the unsent bytes again while no write or 'drain' is due to. */
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly connectionId: string,
@@ -135,6 +140,38 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
 
   enableReconnect(): void {
     this.#reconnect = this.supportsReconnect;
+  }
+
+  /** Unsent bytes: the pipe's queue plus ws's and the socket's buffers. */
+  get bufferedBytes(): number {
+    return this.#pendingBytes + (this.#ws?.bufferedAmount ?? 0);
+  }
+
+  drained(below: number): Promise<void> {
+    const done = this.#drains.wait(below, this.bufferedBytes);
+    this.#expectDrain();
+    return done;
+  }
+
+  /** Checks the drain waiters again when bytes left. */
+  readonly #bytesLeft = (): void => {
+    this.#drains.check(this.bufferedBytes);
+    this.#expectDrain();
+  };
+
+  /**
+   * A waiter hears of falling bytes from the next write or the socket's 'drain'. When neither is
+   * due (the socket's buffer sits under its high-water mark, nothing queued), look again shortly.
+   */
+  #expectDrain(): void {
+    if (this.#drains.size === 0 || this.#drainTimer !== undefined || this.#pendingBytes > 0) return;
+    const socket = (this.#ws as unknown as WsInternals | undefined)?._socket;
+    if (socket?.writableNeedDrain === true) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      this.#bytesLeft();
+    }, 10);
+    this.#drainTimer.unref();
   }
 
   send(payload: Uint8Array, binary: boolean): void {
@@ -176,6 +213,7 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     if (socket === undefined) ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary});
     else socket.write(framed(parts, binary));
     this.#checkBound(ws);
+    if (this.#drains.size > 0) this.#bytesLeft();
   }
 
   /**
@@ -204,8 +242,12 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     else this.#finish();
   }
 
-  abort(): void {
-    this.#ws?.terminate();
+  abort(error?: Error): void {
+    if (error === undefined) return this.#ws?.terminate();
+    this.#overflow ??= error;
+    // Detached (waiting for a reattach): end it now, with the error.
+    if (this.#ws === undefined) this.#finish(error);
+    else this.#ws.terminate();
   }
 
   /** Starts serving on `ws`: the first socket (handing the connection to the hub) or a reattach. */
@@ -221,6 +263,9 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       sink.receive(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
     });
+    (ws as unknown as WsInternals)._socket?.on('drain', () => {
+      if (this.#ws === ws) this.#bytesLeft();
+    });
     ws.on('error', () => {
       // 'close' follows every 'error'; the sink hears of it there.
     });
@@ -230,6 +275,8 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
       // Unsent messages die with the socket; after a reattach the hub resends what was not acked.
       this.#pending = [];
       this.#pendingBytes = 0;
+      // Nothing is unsent any more: whoever paced itself by this socket carries on (and finds it gone).
+      this.#drains.end();
       if (this.#overflow !== undefined) return this.#finish(this.#overflow);
       const clean = this.#ending || code === NORMAL_CLOSURE || code === GOING_AWAY;
       if (!clean && this.#reconnect) {
@@ -247,6 +294,8 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#window);
+    clearTimeout(this.#drainTimer);
+    this.#drains.end();
     this.onFinished();
     this.#sink?.closed(error);
   }
