@@ -1,10 +1,10 @@
-import {request, type IncomingMessage} from 'node:http';
 import type {Socket} from 'node:net';
 import type * as signalR from '@microsoft/signalr';
 import {afterEach, describe, expect, it} from 'vitest';
 import WebSocket from 'ws';
 import type {SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, startServer} from './helpers.js';
+import {openEventStream} from './raw-socket.js';
 
 const RS = '\u001e';
 let server: SwitchboardServer | undefined;
@@ -89,14 +89,8 @@ describe('backpressure: a connection whose unsent bytes pass the bound is cut of
   it('Server-Sent Events: a client that stops reading the stream is cut off; a healthy one gets everything', async () => {
     const url = await setup();
     const good = await healthy(url);
-    const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
-    const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
     // Open the event stream and never read it.
-    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
-      req.on('error', reject);
-      req.end();
-    });
+    const {stream, hubUrl} = await openEventStream(url);
     stream.pause();
     cleanups.push(() => stream.destroy());
     const post = (body: string) => fetch(hubUrl, {method: 'POST', body});

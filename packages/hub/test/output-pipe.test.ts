@@ -1,8 +1,7 @@
-import {request, type IncomingMessage} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import type {SwitchboardServer} from '../src/index.js';
 import {Flusher, type PipeWriter} from '../src/transports/output-pipe.js';
-import {RawSocket} from './raw-socket.js';
+import {openEventStream, RawSocket} from './raw-socket.js';
 import {startServer} from './helpers.js';
 
 const RS = '\u001e';
@@ -158,13 +157,7 @@ describe('WebSocket output pipes', () => {
   it('over Server-Sent Events too: every broadcast of a long burst of large messages, in order', async () => {
     let url: string;
     ({server, url} = await startServer());
-    const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
-    const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
-    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
-      req.on('error', reject);
-      req.end();
-    });
+    const {stream, hubUrl} = await openEventStream(url);
     stream.setEncoding('utf8');
     const seen: number[] = [];
     let handshaken = false;

@@ -1,3 +1,4 @@
+import {request, type IncomingMessage} from 'node:http';
 import WebSocket from 'ws';
 
 const RS = '\u001e';
@@ -78,3 +79,19 @@ export function upgradeStatus(url: string): Promise<number> {
     ws.once('error', () => {});
   });
 }
+
+/**
+ * Negotiates a connection at `url` (the server's base URL) and opens its raw Server-Sent Events
+ * stream; `hubUrl` is the connection's URL, where its messages are POSTed.
+ */
+export async function openEventStream(url: string): Promise<{stream: IncomingMessage; hubUrl: string}> {
+  const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
+  const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
+  const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  return {stream, hubUrl};
+}
+

@@ -1,10 +1,10 @@
-import {request, type IncomingMessage} from 'node:http';
 import type {Socket} from 'node:net';
 import {afterEach, describe, expect, it} from 'vitest';
 import * as signalR from '@microsoft/signalr';
 import WebSocket from 'ws';
 import {DEFAULT_MAX_HELD_DURING_REPLAY, type SwitchboardServer, type SwitchboardServerOptions} from '../src/index.js';
 import {client as officialClient, orderPlaced, startServer} from './helpers.js';
+import {openEventStream} from './raw-socket.js';
 
 const RS = '\u001e';
 let server: SwitchboardServer | undefined;
@@ -101,13 +101,7 @@ describe('a replay goes at the pace the client reads', () => {
 
   it('Server-Sent Events: a client reading the stream slowly resumes 5 MB in order without being cut', async () => {
     const {url, from} = await setup();
-    const negotiated = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
-    const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(negotiated.connectionToken)}`;
-    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(hubUrl, {headers: {accept: 'text/event-stream'}}, resolve);
-      req.on('error', reject);
-      req.end();
-    });
+    const {stream, hubUrl} = await openEventStream(url);
     cleanups.push(() => stream.destroy());
     const ids: string[] = [];
     const completions: string[] = [];

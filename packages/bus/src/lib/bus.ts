@@ -31,18 +31,6 @@ import {SubscriptionTable, type Subscription} from './subscriptions.js';
 import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace.js';
 import {turnIso} from './turn-clock.js';
 
-export type {
-  BusOptions,
-  DeadLetter,
-  Handler,
-  PublishOptions,
-  PublishPermissions,
-  Rejection,
-  RequestOptions,
-  RetryPolicy,
-  SubscribeOptions,
-} from './bus-options.js';
-
 /**
  * The page bus: typed publish/subscribe of event envelopes, validated against their contracts, with
  * every pattern micro frontends need: wildcards, replay for late subscribers, commands with exactly
