@@ -14,6 +14,7 @@ import {pino} from 'pino';
 import {Server as SocketIOServer} from 'socket.io';
 import {WebSocketServer} from 'ws';
 import {SwitchboardServer} from '@switchboard/hub';
+import {cpuMicros, sendAtRate} from '../server-commands';
 
 type Kind = 'switchboard' | 'socketio' | 'ws';
 const kind = process.argv[2] as Kind;
@@ -56,11 +57,6 @@ if (kind === 'switchboard') {
   clientCount = () => wss.clients.size;
 }
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
 process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>}) => {
   switch (msg.cmd) {
     case 'burst': {
@@ -73,25 +69,11 @@ process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSec
       step();
       return;
     }
-    case 'rate': {
-      const interval = 1000 / msg.perSecond!;
-      const end = performance.now() + msg.durationMs!;
-      let next = performance.now();
-      let seq = 0;
-      const tick = (): void => {
-        const now = performance.now();
-        while (next <= now && now < end) {
-          broadcast({...msg.payload, seq: seq++, sentAt: performance.timeOrigin + performance.now()});
-          next += interval;
-        }
-        if (now < end) setTimeout(tick, Math.max(0, next - performance.now()));
-        else process.send!({cmd: 'rate-sent', count: seq});
-      };
-      tick();
+    case 'rate':
+      sendAtRate(broadcast, msg.payload, msg.perSecond!, msg.durationMs!);
       return;
-    }
     case 'cpu':
-      process.send!({cmd: 'cpu', micros: cpu(), clients: clientCount()});
+      process.send!({cmd: 'cpu', micros: cpuMicros(), clients: clientCount()});
       return;
     case 'exit':
       // A normal exit, so --cpu-prof can write its profile.

@@ -17,6 +17,7 @@ import {shopRegistry} from '@switchboard/shop-contracts';
 import {pino} from 'pino';
 import {createClient} from 'redis';
 import {Server as SocketIOServer} from 'socket.io';
+import {cpuMicros, sendAtRate} from '../server-commands';
 
 export type Kind = 'sb-topic' | 'sb-hub' | 'sio-streams' | 'sio-pubsub';
 const [kind, redisUrl] = process.argv.slice(2) as [Kind, string];
@@ -68,11 +69,6 @@ if (kind === 'sb-topic' || kind === 'sb-hub') {
   clientCount = () => io.engine.clientsCount;
 }
 
-const cpu = (): number => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
 process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>}) => {
   switch (msg.cmd) {
     case 'burst': {
@@ -87,25 +83,11 @@ process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSec
       })();
       return;
     }
-    case 'rate': {
-      const interval = 1000 / msg.perSecond!;
-      const end = performance.now() + msg.durationMs!;
-      let next = performance.now();
-      let n = 0;
-      const tick = (): void => {
-        const now = performance.now();
-        while (next <= now && now < end) {
-          void broadcast({...msg.payload, seq: n++, sentAt: performance.timeOrigin + performance.now()});
-          next += interval;
-        }
-        if (now < end) setTimeout(tick, Math.max(0, next - performance.now()));
-        else process.send!({cmd: 'rate-sent', count: n});
-      };
-      tick();
+    case 'rate':
+      sendAtRate(broadcast, msg.payload, msg.perSecond!, msg.durationMs!);
       return;
-    }
     case 'cpu':
-      process.send!({cmd: 'cpu', micros: cpu(), clients: clientCount()});
+      process.send!({cmd: 'cpu', micros: cpuMicros(), clients: clientCount()});
       return;
   }
 });
