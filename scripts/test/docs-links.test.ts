@@ -1,0 +1,52 @@
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {checkLinks} from '../docs/links';
+import {anchors, slugify} from '../docs/markdown';
+
+const scratch = mkdtempSync(join(tmpdir(), 'docs-links-test-'));
+afterAll(() => rmSync(scratch, {recursive: true, force: true}));
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(join(scratch, path)), {recursive: true});
+  writeFileSync(join(scratch, path), text);
+}
+
+describe('the links of the docs', () => {
+  it('all resolve, anchors included', () => {
+    expect(checkLinks().map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`)).toEqual([]);
+  });
+});
+
+describe('the link check', () => {
+  it('makes anchors as VitePress does', () => {
+    expect(slugify("The hub's wire contract")).toBe('the-hub-s-wire-contract');
+    expect(slugify('Page bus vs EventTarget + CustomEvent, mitt')).toBe('page-bus-vs-eventtarget-customevent-mitt');
+    expect([...anchors('# A\n## `code` and [a link](x.md)\n## Again\n## Again\n```sh\n# not a heading\n```\n## Custom {#mine}\n<div id="raw"></div>')]).toEqual([
+      'a',
+      'code-and-a-link',
+      'again',
+      'again-1',
+      'mine',
+      'raw',
+    ]);
+  });
+
+  it('reports each link that names no file or no heading, and docs links that leave docs/', () => {
+    write('README.md', '[docs](docs/index.md) [gone](docs/gone.md) [license](LICENSE)\n');
+    write('LICENSE', 'MIT\n');
+    write('docs/index.md', '# Home\n\n[guide](./guide/a.md#a-heading) [clean](/guide/a#a-heading) [bad anchor](guide/a.md#nope)\n');
+    write(
+      'docs/guide/a.md',
+      '# A heading\n\n![chart](../bench/x.svg) [out](../../LICENSE) [top](#a-heading) [self](#missing) [api](/api/) [web](https://example.com/#x)\n`[not](a-link.md)`\n',
+    );
+    expect(checkLinks(scratch).map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`)).toEqual([
+      'README.md:1: docs/gone.md: no such file: docs/gone.md',
+      'docs/guide/a.md:3: ../bench/x.svg: no such file: docs/bench/x.svg',
+      'docs/guide/a.md:3: ../../LICENSE: links outside docs/, which the site does not have (link to the repository by URL instead)',
+      'docs/guide/a.md:3: #missing: no heading or id "#missing" in docs/guide/a.md',
+      'docs/index.md:3: guide/a.md#nope: no heading or id "#nope" in docs/guide/a.md',
+    ]);
+  });
+});
