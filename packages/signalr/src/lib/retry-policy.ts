@@ -4,6 +4,11 @@ export interface ReconnectOptions {
   readonly maxAttempts?: number;
   /** The longest wait between two attempts; default 10 s. */
   readonly maxDelayMs?: number;
+  /**
+   * The shortest wait after the page's credentials were refused (the token source's 4xx, the hub's
+   * 401/403), which retrying at once cannot fix; default 30 s.
+   */
+  readonly refusedDelayMs?: number;
 }
 
 /**
