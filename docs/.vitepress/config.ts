@@ -68,6 +68,7 @@ export default defineConfig({
         text: 'Reference',
         items: [
           ...apiSidebar(),
+          {text: "The demo server's settings", link: '/reference/configuration'},
           {text: "The hub's wire contract", link: '/reference/wire-contract'},
           {text: 'Live demo', link: '/demo'},
           {text: 'Benchmarks', link: '/benchmarks'},

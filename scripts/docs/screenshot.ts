@@ -2,7 +2,7 @@
  * `npm run docs:screenshot`: retakes docs/demo.png from the running demo, so the picture on the
  * site shows what the shop shows today: the built demo (`npm run build` first) started on a free
  * port, three orders placed through the form (two shipped, one cancelled by a failed payment) in
- * headless Chromium, and the event timeline open on one order's causal chain.
+ * headless Chromium, and the event timeline filtered by one order, showing its causal chain.
  */
 import {spawn} from 'node:child_process';
 import {join} from 'node:path';
@@ -64,10 +64,11 @@ try {
   await page.locator('#failure-rate').selectOption('0.2'); // the default, as a visitor first sees it
   await page.getByRole('button', {name: 'Event timeline'}).click();
   const log = page.locator('sb-event-log');
+  // The timeline filtered by one order: its events, and its whole flow as a tree by causation.
   await log.getByLabel('Filter events').fill(traced);
   await log.locator('li[data-type="order.shipped"] button').click();
-  await log.getByLabel('Filter events').fill('');
   await page.mouse.move(0, 0);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({path: join(repoRoot, 'docs', 'demo.png')});
   console.log('docs/demo.png retaken');
 } finally {
