@@ -153,6 +153,15 @@ export function links(markdown: string): Link[] {
   return out;
 }
 
+/** The `<!--@include: path#region-->` directives of a page's prose (VitePress inserts those files). */
+export function includes(markdown: string): Link[] {
+  const out: Link[] = [];
+  for (const {text, line} of proseLines(markdown)) {
+    for (const m of text.matchAll(/<!--\s*@include:\s*(.*?)\s*-->/g)) out.push({target: m[1]!, line});
+  }
+  return out;
+}
+
 /** A page's text. */
 export function readPage(path: string, root = repoRoot): string {
   return readFileSync(join(root, path), 'utf8');

@@ -33,19 +33,22 @@ describe('the link check', () => {
     ]);
   });
 
-  it('reports each link that names no file or no heading, and docs links that leave docs/', () => {
+  it('reports each link that names no file or no heading, docs links that leave docs/, and includes of nothing', () => {
     write('README.md', '[docs](docs/index.md) [gone](docs/gone.md) [license](LICENSE)\n');
     write('LICENSE', 'MIT\n');
     write('docs/index.md', '# Home\n\n[guide](./guide/a.md#a-heading) [clean](/guide/a#a-heading) [bad anchor](guide/a.md#nope)\n');
     write(
       'docs/guide/a.md',
-      '# A heading\n\n![chart](../bench/x.svg) [out](../../LICENSE) [top](#a-heading) [self](#missing) [api](/api/) [web](https://example.com/#x)\n`[not](a-link.md)`\n',
+      '# A heading\n\n![chart](../bench/x.svg) [out](../../LICENSE) [top](#a-heading) [self](#missing) [api](/api/) [web](https://example.com/#x)\n`[not](a-link.md)`\n' +
+        '<!--@include: ../generated/sizes.md#transfer-table--> <!--@include: ../generated/sizes.md#no-such-region--> <!--@include: ./gone.md-->\n',
     );
     expect(checkLinks(scratch).map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`)).toEqual([
       'README.md:1: docs/gone.md: no such file: docs/gone.md',
       'docs/guide/a.md:3: ../bench/x.svg: no such file: docs/bench/x.svg',
       'docs/guide/a.md:3: ../../LICENSE: links outside docs/, which the site does not have (link to the repository by URL instead)',
       'docs/guide/a.md:3: #missing: no heading or id "#missing" in docs/guide/a.md',
+      'docs/guide/a.md:5: ../generated/sizes.md#no-such-region: no region "no-such-region" in docs/generated/sizes.md',
+      'docs/guide/a.md:5: ./gone.md: includes a file that does not exist: docs/guide/gone.md',
       'docs/index.md:3: guide/a.md#nope: no heading or id "#nope" in docs/guide/a.md',
     ]);
   });
