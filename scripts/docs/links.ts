@@ -5,13 +5,14 @@
  * Each `<!--@include: file#region-->` names a file and region that exist (or that the build writes).
  * No network: external links (http:, https:, mailto:) are not fetched.
  *
- * `npm run docs:links` runs it alone; `scripts/test/docs-links.test.ts` runs it in `npm test`.
+ * `npm run docs:links` runs it alone (with the prose check of markup.ts); `scripts/test/docs-links.test.ts` runs it in `npm test`.
  */
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, normalize, relative, resolve, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {sizesMarkdown} from '../transfer-report';
 import {anchors, docPages, includes, links, readPage, repoRoot} from './markdown';
+import {checkMarkup} from './markup';
 
 /** A link that does not resolve, at the page and line that has it. */
 export interface LinkProblem {
@@ -97,9 +98,9 @@ export function checkLinks(root = repoRoot, pages = docPages(root)): LinkProblem
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const problems = checkLinks();
+  const problems = [...checkLinks().map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`), ...checkMarkup().map((p) => `${p.file}:${p.line}: ${p.message}`)];
   if (problems.length > 0) {
-    console.error(problems.map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`).join('\n'));
+    console.error(problems.join('\n'));
     process.exitCode = 1;
   } else {
     console.log(`${docPages().length} pages, every internal link resolves`);

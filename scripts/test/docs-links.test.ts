@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {checkLinks} from '../docs/links';
+import {checkMarkup, markupProblems} from '../docs/markup';
 import {anchors, slugify} from '../docs/markdown';
 
 const scratch = mkdtempSync(join(tmpdir(), 'docs-links-test-'));
@@ -16,6 +17,26 @@ function write(path: string, text: string) {
 describe('the links of the docs', () => {
   it('all resolve, anchors included', () => {
     expect(checkLinks().map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`)).toEqual([]);
+  });
+});
+
+describe('the prose of the docs', () => {
+  it('has nothing the site build would read as an element or an interpolation', () => {
+    expect(checkMarkup().map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual([]);
+  });
+
+  it('flags placeholders and tags outside code, and only there', () => {
+    const page = [
+      'start it with PAGE_TOKEN_TTL=<seconds> and `PORT=<port>`', // 1: the first is read as a tag
+      'a `code span that runs', //                                   2
+      'over a line <break>` and <shop-feed> after it', //            3: only the second
+      '<!-- <not-this> --> <https://example.com/x> <br> <iframe src="x"></iframe>', // 4: fine
+      '```html', //                                                   5
+      '<my-element></my-element> {{ x }}', //                         6: code
+      '```', //                                                       7
+      'a port of {{PORT}}', //                                        8
+    ].join('\n');
+    expect(markupProblems('p.md', page).map((p) => `${p.line}: ${p.message.split(' ')[0]}`)).toEqual(['1: "<seconds>"', '3: "<shop-feed>"', '8: "{{"']);
   });
 });
 

@@ -1,12 +1,23 @@
-{
-  "$schema": "https://typedoc.org/schema.json",
+// @ts-check
+/**
+ * TypeDoc over the kit's public libraries: every packages/<name> with a src/index.ts whose
+ * package.json is not private (so a package added later is documented without touching this
+ * file), from that entry point and its JSDoc, as Markdown pages in docs/api/ for the site (`npm run docs:api`).
+ */
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
+
+const packages = readdirSync('../packages').filter((name) => {
+  if (!existsSync(`../packages/${name}/src/index.ts`)) return false;
+  try {
+    return JSON.parse(readFileSync(`../packages/${name}/package.json`, 'utf8')).private !== true;
+  } catch {
+    return false;
+  }
+});
+
+/** @type {Partial<import('typedoc').TypeDocOptions & import('typedoc-plugin-markdown').PluginOptions>} */
+const options = {
   "entryPointStrategy": "packages",
-  "entryPoints": [
-    "../packages/*"
-  ],
-  "exclude": [
-    "../packages/shop-contracts"
-  ],
   "packageOptions": {
     "entryPoints": [
       "src/index.ts"
@@ -58,4 +69,6 @@
     "@property",
     "@prop"
   ]
-}
+};
+
+export default {...options, entryPoints: packages.map((name) => `../packages/${name}`)};
