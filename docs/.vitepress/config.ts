@@ -9,6 +9,11 @@ function ifPresent(text: string, link: string): DefaultTheme.SidebarItem[] {
   return existsSync(`${docs}${link.replace(/^\//, '')}.md`) ? [{text, link}] : [];
 }
 
+/** The steps of a path, numbered in the order they are read. */
+function numbered(items: DefaultTheme.SidebarItem[]): DefaultTheme.SidebarItem[] {
+  return items.map((item, i) => ({...item, text: `${i + 1}. ${item.text}`}));
+}
+
 /** The API reference TypeDoc writes (`npm run docs:api`); absent until then, so listed only when generated. */
 function apiSidebar(): DefaultTheme.SidebarItem[] {
   return existsSync(`${docs}api/index.md`) ? [{text: 'API reference', link: '/api/'}] : [];
@@ -37,15 +42,15 @@ export default defineConfig({
     sidebar: [
       {
         text: 'Getting started',
-        items: [
-          {text: '1. See it run', link: '/getting-started/run'},
-          {text: '2. Embed one element', link: '/guide/embed'},
-          {text: '3. Write an app and a contract', link: '/getting-started/write-an-app'},
-          {text: '4. Connect to a hub', link: '/getting-started/install'},
-          {text: '5. Test it', link: '/guide/testing'},
-          ...ifPresent('6. Deploy it', '/guide/deploy'),
-          {text: '7. Scale out', link: '/guide/scale-out'},
-        ],
+        items: numbered([
+          {text: 'See it run', link: '/getting-started/run'},
+          {text: 'Embed one element', link: '/guide/embed'},
+          {text: 'Write an app and a contract', link: '/getting-started/write-an-app'},
+          {text: 'Connect to a hub', link: '/getting-started/install'},
+          {text: 'Test it', link: '/guide/testing'},
+          ...ifPresent('Deploy it', '/guide/deploy'),
+          {text: 'Scale out', link: '/guide/scale-out'},
+        ]),
       },
       {
         text: 'Guides',
