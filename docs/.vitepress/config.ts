@@ -55,6 +55,7 @@ export default defineConfig({
       {
         text: 'Guides',
         items: [
+          ...ifPresent('Start a project (npm create)', '/guide/scaffold'),
           {text: 'The page bus', link: '/guide/page-bus'},
           {text: 'Contracts', link: '/guide/contracts'},
           {text: 'Connect a page to the hub', link: '/guide/connect'},
@@ -63,6 +64,7 @@ export default defineConfig({
           ...ifPresent('The shell runtime', '/guide/shell'),
           ...ifPresent('React and Vue', '/guide/frameworks'),
           ...ifPresent('RabbitMQ', '/guide/rabbitmq'),
+          ...ifPresent('One node per core', '/guide/scale-out-per-core'),
           {text: 'Shared dependencies', link: '/guide/federation'},
           {text: 'Layout', link: '/guide/layout'},
           {text: 'Security', link: '/guide/security'},
@@ -78,6 +80,7 @@ export default defineConfig({
           {text: 'Live demo', link: '/demo'},
           {text: 'Benchmarks', link: '/benchmarks'},
           {text: "The project's tests", link: '/reference/tests'},
+          ...ifPresent('Versions and releases', '/guide/release'),
           {text: 'Dependencies and why', link: '/dependencies'},
         ],
       },

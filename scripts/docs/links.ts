@@ -106,3 +106,13 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     console.log(`${docPages().length} pages, every internal link resolves`);
   }
 }
+
+/**
+ * Pages of docs/ that the site's sidebar (docs/.vitepress/config.ts) does not list, so a reader
+ * could reach them only by a link: each page a change adds belongs in the navigation too.
+ */
+export function pagesOutsideNavigation(root = repoRoot): string[] {
+  const config = readFileSync(join(root, 'docs', '.vitepress', 'config.ts'), 'utf8');
+  const listed = new Set([...config.matchAll(/(?:link: |ifPresent\([^,]+, )'\/([^']*?)\/?'/g)].map((m) => `docs/${m[1]}.md`));
+  return docPages(root).filter((page) => page.startsWith('docs/') && page !== 'docs/index.md' && !listed.has(page));
+}

@@ -2,7 +2,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {checkLinks} from '../docs/links';
+import {checkLinks, pagesOutsideNavigation} from '../docs/links';
 import {checkMarkup, markupProblems} from '../docs/markup';
 import {anchors, slugify} from '../docs/markdown';
 
@@ -17,6 +17,10 @@ function write(path: string, text: string) {
 describe('the links of the docs', () => {
   it('all resolve, anchors included', () => {
     expect(checkLinks().map((p) => `${p.file}:${p.line}: ${p.target}: ${p.message}`)).toEqual([]);
+  });
+
+  it('lead to every page: each one is in the sidebar of docs/.vitepress/config.ts', () => {
+    expect(pagesOutsideNavigation()).toEqual([]);
   });
 });
 
