@@ -23,7 +23,7 @@ export interface MarkupProblem {
 export function markupProblems(file: string, markdown: string): MarkupProblem[] {
   const problems: MarkupProblem[] = [];
   let fence: string | null = null;
-  let inCode = false; // a code span may run over a line break, never over a blank line
+  let codeRun = 0; // the backticks that opened the code span we are in; it may run over a line break, never a blank line
   markdown.split('\n').forEach((text, i) => {
     const open = /^\s*(`{3,}|~{3,})/.exec(text);
     if (fence !== null) {
@@ -34,11 +34,12 @@ export function markupProblems(file: string, markdown: string): MarkupProblem[] 
       fence = open[1]!;
       return;
     }
-    if (text.trim() === '') inCode = false;
+    if (text.trim() === '') codeRun = 0;
     let prose = '';
     for (const part of text.split(/(`+)/)) {
-      if (part.startsWith('`')) inCode = !inCode;
-      else if (!inCode) prose += part;
+      // A code span ends only at a run of as many backticks as opened it.
+      if (part.startsWith('`')) codeRun = codeRun === 0 ? part.length : codeRun === part.length ? 0 : codeRun;
+      else if (codeRun === 0) prose += part;
     }
     const withoutComments = prose.replace(/<!--.*?-->/g, '').replace(/<https?:[^>\s]+>/g, '');
     for (const m of withoutComments.matchAll(/<\/?([A-Za-z][\w-]*)/g)) {

@@ -39,8 +39,9 @@ describe('the prose of the docs', () => {
       '<my-element></my-element> {{ x }}', //                         6: code
       '```', //                                                       7
       'a port of {{PORT}}', //                                        8
+      'fenced as `` ```ts <not-a-tag> `` and then <another>', //        9: only the second
     ].join('\n');
-    expect(markupProblems('p.md', page).map((p) => `${p.line}: ${p.message.split(' ')[0]}`)).toEqual(['1: "<seconds>"', '3: "<shop-feed>"', '8: "{{"']);
+    expect(markupProblems('p.md', page).map((p) => `${p.line}: ${p.message.split(' ')[0]}`)).toEqual(['1: "<seconds>"', '3: "<shop-feed>"', '8: "{{"', '9: "<another>"']);
   });
 });
 
