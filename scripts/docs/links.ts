@@ -5,7 +5,7 @@
  * Each `<!--@include: file#region-->` names a file and region that exist (or that the build writes).
  * No network: external links (http:, https:, mailto:) are not fetched.
  *
- * `npm run docs:links` runs it alone (with the prose check of markup.ts); `scripts/test/docs-links.test.ts` runs it in `npm test`.
+ * `npm run docs:links` runs it alone (with the prose check of markup.ts); `scripts/docs/test/docs-links.test.ts` runs it in `npm test`.
  */
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, normalize, relative, resolve, sep} from 'node:path';

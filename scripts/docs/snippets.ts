@@ -10,7 +10,7 @@
  * - `<!-- snippet: declare const bus: Bus; declare function render(o: unknown): void; -->` compiles
  *   the block with those ambient declarations after it, for names the surrounding prose introduces.
  *
- * `npm run docs:snippets` runs it alone; `scripts/test/docs-snippets.test.ts` runs it in `npm test`.
+ * `npm run docs:snippets` runs it alone; `scripts/docs/test/docs-snippets.test.ts` runs it in `npm test`.
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';

@@ -2,9 +2,9 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {checkLinks, pagesOutsideNavigation} from '../docs/links';
-import {checkMarkup, markupProblems} from '../docs/markup';
-import {anchors, slugify} from '../docs/markdown';
+import {checkLinks, pagesOutsideNavigation} from '../links';
+import {checkMarkup, markupProblems} from '../markup';
+import {anchors, slugify} from '../markdown';
 
 const scratch = mkdtempSync(join(tmpdir(), 'docs-links-test-'));
 afterAll(() => rmSync(scratch, {recursive: true, force: true}));

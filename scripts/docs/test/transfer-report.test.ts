@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {sizeReport, sizesMarkdown} from '../transfer-report';
+import {sizeReport, sizesMarkdown} from '../../transfer-report';
 
 const kb = (file: string, bytes: number, gzip: number, brotli: number) => ({file, bytes: bytes * 1024, gzip: gzip * 1024, brotli: brotli * 1024});
 

@@ -2,8 +2,8 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {codeBlocks} from '../docs/markdown';
-import {checkSnippets, formatProblems} from '../docs/snippets';
+import {codeBlocks} from '../markdown';
+import {checkSnippets, formatProblems} from '../snippets';
 
 const scratch = mkdtempSync(join(tmpdir(), 'docs-snippets-test-'));
 afterAll(() => rmSync(scratch, {recursive: true, force: true}));

@@ -9,7 +9,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {codeBlocks, readPage, repoRoot} from '../docs/markdown';
+import {codeBlocks, readPage, repoRoot} from '../markdown';
 
 const blocks = codeBlocks(readPage('docs/getting-started/write-an-app.md'));
 const scratch = mkdtempSync(join(tmpdir(), 'docs-walkthrough-test-'));
