@@ -1,0 +1,69 @@
+/**
+ * The node-kill rows of bench/cluster: 100 clients on node B, 200 events/s published on node A;
+ * B's server process is SIGKILLed and each client reconnects to A (./resume-clients.ts). Per server:
+ * how many clients receive again, the time to the first event after the kill (median, max), where
+ * it goes (medians of close noticed, handshake answered, subscribed), the most resubscribes in
+ * flight at once, and the events each server lost.
+ */
+import {ask, median, spawn, stop, table} from '../lib';
+import type {Kind} from './node';
+import {crash, fmt, NAMES, startNodes} from './setup';
+
+interface Report {
+  gaps: number;
+  duplicates: number;
+  resumed: number;
+  retries: number;
+  peakSubscribing: number;
+  stages: {closed: number[]; negotiated: number[]; opened: number[]; connected: number[]; subscribed: number[]; first: number[]};
+}
+
+/** Measures `kinds` one after the other on `redisUrl`; returns the section's Markdown. */
+export async function killRows(kinds: readonly Kind[], redisUrl: string, payload: object, clientCount = Number(process.env['BENCH_KILL_CLIENTS'] ?? 100)): Promise<string> {
+  const rows: string[][] = [];
+  for (const kind of kinds) {
+    const {nodes, ports} = await startNodes(kind, redisUrl, 2);
+    const clients = spawn('bench/cluster/resume-clients.ts', [kind, String(ports[0]), String(ports[1]), String(clientCount)]);
+    try {
+      await ask(clients, undefined, 'ready', 60_000);
+      const sending = ask(nodes[0]!, {cmd: 'rate', perSecond: 200, durationMs: 5000, payload}, 'rate-sent', 120_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const at = await crash(nodes[1]!);
+      clients.send({cmd: 'killed', at});
+      await sending;
+      await new Promise((r) => setTimeout(r, 1500));
+      const report = await ask<Report>(clients, {cmd: 'report'}, 'report', 60_000);
+      const med = (values: number[]) => (values.length === 0 ? '–' : fmt(median(values), 0));
+      const {first} = report.stages;
+      rows.push([
+        NAMES[kind],
+        `${report.resumed}/${clientCount}`,
+        med(first),
+        first.length === 0 ? '–' : fmt(Math.max(...first), 0),
+        `${med(report.stages.closed)} / ${report.stages.negotiated.length === 0 ? '' : `${med(report.stages.negotiated)} / `}${med(report.stages.connected)} / ${kind === 'sb-topic' ? med(report.stages.subscribed) : '–'}`,
+        kind === 'sb-topic' ? String(report.peakSubscribing) : '–',
+        String(report.retries),
+        String(report.gaps),
+        String(report.duplicates),
+      ]);
+      const medians = Object.fromEntries(Object.entries(report.stages).map(([stage, values]) => [stage, values.length === 0 ? null : `${values.length}× ${fmt(median(values), 0)}`]));
+      console.error(`node kill, ${NAMES[kind]}: ${JSON.stringify({...report, stages: medians})}`);
+    } finally {
+      await Promise.all([nodes[0]!, clients].map((c) => stop(c)));
+    }
+  }
+  return table(
+    [
+      'server',
+      'clients receiving again',
+      'median ms to the first event after the kill',
+      'max ms',
+      `median ms to close noticed / ${process.env['BENCH_NEGOTIATE'] === '1' ? 'negotiate answered / ' : ''}handshake answered / subscribed`,
+      'most resubscribes in flight',
+      'retries',
+      'events missed (all clients)',
+      'duplicates',
+    ],
+    rows,
+  );
+}
