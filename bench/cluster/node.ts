@@ -3,6 +3,7 @@
  * IPC like bench/broadcast/server.ts:
  *   {cmd: 'burst', count, batch, payload}   broadcast `count` messages, `batch` at a time
  *   {cmd: 'rate', perSecond, durationMs, payload}   broadcast at a fixed rate, stamping each message
+ *   {cmd: 'refused'}   reply with the seqs of the last `rate` the server refused (never delivered by design)
  *   {cmd: 'cpu'}   reply with CPU time (µs) and local client count
  *   {cmd: 'die'}   crash at once (SIGKILL of the server process: no close frames, no goodbye)
  * Kinds: `sb-topic` (a Switchboard topic on Redis Streams: durable, resumable), `sb-hub` (the
@@ -80,6 +81,19 @@ if (kind === 'aspnet-redis') {
   clientCount = () => io.engine.clientsCount;
 }
 
+/**
+ * Stamped sends the server refused (a publish Redis did not confirm in time on a swamped machine):
+ * the publisher was told, so they count as refused, not as lost by delivery.
+ */
+const refused: number[] = [];
+const guarded = (message: Record<string, unknown>): void => {
+  const seq = message['seq'] as number;
+  void Promise.resolve(broadcast(message)).then(
+    (result) => (result as {ok?: boolean} | undefined)?.ok === false && refused.push(seq),
+    () => refused.push(seq),
+  );
+};
+
 type Command = {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>};
 
 /** ASP.NET: the same commands over HTTP; `die` kills the dotnet process, then this wrapper. */
@@ -94,6 +108,9 @@ function toRemote(node: NonNullable<typeof remote>, msg: Command): void {
       return;
     case 'rate':
       node.rate(msg.perSecond!, msg.durationMs!).then(() => process.send!({cmd: 'rate-sent'}), failed);
+      return;
+    case 'refused':
+      process.send!({cmd: 'refused', seqs: []});
       return;
     case 'cpu':
       node.clients().then((clients) => process.send!({cmd: 'cpu', micros: Number.NaN, clients}), failed);
@@ -116,7 +133,7 @@ process.on('message', (msg: Command) => {
         for (let sent = 0; sent < msg.count!; ) {
           const batch: Array<Promise<unknown> | void> = [];
           for (let i = 0; i < msg.batch! && sent < msg.count!; i++, sent++) batch.push(broadcast({...msg.payload, seq: sent}));
-          await Promise.all(batch);
+          await Promise.allSettled(batch);
           await new Promise((r) => setImmediate(r));
         }
         process.send!({cmd: 'burst-sent'});
@@ -124,7 +141,11 @@ process.on('message', (msg: Command) => {
       return;
     }
     case 'rate':
-      sendAtRate(broadcast, msg.payload, msg.perSecond!, msg.durationMs!);
+      refused.length = 0;
+      sendAtRate(guarded, msg.payload, msg.perSecond!, msg.durationMs!);
+      return;
+    case 'refused':
+      process.send!({cmd: 'refused', seqs: refused});
       return;
     case 'cpu':
       process.send!({cmd: 'cpu', micros: cpuMicros(), clients: clientCount()});

@@ -7,42 +7,19 @@
  * SignalR clients speak the JSON hub protocol over raw WebSockets, without negotiate (the official
  * client's `skipNegotiation`) unless BENCH_NEGOTIATE=1, which makes them negotiate first as the
  * official client does by default.
- * IPC: {cmd: 'killed', at} gives the kill time (epoch ms); {cmd: 'report'} → gaps, duplicates and
- * the stages (ms after the kill) of each client that noticed the close, and the retries it took.
+ * IPC: see ./resume-report.ts.
  */
 import WebSocket from 'ws';
 import {io} from 'socket.io-client';
 import {retryDelay} from '../../packages/signalr/src/lib/retry-policy.js';
 import type {Kind} from './node';
+import {answerReports, now, type Client} from './resume-report';
 
 const [kind, portA, portB, countArg] = process.argv.slice(2) as [Kind, string, string, string];
 const count = Number(countArg);
 const RS = '\u001e';
 const NEGOTIATE = process.env['BENCH_NEGOTIATE'] === '1' && kind !== 'sio-streams' && kind !== 'sio-pubsub';
 
-/** Wall-clock ms, comparable across the bench's processes. */
-const now = (): number => performance.timeOrigin + performance.now();
-
-interface Client {
-  seqs: number[];
-  offset: string | null;
-  /** The first connection is up; any close after this is the node going away. */
-  live: boolean;
-  /** When the close was noticed. */
-  closedAt?: number;
-  /** Negotiate answered (only with BENCH_NEGOTIATE=1). */
-  negotiatedAt?: number;
-  /** The new WebSocket's upgrade answered (SignalR kinds). */
-  openedAt?: number;
-  /** The new connection's handshake answered (Socket.IO: `connect`). */
-  connectedAt?: number;
-  /** Subscribe sent and answered (Switchboard; the others need none). */
-  subscribeSentAt?: number;
-  subscribedAt?: number;
-  /** First event received on the new connection. */
-  firstAt?: number;
-  attempts: number;
-}
 const clients: Client[] = Array.from({length: count}, () => ({seqs: [], offset: null, live: false, attempts: 0}));
 
 function seqOf(text: string): number {
@@ -148,44 +125,5 @@ for (let i = 0; i < count; i += 100) {
   await Promise.all(clients.slice(i, i + 100).map((c) => connect(c, portB, true)));
 }
 
-/** The most subscribes in flight at one moment (answered or not). */
-function peakConcurrent(spans: Array<[number, number]>): number {
-  const edges = spans.flatMap(([from, to]) => [[from, 1] as const, [to, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let peak = 0;
-  for (const [, d] of edges) peak = Math.max(peak, (open += d));
-  return peak;
-}
-
-let killedAt: number | undefined;
-process.on('message', (msg: {cmd: string; at?: number}) => {
-  if (msg.cmd === 'killed') killedAt = msg.at;
-  if (msg.cmd !== 'report' || killedAt === undefined) return;
-  const at = killedAt;
-  let gaps = 0;
-  let duplicates = 0;
-  const stages = {closed: [] as number[], negotiated: [] as number[], opened: [] as number[], connected: [] as number[], subscribed: [] as number[], first: [] as number[]};
-  const subscribing: Array<[number, number]> = [];
-  for (const c of clients) {
-    const seen = new Set<number>();
-    for (const s of c.seqs) {
-      if (seen.has(s)) duplicates++;
-      seen.add(s);
-    }
-    const first = Math.min(...c.seqs);
-    const last = Math.max(...c.seqs);
-    gaps += last - first + 1 - seen.size;
-    // Stages of every client that noticed the close; the first event only of those that got one.
-    if (c.closedAt === undefined) continue;
-    stages.closed.push(c.closedAt - at);
-    if (c.negotiatedAt !== undefined) stages.negotiated.push(c.negotiatedAt - at);
-    if (c.openedAt !== undefined) stages.opened.push(c.openedAt - at);
-    if (c.connectedAt !== undefined) stages.connected.push(c.connectedAt - at);
-    if (c.subscribedAt !== undefined) stages.subscribed.push(c.subscribedAt - at);
-    if (c.firstAt !== undefined) stages.first.push(c.firstAt - at);
-    if (c.subscribeSentAt !== undefined && c.subscribedAt !== undefined) subscribing.push([c.subscribeSentAt, c.subscribedAt]);
-  }
-  const retries = clients.reduce((n, c) => n + Math.max(0, c.attempts - 1), 0);
-  process.send!({cmd: 'report', gaps, duplicates, stages, resumed: stages.first.length, retries, peakSubscribing: peakConcurrent(subscribing)});
-});
+answerReports(clients);
 process.send!({cmd: 'ready'});

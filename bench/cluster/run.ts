@@ -99,9 +99,17 @@ try {
 
   if (ONLY === undefined || ONLY === 'kill') {
     console.log(
-      `\n### After a node kill\n\n${process.env['BENCH_KILL_CLIENTS'] ?? 100} clients on node B, 200 events/s published on node A; node B's server process is SIGKILLed and each client reconnects to node A, the first attempt at once, later ones after the page bridge's retry delays. Stages are ms after the kill.\n`,
+      `\n### After a node kill\n\n${process.env['BENCH_KILL_CLIENTS'] ?? 100} clients on node B, 200 events/s published on node A; node B's server process is SIGKILLed and each client reconnects to node A, the first attempt at once, later ones after the page bridge's retry delays. Raw clients connect to A directly without negotiate (SignalR's skipNegotiation; Socket.IO's websocket transport); the official-client rows go through a balancer that sends new connections to A once B refuses, and negotiate. Stages are ms after the kill (– where a client has no such stage).\n`,
     );
-    console.log(await killRows((['sb-topic', 'aspnet-redis', 'sio-streams', 'sio-pubsub'] as const).filter((k) => KINDS.includes(k)), redis.url, payload));
+    const measured = [
+      {kind: 'sb-topic'},
+      {kind: 'sb-topic', official: true},
+      {kind: 'aspnet-redis'},
+      {kind: 'aspnet-redis', official: true},
+      {kind: 'sio-streams'},
+      {kind: 'sio-pubsub'},
+    ] as const;
+    console.log(await killRows(measured.filter(({kind}) => KINDS.includes(kind)), redis.url, payload));
   }
 
   if (ONLY === undefined || ONLY === 'scale') {
