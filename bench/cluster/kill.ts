@@ -19,7 +19,7 @@ interface Report {
   stages: {closed: number[]; negotiated: number[]; opened: number[]; connected: number[]; subscribed: number[]; first: number[]};
 }
 
-/** Measures `kinds` one after the other on `redisUrl`; returns the section's Markdown. */
+/** Measures each server (and client kind) of `measured` in turn on `redisUrl`; returns the section's Markdown table. */
 export async function killRows(
   measured: ReadonlyArray<{kind: Kind; official?: boolean}>,
   redisUrl: string,
@@ -61,7 +61,8 @@ export async function killRows(
       const medians = Object.fromEntries(Object.entries(report.stages).map(([stage, values]) => [stage, values.length === 0 ? null : `${values.length}× ${fmt(median(values), 0)}`]));
       console.error(`node kill, ${name}: ${JSON.stringify({...report, stages: medians})}`);
     } finally {
-      await Promise.all([nodes[0]!, clients].map((c) => stop(c)));
+      // Node B is already gone unless something failed before the kill.
+      await Promise.all([...nodes, clients].filter((c) => c.exitCode === null && c.signalCode === null).map((c) => stop(c)));
     }
   }
   return table(
