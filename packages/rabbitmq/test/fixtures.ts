@@ -1,6 +1,6 @@
 import {randomBytes, randomUUID} from 'node:crypto';
 import * as signalR from '@microsoft/signalr';
-import {ContractRegistry, defineEvent} from '@switchboard/contracts';
+import {ContractRegistry, defineEvent, type Envelope} from '@switchboard/contracts';
 import {MemoryTopicLog, SwitchboardServer, type SwitchboardServerOptions} from '@switchboard/hub';
 import {pino} from 'pino';
 import {z} from 'zod';
@@ -38,9 +38,9 @@ export function unique(prefix: string): string {
 }
 
 /** A valid stock.changed envelope. */
-export function stockChanged(available: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function stockChanged(available: number, overrides: Partial<Record<keyof Envelope, unknown>> = {}): Envelope {
   const id = randomUUID();
-  return {id, type: 'stock.changed', version: 1, time: new Date().toISOString(), source: 'service:inventory', correlationId: id, data: {sku: 'tea', available}, ...overrides};
+  return {id, type: 'stock.changed', version: 1, time: new Date().toISOString(), source: 'service:inventory', correlationId: id, data: {sku: 'tea', available}, ...overrides} as Envelope;
 }
 
 /** A silent server on a free port with the test contracts (`price.*` server-owned) and a bridge to `amqpUrl`, started. */
