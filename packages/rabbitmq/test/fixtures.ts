@@ -28,8 +28,16 @@ export const ReserveStock = defineEvent({
   schema: z.object({sku: z.string().min(1).max(64), quantity: z.number().int().positive().max(100)}),
 });
 
+/** What a page publishes (a page-caused event a back-end service consumes). */
+export const CartNoted = defineEvent({
+  type: 'cart.noted',
+  description: 'A customer wrote a note on the cart.',
+  schema: z.object({note: z.string().max(200)}),
+});
+
+/** The test contracts. */
 export function testRegistry(): ContractRegistry {
-  return new ContractRegistry().register(StockChanged, PriceSet, ReserveStock);
+  return new ContractRegistry().register(StockChanged, PriceSet, ReserveStock, CartNoted);
 }
 
 /** A unique name per test, so tests share a broker without sharing queues or exchanges. */
