@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {randomUUID} from 'node:crypto';
 import {fileURLToPath} from 'node:url';
 import * as signalR from '@microsoft/signalr';
@@ -7,6 +8,8 @@ import {ReserveStock, startHub, subscriber, unique, until} from './fixtures.js';
 import {startRabbit, type RabbitServer} from './rabbitmq-server.js';
 
 const examples = fileURLToPath(new URL('../../../examples/python/', import.meta.url));
+/** Debian's Python, where python3-pika is installed (a pyenv or venv python3 on PATH may lack it); PYTHON overrides. */
+const PYTHON = process.env['PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 let rabbit: RabbitServer;
 
 beforeAll(async () => {
@@ -19,7 +22,7 @@ afterAll(async () => {
 
 /** Runs one of the Python examples; `lines` fills with its JSON output lines as they come. */
 function python(script: string, args: string[]): {child: ChildProcess; lines: Array<Record<string, unknown>>; exited: Promise<number | null>; stderr: () => string} {
-  const child = spawn('python3', [`${examples}${script}`, '--url', rabbit.url, ...args], {stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(PYTHON, [`${examples}${script}`, '--url', rabbit.url, ...args], {stdio: ['ignore', 'pipe', 'pipe']});
   const lines: Array<Record<string, unknown>> = [];
   let buffered = '';
   let err = '';
