@@ -159,4 +159,28 @@ describe('one consumer per binding across hub nodes, and failures that lose noth
       await hub.close();
     }
   }, 180_000);
+
+  it('the topic log (Redis) down: nothing is acknowledged, the broker keeps the messages, all are appended once when it is back', async () => {
+    const store = await startRedis({aof: 'always'});
+    const topic = unique('stock');
+    const queue = unique('ingest');
+    const hub = await startHub(rabbit.url, {ingest: [{topic, queue}], prefetch: 10}, {engine: redisEngine({url: store.url, commandTimeoutMs: 500})});
+    try {
+      const first = await produce(rabbit.url, queue, 50, 25);
+      await until(async () => (await idsOf(hub.server.events.log, topic)).length === 50, 20_000, 'the first 50 appended');
+      await store.kill();
+      const second = await produce(rabbit.url, queue, 200, 50);
+      const metric = async (name: string) => Number(new RegExp(`${name}\\{[^}]*\\} (\\d+)`).exec(await hub.server.metrics.registry.metrics())?.[1] ?? 0);
+      await until(async () => (await metric('switchboard_rabbitmq_append_retries_total')) > 0, 20_000, 'appends retried');
+      // The broker holds what the hub could not append: nothing was acknowledged.
+      await until(async () => (await metric('switchboard_rabbitmq_backlog')) >= 190, 20_000, 'the backlog kept by the broker');
+      await store.restart();
+      await until(async () => new Set(await idsOf(hub.server.events.log, topic).catch(() => [])).size >= 250, 60_000, 'all 250 appended');
+      const logged = await idsOf(hub.server.events.log, topic);
+      expect(count([...first, ...second], logged)).toEqual({lost: 0, duplicated: 0});
+    } finally {
+      await hub.close();
+      await store.stop();
+    }
+  }, 120_000);
 });
