@@ -9,20 +9,55 @@ import {fileURLToPath} from 'node:url';
 import {expect, test} from '@playwright/test';
 import amqp, {type ChannelModel} from 'amqplib';
 import {startRabbit, type RabbitServer} from '../packages/rabbitmq/test/rabbitmq-server';
-import {OwnServer} from './own-server';
+import {freePort} from './own-server';
 import {placeOrder, shellReady, tracked} from './support';
 
 test.describe.configure({mode: 'serial'});
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The demo as `npm start` serves it, on a free port, with `env`; resolves once /healthz answers (generous: the broker start already loads the machine). */
+async function startDemo(env: Record<string, string>): Promise<{url: string; stop(): Promise<void>}> {
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: root,
+    env: {...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHIPPING_DELAY_MS: '100', ...env},
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the demo exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the demo did not answer on ${url} within 90 s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 let rabbit: RabbitServer;
-let server: OwnServer;
+let server: {url: string; stop(): Promise<void>};
 let client: ChannelModel;
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   rabbit = await startRabbit();
-  server = await OwnServer.start({AMQP_URL: rabbit.url, PAYMENT_FAILURE_RATE: '0'});
+  server = await startDemo({AMQP_URL: rabbit.url, PAYMENT_FAILURE_RATE: '0'});
   client = await amqp.connect(rabbit.url);
+  // /healthz answers once the server listens; the bridge (and its exchanges) a moment later.
+  await expect.poll(async () => ((await (await fetch(`${server.url}/healthz`)).json()) as {rabbitmq?: {connected: boolean}}).rabbitmq?.connected, {timeout: 30_000}).toBe(true);
 });
 
 test.afterAll(async () => {
@@ -63,7 +98,7 @@ test('a wrong AMQP_URL stops npm start with a clear message', async () => {
   const wrong = new URL(rabbit.url);
   wrong.password = 'wrong';
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    cwd: root,
     env: {...process.env, PORT: '0', LOG_LEVEL: 'silent', AMQP_URL: wrong.toString()},
     stdio: ['ignore', 'ignore', 'pipe'],
   });
