@@ -65,8 +65,9 @@ export async function startHub(
     ...options,
   });
   const url = await server.listen(0);
-  const rabbit = new RabbitBridge({url: amqpUrl, server, maxRetryDelayMs: 500, ...bridge});
+  let rabbit: RabbitBridge;
   try {
+    rabbit = new RabbitBridge({url: amqpUrl, server, maxRetryDelayMs: 500, ...bridge});
     await rabbit.start();
   } catch (error) {
     await server.close();

@@ -136,5 +136,7 @@ describe('ingest: RabbitMQ → topic → hub clients', () => {
     await expect(startHub(wrong, {})).rejects.toThrow(/Cannot connect to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+.*refused the credentials/);
     await expect(startHub('amqp://127.0.0.1:1', {})).rejects.toThrow(/Cannot connect to RabbitMQ at amqp:\/\/127\.0\.0\.1:1.*nothing accepts connections/);
     await expect(startHub('http://nowhere', {})).rejects.toThrow(/Cannot connect to RabbitMQ/);
+    await expect(startHub(rabbit.url, {ingest: [{topic: 'no spaces'}]})).rejects.toThrow(/"no spaces" is not a topic name/);
+    await expect(startHub(rabbit.url, {ingest: [{topic: 'a', queue: 'q'}, {topic: 'b', queue: 'q'}]})).rejects.toThrow(/Two ingest bindings consume the queue "q"/);
   });
 });

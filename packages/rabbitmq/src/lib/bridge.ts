@@ -1,5 +1,5 @@
 import type {ChannelModel} from 'amqplib';
-import type {SwitchboardServer} from '@switchboard/hub';
+import {TOPIC_PATTERN, type SwitchboardServer} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import {RabbitConnection, redactAmqpUrl} from './connection.js';
 import {EgressPublisher, type EgressRoute} from './egress.js';
@@ -79,6 +79,8 @@ export class RabbitBridge {
       maxRetryDelayMs,
     };
     const queues = new Set<string>();
+    const topics = [...(options.ingest ?? []).map((b) => b.topic), ...(options.egress ?? []).flatMap((e) => e.topics)];
+    for (const topic of topics) if (!TOPIC_PATTERN.test(topic)) throw new Error(`"${topic}" is not a topic name: 1-128 letters, digits, ".", "_", ":" or "-".`);
     this.#ingest = (options.ingest ?? []).map((binding) => {
       const consumer = new IngestConsumer(binding, settings, server.events, this.#connection, logger, metrics);
       if (queues.has(consumer.queue)) throw new Error(`Two ingest bindings consume the queue "${consumer.queue}": give each its own queue.`);
