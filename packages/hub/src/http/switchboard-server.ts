@@ -3,7 +3,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net';
 import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
-import {pino, type Logger} from 'pino';
+import type {Logger} from 'pino';
+import {createLogger} from '../logging/create-logger.js';
 import {clientAppender} from '../auth/appender.js';
 import {ExpiryWatch} from '../auth/expiry.js';
 import {redactUrl} from '../auth/redact.js';
@@ -111,7 +112,7 @@ export class SwitchboardServer {
   readonly #engine: Engine | undefined;
 
   constructor(options: SwitchboardServerOptions) {
-    this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
+    this.logger = options.logger ?? createLogger();
     this.#engine = options.engine;
     const hubOptions = options.hub ?? {};
     const backplane = hubOptions.backplane ?? options.engine?.backplane;
