@@ -5,7 +5,8 @@
  * from the registry this machine's npm uses (`npm config get registry`), so a consumer project
  * can install lit, zod or vite through it as a user would from npmjs.
  *
- * `npm run registry` starts one in the foreground and prints the lines to use it.
+ * `npm run registry` starts one on http://127.0.0.1:4873/ (`-- --port <n>` for another port),
+ * builds and publishes every public package to it, and keeps it running until Ctrl-C.
  */
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
@@ -13,6 +14,8 @@ import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+import {release} from '../release';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -32,6 +35,8 @@ export interface LocalRegistry {
 export interface LocalRegistryOptions {
   /** Registry to proxy everything but the kit's names from; npm's configured one by default. */
   readonly upstream?: string;
+  /** Loopback port; 0 (a free one) by default. */
+  readonly port?: number;
   /** Verdaccio's log level (`warn` by default). */
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'http';
 }
@@ -66,7 +71,7 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
   };
   // Node trusts its own CA list, npm the file its config names: give Verdaccio's uplink the same.
   const cafile = npmConfig('cafile');
-  const child: ChildProcess = spawn(process.execPath, [join(here, 'verdaccio-process.mjs'), JSON.stringify(config)], {
+  const child: ChildProcess = spawn(process.execPath, [join(here, 'verdaccio-process.mjs'), JSON.stringify(config), String(options.port ?? 0)], {
     cwd: dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -116,11 +121,19 @@ export async function startLocalRegistry(options: LocalRegistryOptions = {}): Pr
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const registry = await startLocalRegistry({logLevel: 'http'});
-  console.log(`A local registry runs at ${registry.url} (Ctrl-C stops it and deletes what was published).`);
-  console.log(`  publish the kit:  npm_config_userconfig=${registry.userconfig} npm run release -- --registry ${registry.url}`);
-  console.log(`  install from it:  npm install @switchboard/contracts --registry ${registry.url}`);
+  const {values} = parseArgs({options: {port: {type: 'string', default: '4873'}}});
+  const registry = await startLocalRegistry({port: Number(values.port)});
   const shutdown = () => void registry.stop().then(() => process.exit(0));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  try {
+    const {published} = release({registry: registry.url, env: registry.env});
+    console.log(`\nA local registry runs at ${registry.url} with ${published.map((p) => `${p.name}@${p.version}`).join(', ')}.`);
+    console.log(`In your project: npm config set registry ${registry.url} --location=project`);
+    console.log('Ctrl-C stops it and deletes what was published.');
+  } catch (error) {
+    console.error((error as Error).message);
+    await registry.stop();
+    process.exit(1);
+  }
 }
