@@ -114,7 +114,7 @@ try {
   server.kill('SIGTERM');
 
   // (d) The scaffolder: each template's docs line, then the project's own npm test.
-  const notRun = checkScaffolds({root, workDir: join(project, 'created'), env, published: new Set(published.map((p) => p.name)), step});
+  const notRun = await checkScaffolds({root, workDir: join(project, 'created'), env, published: new Set(published.map((p) => p.name)), step});
   for (const why of notRun) console.log(`consumer: NOT RUN: the ${why} template`);
   console.log(`consumer: passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {
