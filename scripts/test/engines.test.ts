@@ -8,7 +8,7 @@ import {publicPackages} from '../build-packages';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (path: string) => JSON.parse(readFileSync(resolve(root, path), 'utf8')) as {engines?: {node?: string}; packages?: Record<string, {engines?: {node?: string} | string[]}>};
 
-describe('engines tell the truth', () => {
+describe('package metadata tells the truth', () => {
   const claimed = read('package.json').engines?.node;
   const lowest = semver.minVersion(claimed ?? '')?.version;
 
@@ -23,6 +23,11 @@ describe('engines tell the truth', () => {
       return node === undefined || semver.satisfies(lowest!, node) ? [] : [`${path} needs node ${node}`];
     });
     expect(refusing).toEqual([]);
+  });
+
+  it('no public package points at a repository other than the project\'s own (none today, so none at all)', () => {
+    const own = (read('package.json') as {repository?: unknown}).repository;
+    for (const pkg of publicPackages()) expect({[pkg.name]: (read(`packages/${pkg.dir}/package.json`) as {repository?: unknown}).repository}).toEqual({[pkg.name]: own});
   });
 
   it('every public package claims the same range as the repository', () => {
