@@ -44,7 +44,9 @@ export async function startCluster(options: {port?: number; log?: (line: string)
     const launch = async (name: string, port: number): Promise<ChildProcess> => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
         cwd: root,
-        env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn'},
+        env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+          // The nodes write into a pipe; their lines reach a terminal here, so make them readable there.
+          LOG_FORMAT: process.env['LOG_FORMAT'] ?? (process.stdout.isTTY ? 'pretty' : 'json')},
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
