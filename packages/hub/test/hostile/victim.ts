@@ -18,7 +18,7 @@ export interface Victim {
 
 /** Starts victim-server.ts in its own Node process with `options` (JSON). */
 export async function startVictim(options: Record<string, unknown> = {}): Promise<Victim> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./victim-server.ts', import.meta.url)), JSON.stringify(options)], {
+  const child = spawn(process.execPath, ['--conditions', 'switchboard-source', '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./victim-server.ts', import.meta.url)), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
