@@ -1,7 +1,7 @@
 export * from './protocol/index.js';
 export * from './hub/index.js';
 export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
-export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
+export type {HealthReport, Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
 export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
 export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
 export {DEFAULT_MAX_HELD_DURING_REPLAY, REPLAY_LOW_WATER} from './events/topic-feeds.js';

@@ -75,6 +75,12 @@ export interface RouteContext {
   readonly principal: Principal | undefined;
 }
 
+/** A part's state in `GET /healthz`: `ok: false` turns the status to `degraded` (the answer stays 200: the hub still serves). */
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly [detail: string]: unknown;
+}
+
 /** An application route: answers and returns true, or returns false to pass the request on. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, context: RouteContext) => Promise<boolean> | boolean;
 
@@ -102,6 +108,7 @@ export class SwitchboardServer {
   readonly #expiry = new ExpiryWatch();
   readonly #routes: Route[] = [];
   readonly #engine: Engine | undefined;
+  readonly #health = new Map<string, () => HealthReport>();
 
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
@@ -182,6 +189,14 @@ export class SwitchboardServer {
     this.#routes.push(handler);
   }
 
+  /**
+   * Adds a part to `GET /healthz` under `name` (a broker connection, say): its report is shown there,
+   * and one with `ok: false` makes the status `degraded`.
+   */
+  addHealthCheck(name: string, check: () => HealthReport): void {
+    this.#health.set(name, check);
+  }
+
   /** Connects the engine, if any, then starts listening; resolves with the base URL. Port 0 picks a free port. */
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     await this.#engine?.start(this.logger);
@@ -224,7 +239,7 @@ export class SwitchboardServer {
     }
     if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
-    if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
+    if (url.pathname === '/healthz') return sendJson(res, 200, this.#healthz());
     // Every door but liveness and the static pages needs the same proof as the hub.
     let principal: Principal | undefined;
     if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
@@ -265,6 +280,13 @@ export class SwitchboardServer {
       return;
     }
     sendJson(res, 404, {error: 'not found'});
+  }
+
+  #healthz(): Record<string, unknown> {
+    const parts: Record<string, HealthReport> = {};
+    for (const [name, check] of this.#health) parts[name] = check();
+    const ok = Object.values(parts).every((p) => p.ok);
+    return {status: ok ? 'ok' : 'degraded', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport(), ...parts};
   }
 
   /** The principal of an HTTP request: undefined when anonymous, null when refused. */
