@@ -5,17 +5,17 @@ export interface ReconnectOptions {
   /** The longest wait between two attempts; default 10 s. */
   readonly maxDelayMs?: number;
   /**
-   * The shortest wait after the page's credentials were refused (the token source's 4xx, the hub's
-   * 401/403), which retrying at once cannot fix; default 30 s.
-   */
-  readonly refusedDelayMs?: number;
-  /**
    * How far each wait after the first may stray from its nominal value, as a fraction of it: 0.5
    * (the default) draws it evenly from 0.5× to 1.5×, so pages that lost the same server retry
    * spread out instead of all at once, and half of them still try no later than the nominal
    * wait. 0 makes the waits exact.
    */
   readonly jitter?: number;
+  /**
+   * The shortest wait after the page's credentials were refused (the token source's 4xx, the hub's
+   * 401/403), which retrying at once cannot fix; default 30 s.
+   */
+  readonly refusedDelayMs?: number;
 }
 
 /**
