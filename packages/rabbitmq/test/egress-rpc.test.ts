@@ -142,16 +142,25 @@ describe('commands as RPC: page → hub → service queue → reply', () => {
       await browser.stop();
       await hub.close();
     }
-    const quiet = await startHub(rabbit.url, {commands: [{contract: ReserveStock, routingKey: silent, timeoutMs: 800}]});
+    const quiet = await startHub(rabbit.url, {commands: [{contract: ReserveStock, routingKey: silent, timeoutMs: 3000}], maxPendingCommands: 1});
     const other = page(quiet.url);
     try {
       await other.start();
-      await expect(other.invoke('command', reserve(1))).rejects.toThrow(/No service answered "stock\.reserve" within 800 ms/);
+      const waiting = other.invoke('command', reserve(1));
+      // One command waits for its answer: the limit (maxPendingCommands) refuses the next, from
+      // another page (one connection's invocations run one after another), at once.
+      const second = page(quiet.url);
+      await second.start();
+      await until(async () => /"pendingCommands":1/.test(await (await fetch(`${quiet.url}/healthz`)).text()), 5000, 'one command pending');
+      await expect(second.invoke('command', reserve(1))).rejects.toThrow(/Too many commands are waiting for services \(1, option maxPendingCommands\)/);
+      await expect(waiting).rejects.toThrow(/No service answered "stock\.reserve" within 3000 ms/);
+      await second.stop();
       await channel.deleteQueue(silent);
       await expect(other.invoke('command', reserve(1))).rejects.toThrow(/No service receives "stock\.reserve"/);
       const text = await quiet.server.metrics.registry.metrics();
       expect(text).toMatch(/switchboard_rabbitmq_commands_total\{type="stock.reserve",outcome="timeout"\} 1/);
       expect(text).toMatch(/switchboard_rabbitmq_commands_total\{type="stock.reserve",outcome="unroutable"\} 1/);
+      expect(text).toMatch(/switchboard_rabbitmq_commands_total\{type="stock.reserve",outcome="unavailable"\} 1/);
     } finally {
       await other.stop();
       await quiet.close();

@@ -122,9 +122,9 @@ export class RabbitBridge {
     return this.#connection.connected;
   }
 
-  /** Closes the connection; unacknowledged messages return to their queues for another node. */
+  /** Lets the egress finish its batch, then closes the connection; unacknowledged messages return to their queues for another node. */
   async close(): Promise<void> {
-    for (const publisher of this.#egress) publisher.close();
+    await Promise.all(this.#egress.map((publisher) => publisher.close()));
     await this.#connection.close();
   }
 

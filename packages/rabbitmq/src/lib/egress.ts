@@ -1,6 +1,6 @@
 import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib';
 import type {Envelope} from '@switchboard/contracts';
-import type {TopicLog} from '@switchboard/hub';
+import type {ReadResult, TopicLog} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import type {ConnectionUser, RabbitConnection} from './connection.js';
 import type {BridgeObserver} from './observer.js';
@@ -50,6 +50,9 @@ export class EgressPublisher implements ConnectionUser {
   #leader = false;
   #unwatch: (() => void) | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #stopping = false;
+  /** Batches being published now (awaited by a graceful close). */
+  readonly #busy = new Set<Promise<boolean>>();
 
   constructor(route: EgressRoute, log: TopicLog, connection: RabbitConnection, logger: Logger, observer: BridgeObserver) {
     this.#route = route;
@@ -98,8 +101,16 @@ export class EgressPublisher implements ConnectionUser {
     this.#wakeAll();
   }
 
-  /** Stops following the log. */
-  close(): void {
+  /**
+   * Stops publishing: the batch under way finishes and its offset is recorded in the broker (for at
+   * most `graceMs`), so the next publisher does not repeat it; then stops following the log.
+   */
+  async close(graceMs = 2000): Promise<void> {
+    this.#stopping = true;
+    this.#wakeAll();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.#busy]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
     this.closed();
     this.#unwatch?.();
     this.#unwatch = undefined;
@@ -160,7 +171,7 @@ export class EgressPublisher implements ConnectionUser {
   }
 
   async #pump(channel: ConfirmChannel, topic: string, generation: number): Promise<void> {
-    while (generation === this.#generation) {
+    while (generation === this.#generation && !this.#stopping) {
       let page;
       try {
         page = await this.#log.read(topic, this.#offsets.get(topic) ?? null, BATCH);
@@ -177,31 +188,45 @@ export class EgressPublisher implements ConnectionUser {
         await this.#sleep(topic, IDLE_MS);
         continue;
       }
+      const batch = this.#publish(channel, topic, page.entries, generation);
+      this.#busy.add(batch);
       try {
-        for (const {offset, event} of page.entries) {
-          const routingKey = this.#route.routingKey?.(topic, event) ?? event.type;
-          const sent = channel.publish(this.#exchange, routingKey, Buffer.from(JSON.stringify(event)), {
-            persistent: true,
-            contentType: 'application/json',
-            messageId: event.id,
-            correlationId: event.correlationId,
-            type: event.type,
-            appId: 'switchboard',
-            timestamp: Math.floor(Date.parse(event.time) / 1000) || undefined,
-            headers: {[EGRESS_HEADERS.topic]: topic, [EGRESS_HEADERS.offset]: offset},
-          });
-          if (!sent) await new Promise((r) => channel.once('drain', r));
-        }
-        await channel.waitForConfirms();
-      } catch (error) {
-        // A nack or a lost channel: publish again from the last confirmed offset after the reconnect.
-        if (generation === this.#generation) this.#connection.fail(error);
-        return;
+        if (!(await batch)) return;
+      } finally {
+        this.#busy.delete(batch);
       }
-      if (generation !== this.#generation) return;
-      this.#offsets.set(topic, page.entries.at(-1)!.offset);
-      this.#observer.egressed(topic, page.entries.length);
+    }
+  }
+
+  /** Publishes one batch and waits for its confirms, then records the offset; false when the channel failed or the generation ended. */
+  async #publish(channel: ConfirmChannel, topic: string, entries: ReadResult['entries'], generation: number): Promise<boolean> {
+    try {
+      for (const {offset, event} of entries) {
+        const routingKey = this.#route.routingKey?.(topic, event) ?? event.type;
+        const sent = channel.publish(this.#exchange, routingKey, Buffer.from(JSON.stringify(event)), {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: event.id,
+          correlationId: event.correlationId,
+          type: event.type,
+          appId: 'switchboard',
+          timestamp: Math.floor(Date.parse(event.time) / 1000) || undefined,
+          headers: {[EGRESS_HEADERS.topic]: topic, [EGRESS_HEADERS.offset]: offset},
+        });
+        if (!sent) await new Promise((r) => channel.once('drain', r));
+      }
+      await channel.waitForConfirms();
+      if (generation !== this.#generation) return false;
+      this.#offsets.set(topic, entries.at(-1)!.offset);
+      this.#observer.egressed(topic, entries.length);
       channel.sendToQueue(this.#stateQueue, Buffer.from(JSON.stringify({offsets: Object.fromEntries(this.#offsets)})), {persistent: true, contentType: 'application/json'});
+      // Stopping: the state must be in the broker before the connection closes, or the next publisher repeats this batch.
+      if (this.#stopping) await channel.waitForConfirms();
+      return true;
+    } catch (error) {
+      // A nack or a lost channel: publish again from the last confirmed offset after the reconnect.
+      if (generation === this.#generation) this.#connection.fail(error);
+      return false;
     }
   }
 
