@@ -54,6 +54,7 @@ const server = new SwitchboardServer({
   cors: {origins: origins.includes('*') ? '*' : origins, ...(publicHosts.length === 0 ? {} : {publicHosts})},
   // SWITCHBOARD_DRILLS=1 enables POST /api/connections/{id}/drop, for resilience tests.
   drills: process.env['SWITCHBOARD_DRILLS'] === '1',
+  notBuilt: 'Nothing is built yet: run "npm run build" (or "npm start", which builds and serves), then reload this page.',
 });
 // The demo's services. PAYMENT_FAILURE_RATE (0–1, default 0.2) makes the compensation path easy to
 // see; PUT /api/settings {"paymentFailureRate": 1} changes it while running.
@@ -88,13 +89,14 @@ server.addRoutes(
   }),
 );
 // The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
-if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
+const notBuilt = !existsSync(resolve(staticDir, 'index.html'));
 
 try {
   const url = await server.listen(port, host);
   await shop.start();
   await bridge?.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
+  if (notBuilt) console.error(`Nothing is built in ${staticDir}: run "npm run build" first (or "npm start", which builds and serves). The hub and /api run meanwhile.`);
   if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
 } catch (error) {
   console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}${amqpUrl ? ` with RabbitMQ at ${redactAmqpUrl(amqpUrl)}` : ''}: ${(error as Error).message}`);

@@ -38,3 +38,7 @@ export {IMMUTABLE, REVALIDATE, staticFiles} from './http/static-files.js';
 export type {StaticFilesOptions, StaticHandler} from './http/static-files.js';
 export {precompress} from './http/precompress.js';
 export type {Precompressed} from './http/precompress.js';
+export {createLogger, LOG_LEVELS} from './logging/create-logger.js';
+export type {LoggerOptions} from './logging/create-logger.js';
+export {formatLogLine, prettyDestination} from './logging/pretty-log.js';
+export type {PrettyLogOptions} from './logging/pretty-log.js';

@@ -11,6 +11,11 @@ export interface ReconnectOptions {
    * wait. 0 makes the waits exact.
    */
   readonly jitter?: number;
+  /**
+   * The shortest wait after the page's credentials were refused (the token source's 4xx, the hub's
+   * 401/403), which retrying at once cannot fix; default 30 s.
+   */
+  readonly refusedDelayMs?: number;
 }
 
 /**
