@@ -9,6 +9,7 @@ import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
 import {pageTokenRoute} from './page-tokens';
+import {startDeploys} from './deploys';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
@@ -81,12 +82,28 @@ server.addRoutes(
       : {issue: {secret, ttlSeconds: pageTokenTtl, ...(process.env['AUTH_ISSUER'] === undefined ? {} : {issuer: process.env['AUTH_ISSUER']}), ...(process.env['AUTH_AUDIENCE'] === undefined ? {} : {audience: process.env['AUTH_AUDIENCE']})}}),
   }),
 );
+// The deploy registry: SWITCHBOARD_ENV names the environment (default local); REGISTRY_OVERRIDES=1|0
+// allows or refuses local overrides (default: allowed in local and development only); DATA_DIR holds
+// its file without Redis. Its API needs a token with the "deploy" scope when tokens are on; without
+// tokens it answers loopback only, unless REGISTRY_OPEN=1.
+const overrides = process.env['REGISTRY_OVERRIDES'];
+const deploys = await startDeploys({
+  server,
+  staticDir,
+  dataDir: process.env['DATA_DIR'] ?? resolve(root, '.switchboard'),
+  ...(engine === undefined ? {} : {redisUrl: redisUrl!}),
+  environment: process.env['SWITCHBOARD_ENV'] ?? 'local',
+  ...(overrides === undefined ? {} : {overridesAllowed: overrides === '1'}),
+  access: authenticate !== undefined ? 'token' : process.env['REGISTRY_OPEN'] === '1' ? 'open' : 'loopback',
+});
+
 // The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
 if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
 
 try {
   const url = await server.listen(port, host);
   await shop.start();
+  await deploys.seed();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
   if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
 } catch (error) {
@@ -101,6 +118,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.log('Stopping…');
     shop.close();
-    void server.close().then(() => process.exit(0));
+    void deploys
+      .close()
+      .then(() => server.close())
+      .then(() => process.exit(0));
   });
 }
