@@ -14,7 +14,8 @@ import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const staticDir = resolve(root, 'dist');
+// STATIC_DIR: the built shell and apps to serve (default dist/ at the repository root).
+const staticDir = resolve(process.env['STATIC_DIR'] ?? resolve(root, 'dist'));
 const port = Number(process.env['PORT'] ?? 8080);
 const host = process.env['HOST'] ?? '127.0.0.1';
 
