@@ -52,6 +52,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
   let build: ReturnType<typeof privateBuild>;
   let server: DemoServer;
   test.beforeAll(async () => {
+    test.setTimeout(180_000);
     build = privateBuild();
     server = await DemoServer.start({DATA_DIR: build.data, STATIC_DIR: build.dist});
   });
@@ -220,6 +221,7 @@ test.describe('where overrides are not allowed', () => {
   let build: ReturnType<typeof privateBuild>;
   let server: DemoServer;
   test.beforeAll(async () => {
+    test.setTimeout(180_000);
     build = privateBuild();
     server = await DemoServer.start({DATA_DIR: build.data, STATIC_DIR: build.dist, SWITCHBOARD_ENV: 'production'});
   });
@@ -248,6 +250,7 @@ test.describe('on Redis', () => {
   let a: DemoServer;
   let b: DemoServer;
   test.beforeAll(async () => {
+    test.setTimeout(180_000);
     build = privateBuild();
     redis = await startRedis();
     const env = {STATIC_DIR: build.dist, DATA_DIR: build.data, REDIS_URL: redis.url};

@@ -195,3 +195,24 @@ describe('canary, promote and rollback', () => {
     expect(heard).toEqual(['deploy orders@1.0.0']);
   });
 });
+
+describe('seeding from a build', () => {
+  const seedOf = (build: string, records: unknown[]) => ({build, shell: {module: '/assets/index.js', requires: {}}, records: records as never});
+
+  it('deploys a build once, then on a rebuild only what the rebuild changed', async () => {
+    const registry = registryOn();
+    const orders = app(modules, 'orders', '0.1.0+aaaa');
+    const stock = app(modules, 'stock', '0.1.0+bbbb');
+    expect((await registry.seed(seedOf('b1', [orders, stock]))).changes.map((c) => c.name)).toEqual(['orders', 'stock']);
+    expect((await registry.seed(seedOf('b1', [orders, stock]))).changes).toEqual([]);
+    // A deploy from the CLI after the build…
+    await registry.deploy(app(modules, 'stock', '2.0.0'));
+    // …survives a rebuild that did not change stock; the rebuilt orders is deployed.
+    const rebuilt = app(modules, 'orders', '0.1.0+cccc');
+    const {changes} = await registry.seed(seedOf('b2', [rebuilt, stock]));
+    expect(changes.map((c) => `${c.name}@${c.version}`)).toEqual(['orders@0.1.0+cccc']);
+    const state = await registry.state();
+    expect([state.apps['orders']!.stable, state.apps['stock']!.stable]).toEqual(['0.1.0+cccc', '2.0.0']);
+    expect(state.shell?.module).toBe('/assets/index.js');
+  });
+});

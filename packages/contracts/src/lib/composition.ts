@@ -15,6 +15,16 @@ export const COMPOSITION_ELEMENT_ID = 'switchboard-composition';
 /** The path a shell fetches its composition from when the page carries none inline. */
 export const COMPOSITION_PATH = '/composition.json';
 
+/**
+ * Where a developer's local overrides live in a page (`localStorage`): a JSON object, app name or
+ * shared package name → module URL. The server's page applies them before any module loads, and
+ * only where the composition says `overridesAllowed`.
+ */
+export const OVERRIDES_STORAGE_KEY = 'switchboard-overrides';
+
+/** The query parameter that sets one override (`?sb-override=orders=http://localhost:5174/src/index.ts`; an empty URL clears it). */
+export const OVERRIDE_QUERY = 'sb-override';
+
 /** The hub topic on which deploys are announced to open pages ({@link AppDeployed}, {@link AppRolledBack}). */
 export const DEPLOYS_TOPIC = 'deploys';
 

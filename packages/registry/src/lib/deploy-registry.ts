@@ -129,7 +129,8 @@ export class DeployRegistry {
 
   /**
    * Deploys a build's output when it differs from what was seeded last (first start, or a rebuild):
-   * every app or shared module whose stable record changed becomes a new stable version. Apps a
+   * every app or shared module the build changed (or that is not registered yet) becomes a new
+   * stable version; what the build left as it was keeps the version deployed since. Apps a
    * check refuses are left as they were and returned with the reason. Several nodes may race: one wins.
    */
   async seed(seed: SeedFile): Promise<{changes: Change[]; refused: string[]}> {
@@ -146,6 +147,8 @@ export class DeployRegistry {
           record = parseRecord(input);
           const entry = state.apps[record.name];
           if (entry?.stable === record.version && entry.versions[record.version] !== undefined) continue;
+          // What the build did not change stays as deployed since (a CLI deploy is not undone by a rebuild).
+          if (entry !== undefined && start.seeded?.[record.name] === record.version) continue;
           const t = deploy(state, record, {at, by: 'build'});
           state = t.state;
           changes.push({...t.change, action: 'seed'});
@@ -153,7 +156,8 @@ export class DeployRegistry {
           refused.push(`${(input as {name?: string}).name ?? '?'}: ${(error as Error).message}`);
         }
       }
-      const final: RegistryState = {...state, revision: start.revision + 1, shell: seed.shell, seed: seed.build};
+      const seeded = Object.fromEntries(seed.records.map((r) => [(r as {name: string}).name, (r as {version: string}).version]));
+      const final: RegistryState = {...state, revision: start.revision + 1, shell: seed.shell, seed: seed.build, seeded};
       const summary: Change = {revision: final.revision, at, action: 'seed', name: '*', version: seed.build, from: start.seed ?? null, channel: 'stable', by: 'build'};
       const result = await this.#store.commit(start.revision, final, summary);
       if (!result.ok) {

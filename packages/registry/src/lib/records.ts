@@ -94,6 +94,8 @@ export interface RegistryState {
   readonly shell?: ShellRequirement;
   /** The build the registry was last seeded from (a hash of its seed file). */
   readonly seed?: string;
+  /** The version of each app and shared module in that build: a rebuild deploys only what it changed. */
+  readonly seeded?: Readonly<Record<string, string>>;
 }
 
 /** What a change did. */

@@ -5,11 +5,9 @@
  * modules at their URLs in the composition and the import map, then writes the one native import
  * map, before any module loads. A badge says overrides are active. Plain ES2017, no imports.
  */
-export const OVERRIDES_STORAGE_KEY = 'switchboard-overrides';
+import {OVERRIDE_QUERY, OVERRIDES_STORAGE_KEY} from '@switchboard/contracts';
 
-/** The query parameter that sets (or, with an empty URL, clears) one override. */
-export const OVERRIDE_QUERY = 'sb-override';
-
+/** The bootstrap's source, inlined into the page by {@link renderPage}. */
 export const OVERRIDES_BOOTSTRAP = `(function () {
   var KEY = '${OVERRIDES_STORAGE_KEY}';
   var compEl = document.getElementById('switchboard-composition');
