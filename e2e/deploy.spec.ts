@@ -10,7 +10,7 @@ import {join} from 'node:path';
 import {expect, request, test, type Page} from '@playwright/test';
 import {startRedis, type RedisServer} from '../packages/hub/test/redis-server';
 import {appVersion, cli, DemoServer, privateBuild, seedRecord} from './registry-support';
-import {followingTopic, pageErrors, shellReady} from './support';
+import {followingTopic, pageErrors} from './support';
 
 interface PageComposition {
   revision: string;
@@ -38,14 +38,19 @@ async function listenForDeploys(page: Page): Promise<void> {
 
 const deploysSeen = (page: Page) => page.evaluate(() => (window as unknown as {deploys: Array<Record<string, unknown>>}).deploys);
 
+/** Readiness waits allow for a busy machine (each spec here runs its own servers and CLI processes). */
+const slow = expect.configure({timeout: 30_000});
+
 async function openShell(page: Page, path = '/'): Promise<void> {
   await page.goto(path);
-  await shellReady(page);
-  await expect(page.locator('.tile[data-state="ready"]')).toHaveCount(await page.locator('.tile').count());
+  await slow(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
+  await slow(page.locator('.tile:not([data-state])')).toHaveCount(0);
+  await slow(page.locator('.tile[data-state="ready"]')).toHaveCount(await page.locator('.tile').count());
 }
 
-// Each CLI call and server start is a Node process loading TypeScript: allow for a busy machine.
-test.describe.configure({timeout: 120_000});
+// Each CLI call and server start is a Node process loading TypeScript: allow for a busy machine, and
+// run the groups one after another (in one worker), not all their servers at once.
+test.describe.configure({mode: 'default', timeout: 120_000});
 
 test.describe('deploy, rollback, canary and refusals on one server', () => {
   test.describe.configure({mode: 'serial'});
@@ -68,7 +73,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
     await openShell(page, server.url);
     await listenForDeploys(page);
 
-    const deployed = cli(server.url, 'deploy', appVersion(build.dist, 'order-tracker', '2.0.0'));
+    const deployed = await cli(server.url, 'deploy', appVersion(build.dist, 'order-tracker', '2.0.0'));
     expect(deployed.err).toBe('');
     expect(deployed.code).toBe(0);
     expect(deployed.out).toContain('order-tracker@2.0.0');
@@ -82,7 +87,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
     expect(loaded.some((p) => /^\/deploys\/order-tracker\/2\.0\.0-[^/]+\/order-tracker\.js$/.test(p))).toBe(true);
     await fresh.close();
 
-    const back = cli(server.url, 'rollback', 'order-tracker');
+    const back = await cli(server.url, 'rollback', 'order-tracker');
     expect(back.err).toBe('');
     expect(back.code).toBe(0);
     await expect.poll(() => deploysSeen(page)).toContainEqual(expect.objectContaining({type: 'app.rolledback', name: 'order-tracker', version: v1, from: '2.0.0'}));
@@ -91,7 +96,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
     expect(versionIn(await compositionOf(after), 'order-tracker')).toBe(v1);
     await after.close();
 
-    const history = cli(server.url, 'history', 'order-tracker');
+    const history = await cli(server.url, 'history', 'order-tracker');
     expect(history.out).toMatch(/deploy +order-tracker@2\.0\.0[\s\S]*rollback order-tracker@/);
     expect(server.pid).toBe(pid);
     expect(server.alive).toBe(true);
@@ -100,7 +105,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
 
   test('a 50% canary gives both versions across visitors, each visitor always the same; promote makes it everyone\'s', async () => {
     const v1 = seedRecord(build.dist, 'order-tracker').version;
-    const canary = cli(server.url, 'deploy', appVersion(build.dist, 'order-tracker', '3.0.0'), '--canary', '50');
+    const canary = await cli(server.url, 'deploy', appVersion(build.dist, 'order-tracker', '3.0.0'), '--canary', '50');
     expect(canary.code).toBe(0);
     const seen: string[] = [];
     for (let i = 0; i < 24; i++) {
@@ -113,30 +118,30 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
     }
     expect(new Set(seen)).toEqual(new Set([v1, '3.0.0']));
 
-    expect(cli(server.url, 'promote', 'order-tracker').code).toBe(0);
+    expect((await cli(server.url, 'promote', 'order-tracker')).code).toBe(0);
     const anyone = (await (await fetch(`${server.url}/composition.json`)).json()) as PageComposition;
     expect(versionIn(anyone, 'order-tracker')).toBe('3.0.0');
-    expect(cli(server.url, 'rollback', 'order-tracker').code).toBe(0);
+    expect((await cli(server.url, 'rollback', 'order-tracker')).code).toBe(0);
   });
 
   test('a wrong integrity, an unreachable module and a breaking contract are refused, and nothing changes', async () => {
     const probeBody = "customElements.define('x-probe', class extends HTMLElement { connectedCallback() { this.textContent = 'probe'; } });\n";
     const probe = appVersion(build.dist, 'live-metrics', '1.0.0', {name: 'probe', tag: 'x-probe', title: 'Probe', publishes: [], consumes: ['metrics.alert'], requires: {}, standalone: undefined, standaloneIntegrity: undefined}, probeBody);
-    expect(cli(server.url, 'deploy', probe).code).toBe(0);
+    expect((await cli(server.url, 'deploy', probe)).code).toBe(0);
     const before = await (await fetch(`${server.url}/composition.json`)).text();
     const revision = (JSON.parse(before) as PageComposition).revision;
 
-    const lying = cli(server.url, 'deploy', appVersion(build.dist, 'order-form', '2.0.0', {integrity: `sha384-${'A'.repeat(64)}`}));
+    const lying = await cli(server.url, 'deploy', appVersion(build.dist, 'order-form', '2.0.0', {integrity: `sha384-${'A'.repeat(64)}`}));
     expect(lying.code).toBe(1);
     expect(lying.err).toContain('does not match its integrity');
-    const gone = cli(server.url, 'deploy', appVersion(build.dist, 'order-form', '2.0.1', {module: '/deploys/order-form/none/order-form.js'}));
+    const gone = await cli(server.url, 'deploy', appVersion(build.dist, 'order-form', '2.0.1', {module: '/deploys/order-form/none/order-form.js'}));
     expect(gone.code).toBe(1);
     expect(gone.err).toMatch(/unreachable \(HTTP 404\)/);
-    const breaking = cli(server.url, 'deploy', appVersion(build.dist, 'live-metrics', '2.0.0', {publishes: []}));
+    const breaking = await cli(server.url, 'deploy', appVersion(build.dist, 'live-metrics', '2.0.0', {publishes: []}));
     expect(breaking.code).toBe(1);
     expect(breaking.err).toContain('probe@1.0.0 consumes "metrics.alert"');
     expect(breaking.err).toContain('live-metrics@');
-    const stale = cli(server.url, 'rollback', 'probe', '--expect', String(Number(revision) - 1));
+    const stale = await cli(server.url, 'rollback', 'probe', '--expect', String(Number(revision) - 1));
     expect(stale.code).toBe(1);
     expect(stale.err).toContain(`revision ${revision}`);
 
@@ -165,7 +170,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
       fresh.push(page);
       const pageErrs = pageErrors(page);
       loads.push(openShell(page, server.url).then(() => expect(pageErrs).toEqual([])));
-      expect(cli(server.url, 'deploy', appVersion(build.dist, 'inventory', `4.0.${i}`)).code).toBe(0);
+      expect((await cli(server.url, 'deploy', appVersion(build.dist, 'inventory', `4.0.${i}`))).code).toBe(0);
     }
     // A rebuild: new hashed files, the page rewritten, the seed written last; the server deploys it.
     const record = seedRecord(build.dist, 'order-form');
@@ -208,7 +213,7 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
       await expect(page.locator('shop-activity-feed')).toHaveText('activity from the override');
       await page.locator('#switchboard-overrides-badge').click();
       await page.waitForURL(`${server.url}/`);
-      await shellReady(page);
+      await slow(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
       await expect(page.locator('#switchboard-overrides-badge')).toHaveCount(0);
       await expect(page.locator('shop-activity-feed')).not.toHaveText('activity from the override');
     } finally {
@@ -266,7 +271,7 @@ test.describe('on Redis', () => {
   test('two nodes serve the same composition, before and after a deploy on one of them', async ({page}) => {
     const compositionAt = async (url: string) => (await (await fetch(`${url}/composition.json`)).json()) as PageComposition;
     expect(await compositionAt(b.url)).toEqual(await compositionAt(a.url));
-    expect(cli(a.url, 'deploy', appVersion(build.dist, 'notifications', '2.0.0')).code).toBe(0);
+    expect((await cli(a.url, 'deploy', appVersion(build.dist, 'notifications', '2.0.0'))).code).toBe(0);
     const [onA, onB] = [await compositionAt(a.url), await compositionAt(b.url)];
     expect(onB).toEqual(onA);
     expect(versionIn(onB, 'notifications')).toBe('2.0.0');

@@ -3,7 +3,7 @@
  * spec's server), demo servers on it with their own registry, the `switchboard` CLI, and app
  * versions laid out as `npm run build:app` lays them out (dist/deploys/<app>/<version>-<hash>/).
  */
-import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createHash, randomUUID} from 'node:crypto';
 import {tmpdir} from 'node:os';
@@ -83,9 +83,19 @@ export class DemoServer {
 }
 
 /** Runs `switchboard <args>` (the package's CLI) against `server`; its exit code and output. */
-export function cli(server: string, ...args: string[]): {code: number; out: string; err: string} {
-  const run = spawnSync(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'packages/registry/src/cli/main.ts', ...args, '--server', server], {cwd: root, encoding: 'utf8', timeout: 30_000});
-  return {code: run.status ?? -1, out: run.stdout, err: run.stderr};
+export function cli(server: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'packages/registry/src/cli/main.ts', ...args, '--server', server], {cwd: root, stdio: ['ignore', 'pipe', 'pipe']});
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({code: code ?? -1, out, err});
+    });
+  });
 }
 
 interface SeedRecord {
