@@ -24,14 +24,13 @@ import {build} from 'vite';
 import config, {appNames, outDir, standaloneApp} from '../vite.config';
 import {buildPackages} from './build-packages';
 import {buildSharedApp, buildSharedPackages, installedVersion, SHARED, shellRequirement} from './federation/build-shared';
-import {assetsSince, clearForBuild, pruneGenerations} from './federation/generations';
+import {assetsSince, pruneGenerations} from './federation/generations';
 import {shellEntry, type ShellEntry} from './federation/shell-plugin';
-import {printSizes, shellScripts, sizeOf} from './transfer-report';
+import {printSizes, shellScripts, sizeOf, sizeReport, writeSizeReport} from './transfer-report';
 
 buildPackages();
 
 const started = Date.now() - 1000;
-clearForBuild(outDir);
 const {builds, requirements: packageRequirements} = await buildSharedPackages();
 const shared: SharedRequirement[] = [];
 for (const name of appNames()) shared.push(await buildSharedApp(name));
@@ -122,10 +121,13 @@ const removed = pruneGenerations(outDir, assetsSince(outDir, started));
 if (removed > 0) console.log(`removed ${removed} hashed files of builds before the previous one`);
 // Last, once every file it names is in place: a running server deploys the build when this file changes.
 writeFileSync(resolve(outDir, 'registry-seed.json'), `${JSON.stringify(seed, null, 2)}\n`);
-const total = printSizes(
-  'Shell page JavaScript with six apps (what a first visit transfers; sent as brotli):',
-  shellScripts(outDir, Object.values(resolution.importMap.imports).map((url) => url.replace(/^\//, '')), assetsSince(outDir, started)).map((f) => sizeOf(outDir, f)),
-);
+const shellPage = shellScripts(outDir, Object.values(resolution.importMap.imports).map((url) => url.replace(/^\//, '')), assetsSince(outDir, started)).map((f) => sizeOf(outDir, f));
+const total = printSizes(`Shell page JavaScript with ${manifest.apps.length} apps (what a first visit transfers; sent as brotli):`, shellPage);
 console.log(`shell page JavaScript transferred: ${(total.brotli / 1024).toFixed(1)} KB brotli, ${(total.gzip / 1024).toFixed(1)} KB gzip (${(total.bytes / 1024).toFixed(1)} KB uncompressed)`);
-printSizes('Apps, shared variant (lit, zod, SignalR and the kit come from the import map):', shared.map((s) => sizeOf(outDir, s.module.replace(/^\//, ''))));
-printSizes('Apps, standalone bundle (one script tag, for embedding anywhere):', appNames().map((name) => sizeOf(outDir, `apps/${name}.js`)));
+const sharedApps = shared.map((s) => sizeOf(outDir, s.module.replace(/^\//, '')));
+const standaloneApps = appNames().map((name) => sizeOf(outDir, `apps/${name}.js`));
+printSizes('Apps, shared variant (lit, zod, SignalR and the kit come from the import map):', sharedApps);
+printSizes('Apps, standalone bundle (one script tag, for embedding anywhere):', standaloneApps);
+// The docs include these numbers (docs/generated/sizes.md), so they are always this build's.
+const onPage = (s: {file: string}) => manifest.apps.some((a) => s.file.includes(`/${a.name}.js`) || s.file.includes(`/${a.name}-`));
+writeSizeReport(sizeReport(manifest.apps.length, shellPage, sharedApps.filter(onPage), standaloneApps.filter(onPage)), outDir, resolve(outDir, '..', 'docs'));

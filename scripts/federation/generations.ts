@@ -18,12 +18,6 @@ function walk(dir: string): string[] {
   });
 }
 
-/** Empties `outDir` but for its content-hashed `assets/` and the per-app `deploys/`. */
-export function clearForBuild(outDir: string): void {
-  if (!existsSync(outDir)) return;
-  for (const name of readdirSync(outDir)) if (name !== 'assets' && name !== 'deploys' && name !== RECORD) rmSync(join(outDir, name), {recursive: true, force: true});
-}
-
 /** Records which `assets/` files this build wrote (`written`, relative paths) and removes those of older builds. */
 export function pruneGenerations(outDir: string, written: ReadonlySet<string>): number {
   const path = join(outDir, RECORD);

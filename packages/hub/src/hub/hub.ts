@@ -1,4 +1,5 @@
-import {pino, type Logger} from 'pino';
+import type {Logger} from 'pino';
+import {createLogger} from '../logging/create-logger.js';
 import {MemoryBackplane, type Audience, type Backplane} from '../backplane/index.js';
 import {
   jsonHubProtocol,
@@ -85,7 +86,7 @@ export class Hub implements ConnectionHandler {
   #slowConsumers = 0;
 
   constructor(options: HubOptions = {}) {
-    this.logger = options.logger ?? pino({level: 'info'});
+    this.logger = options.logger ?? createLogger();
     this.#protocols = new Map((options.protocols ?? [jsonHubProtocol, messagePackHubProtocol]).map((p) => [p.name, p]));
     this.#o = {
       keepAliveIntervalMs: options.keepAliveIntervalMs ?? 15_000,

@@ -147,7 +147,7 @@ export class HubEndpoint {
   async #negotiate(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
     const principal = await this.#principal(req, url);
     if (principal === null) {
-      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      unauthorized(res, accessToken(url, req.headers));
       return;
     }
     const version = requestedNegotiateVersion(url);
@@ -270,7 +270,7 @@ export class HubEndpoint {
   async #authenticateFor(req: IncomingMessage, url: URL, res: ServerResponse, entry: ConnectionEntry): Promise<Principal | undefined | false> {
     const principal = await this.#principal(req, url);
     if (principal === null) {
-      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      unauthorized(res, accessToken(url, req.headers));
       return false;
     }
     if (principal?.userId !== entry.principal?.userId) {
@@ -279,6 +279,18 @@ export class HubEndpoint {
     }
     return principal;
   }
+}
+
+/**
+ * A 401 whose body says why in words, since the official client puts the body in the error the page
+ * sees (the page bridge shows it as the connection's `reason`); the header says it as RFC 6750 does.
+ */
+function unauthorized(res: ServerResponse, token: string | undefined): true {
+  return token === undefined
+    ? reply(res, 401, 'Unauthorized: this hub requires an access token and the request carried none.', {'www-authenticate': 'Bearer'})
+    : reply(res, 401, 'Unauthorized: the access token was refused (expired, or not valid for this hub).', {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): true {
