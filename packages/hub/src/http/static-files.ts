@@ -50,11 +50,13 @@ export function staticFiles(dir: string, options: StaticFilesOptions = {}): Stat
       answerVanishedFiles(res as ServerResponse);
     },
   });
+  // Looked up per request, dotfiles (build bookkeeping) would be served too: they are not.
+  return (req, res, next) => (/(^|\/)\./.test(decodePath(req.url ?? '/')) ? next() : serve(req, res, next));
 }
 
 /**
- * The folder is listed once, so a file removed since (a rebuild, a deploy, a hand) fails to open
- * after sirv wrote its status line, on a stream nobody listened to for errors: that ended the
+ * A file removed after it was found (a rebuild, a deploy, a hand; or, with `fresh: false`, after
+ * the folder was listed) fails to open after sirv wrote its status line, on a stream nobody listened to for errors: that ended the
  * process. Here the status line waits for the file to open; a file that does not answers 404, kept
  * by no cache. An error once bytes went out can only cut that response.
  */
@@ -80,8 +82,6 @@ function answerVanishedFiles(res: ServerResponse): void {
       res.end(JSON.stringify({error: 'not found'}));
     });
   });
-  // Looked up per request, dotfiles (build bookkeeping) would be served too: they are not.
-  return (req, res, next) => (/(^|\/)\./.test(decodePath(req.url ?? '/')) ? next() : serve(req, res, next));
 }
 
 function decodePath(url: string): string {
