@@ -8,7 +8,7 @@ import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build, type Rolldown, type UserConfig} from 'vite';
 import {outDir, sourceConditions} from '../../vite.config';
-import type {SharedBuilds, SharedRequirement} from './import-map';
+import type {SharedBuilds, SharedRequirement} from '@switchboard/registry';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -45,7 +45,8 @@ const englishZodOnly = {
   },
 };
 
-function baseConfig(outSubdir: string, entry: string, fileName: string, external: readonly string[]): UserConfig {
+/** A library build of `entry` into `outDir/outSubdir` (or an absolute folder), `external` left as bare imports. */
+export function baseConfig(outSubdir: string, entry: string, fileName: string, external: readonly string[]): UserConfig {
   return {
     configFile: false,
     root,
@@ -65,7 +66,8 @@ function baseConfig(outSubdir: string, entry: string, fileName: string, external
   } as UserConfig;
 }
 
-function chunkOf(output: Awaited<ReturnType<typeof build>>): Rolldown.OutputChunk {
+/** The entry chunk of a build's output. */
+export function chunkOf(output: Awaited<ReturnType<typeof build>>): Rolldown.OutputChunk {
   const outputs = Array.isArray(output) ? output : [output];
   const chunk = outputs.flatMap((o) => ('output' in o ? o.output : [])).find((c): c is Rolldown.OutputChunk => c.type === 'chunk' && c.isEntry);
   if (chunk === undefined) throw new Error('the build produced no entry chunk');
@@ -93,12 +95,13 @@ export async function buildSharedPackages(): Promise<{builds: SharedBuilds; requ
   return {builds, requirements};
 }
 
-function sharedImports(chunk: Rolldown.OutputChunk): Array<(typeof SHARED)[number]> {
+/** The shared packages a chunk imports by bare name. */
+export function sharedImports(chunk: Rolldown.OutputChunk): Array<(typeof SHARED)[number]> {
   return chunk.imports.filter((i): i is (typeof SHARED)[number] => (SHARED as readonly string[]).includes(i));
 }
 
 /** Ranges a workspace declares for the shared packages, from its package.json and, for the rest, the installed version. */
-function rangesOf(workspaceDir: string, imports: readonly string[]): Record<string, string> {
+export function rangesOf(workspaceDir: string, imports: readonly string[]): Record<string, string> {
   const pkg = JSON.parse(readFileSync(resolve(workspaceDir, 'package.json'), 'utf8')) as {dependencies?: Record<string, string>; peerDependencies?: Record<string, string>};
   const requires: Record<string, string> = {};
   for (const name of imports) requires[name] = pkg.dependencies?.[name] ?? pkg.peerDependencies?.[name] ?? `^${installedVersion(name)}`;

@@ -1,3 +1,5 @@
+import {COMPOSITION_ELEMENT_ID} from '@switchboard/contracts';
+
 /** One micro frontend as the shell's manifest describes it. */
 export interface AppEntry {
   readonly name: string;
@@ -10,11 +12,19 @@ export interface AppEntry {
   readonly publishes: readonly string[];
 }
 
-/** Reads and checks the manifest; a bad entry is an error naming it, not a blank page. */
+/**
+ * Reads and checks the manifest: the composition the server put in the page (with any local
+ * overrides applied), else the one at `url`; a bad entry is an error naming it, not a blank page.
+ */
 export async function loadManifest(url: string): Promise<AppEntry[]> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`manifest ${url}: HTTP ${response.status}`);
-  const body = (await response.json()) as {apps?: unknown};
+  const inline = document.getElementById(COMPOSITION_ELEMENT_ID)?.textContent;
+  let body: {apps?: unknown};
+  if (inline !== undefined && inline !== null && inline !== '') body = JSON.parse(inline) as {apps?: unknown};
+  else {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`manifest ${url}: HTTP ${response.status}`);
+    body = (await response.json()) as {apps?: unknown};
+  }
   if (!Array.isArray(body.apps)) throw new Error(`manifest ${url}: "apps" must be an array`);
   return body.apps.map((app: unknown, i: number) => {
     const a = app as Partial<AppEntry>;

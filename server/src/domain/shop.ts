@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {randomUUID} from 'node:crypto';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
-import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
+import {DEPLOYS_TOPIC, type Contract, type Envelope, type EnvelopeOf} from '@switchboard/contracts';
 import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
 import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, SETTINGS_TOPIC, SettingsChanged, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
@@ -25,12 +25,14 @@ export type {StockLevel} from './read-models';
  * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`.
  */
 export const shopPolicies = {
-  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed'],
+  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed', 'app.*'],
   topics: {
     [ORDERS_TOPIC]: {publishers: 'granted', publish: ['order.placed']},
     [INVENTORY_TOPIC]: {publish: []},
     [NOTIFICATIONS_TOPIC]: {publish: []},
     [SETTINGS_TOPIC]: {publish: []},
+    // Deploys are announced by the server's deploy registry only.
+    [DEPLOYS_TOPIC]: {publish: []},
   },
   // Other topics: granted producers only, and never the server-owned types above.
   defaultTopic: {publishers: 'granted'},
@@ -116,7 +118,7 @@ export class Shop {
         : new ShopOnStreams({
             streams: options.streams,
             bus: this.bus,
-            topics: Object.keys(shopTopics),
+            topics: Object.keys(shopTopics).filter((t) => t !== DEPLOYS_TOPIC),
             logger: this.#logger,
             retry,
             deadLetter: (letter) => this.#deadLetter(letter),
