@@ -11,7 +11,7 @@ import {fileURLToPath} from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The packages a user installs, each after the packages it depends on. */
-export const PUBLIC_PACKAGES = ['contracts', 'bus', 'lit', 'signalr', 'devtools', 'hub', 'testing'] as const;
+export const PUBLIC_PACKAGES = ['contracts', 'bus', 'lit', 'signalr', 'devtools', 'hub', 'testing', 'shell', 'react', 'vue'] as const;
 
 /** Compiles every public package; stops at the first that fails. */
 export function buildPackages(): void {

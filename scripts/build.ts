@@ -57,6 +57,9 @@ for (const app of manifest.apps) {
   }
 }
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+// The shell reads /composition.json first (the deploy registry answers it per request); until a
+// registry runs, the built manifest is served under that name too.
+writeFileSync(resolve(outDir, 'composition.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 writeFileSync(resolve(outDir, 'importmap.json'), `${JSON.stringify(resolution.importMap, null, 2)}\n`);
 
 // dist/alone/<app>.html: each app alone on a plain page, one script tag and its element: how a

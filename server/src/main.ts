@@ -9,6 +9,7 @@ import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
 import {pageTokenRoute} from './page-tokens';
+import {shellPages} from './shell-pages';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
@@ -65,6 +66,8 @@ const shop = new Shop({
   ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
 });
 server.addRoutes(shop.routes);
+// Deep links into the shell's routes (/ops, /shipments/o-1) get the shell's page.
+server.addRoutes(shellPages(staticDir));
 // GET /auth/token, the shell's token URL: PAGE_TOKEN_TTL=<seconds> (with AUTH_JWT_SECRET) hands pages
 // short-lived tokens without grants, a stand-in for a login, so the demo runs without AUTH_ALLOW_ANONYMOUS.
 const pageTokenTtl = Number(process.env['PAGE_TOKEN_TTL'] ?? Number.NaN);
