@@ -43,7 +43,7 @@ try {
     dependencies[`@switchboard/${name}`] = `file:./tarballs/${tarball}`;
   }
   const versionOf = (pkg: string) => (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as {version: string}).version;
-  for (const pkg of ['@microsoft/signalr', 'lit', 'zod', 'pino', '@types/node']) dependencies[pkg] = versionOf(pkg);
+  for (const pkg of ['@microsoft/signalr', 'lit', 'zod', 'pino', '@types/node', 'react', 'react-dom', '@types/react', '@types/react-dom', 'vue']) dependencies[pkg] = versionOf(pkg);
   // The kit's packages depend on each other by version; the overrides point those at the tarballs too.
   const overrides = Object.fromEntries(PUBLIC_PACKAGES.map((name) => [`@switchboard/${name}`, `$@switchboard/${name}`]));
   writeFileSync(join(project, 'package.json'), JSON.stringify({name: 'consumer', private: true, type: 'module', dependencies, overrides}, null, 2));
