@@ -1,6 +1,9 @@
 import {expect, test, type Page} from '@playwright/test';
 import {appsSettled, pageErrors} from './support';
 
+// Each test loads the whole shell (and React) in a fresh page: give them room on a busy machine.
+test.describe.configure({timeout: 60_000});
+
 /** The order-lookup app's composition entry, as the server has it. */
 async function lookupEntry(page: Page): Promise<{module: string; standalone: string}> {
   const response = await page.request.get('/composition.json');

@@ -1,6 +1,9 @@
 import {expect, test, type Page} from '@playwright/test';
 import {appsSettled, pageErrors, shellReady} from './support';
 
+// Each test loads the whole shell (and React) in a fresh page: give them room on a busy machine.
+test.describe.configure({timeout: 60_000});
+
 /** The apps shown now, by their tiles' names. */
 async function tiles(page: Page): Promise<string[]> {
   return page.locator('#shell .tile').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset['app']!));

@@ -28,8 +28,12 @@ export interface ShellOptions {
   readonly hub?: (bus: Bus) => ShellHub;
   readonly retry?: RetryPolicy;
   readonly errorPage?: Omit<ErrorPageOptions, 'root'>;
-  /** Preload the modules of routes linked from the page when idle, and of a link's route on hover or focus; default true. */
-  readonly preload?: boolean;
+  /**
+   * `modulepreload` hints for the next route's modules: `hover` (default) when a link to it is
+   * hovered or focused; `idle` also for every route linked from the page once the browser is idle
+   * (a first visit then fetches more than its own route needs); `false` for none.
+   */
+  readonly preload?: 'hover' | 'idle' | false;
   /** Called with every module load step. */
   readonly onLoadStep?: (app: CompositionApp, step: LoadStep) => void;
   readonly importer?: ModuleImporter;
@@ -193,7 +197,7 @@ export class Shell {
     this.#root.dataset['route'] = match.notFound ? '*' : match.chain.map((r) => r.path).join('');
     this.#root.dataset['shell'] = 'ready';
     this.#root.dispatchEvent(new CustomEvent<RouteDetail>('switchboard-route', {detail: {pathname, params: match.params, notFound: match.notFound}}));
-    if (this.#options.preload !== false) this.#preloadWhenIdle();
+    if (this.#options.preload === 'idle') this.#preloadWhenIdle();
   }
 
   /** Counts for leak checks: frames, the bus's subscriptions, DOM listeners and pending requests, the hub's followed topics. */
