@@ -1,7 +1,7 @@
 export * from './protocol/index.js';
 export * from './hub/index.js';
 export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
-export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
+export type {HealthReport, Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
 export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
 export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
 export {DEFAULT_MAX_HELD_DURING_REPLAY, REPLAY_LOW_WATER} from './events/topic-feeds.js';
@@ -38,3 +38,7 @@ export {IMMUTABLE, REVALIDATE, staticFiles} from './http/static-files.js';
 export type {StaticFilesOptions, StaticHandler} from './http/static-files.js';
 export {precompress} from './http/precompress.js';
 export type {Precompressed} from './http/precompress.js';
+export {createLogger, LOG_LEVELS} from './logging/create-logger.js';
+export type {LoggerOptions} from './logging/create-logger.js';
+export {formatLogLine, prettyDestination} from './logging/pretty-log.js';
+export type {PrettyLogOptions} from './logging/pretty-log.js';

@@ -2,17 +2,20 @@ import type {Principal} from '../transports/authenticator.js';
 
 /**
  * Who appended an event to a topic: server code (the trusted path, `EventService.append`), or a
- * client through the hub's `publish` or the HTTP ingest, with the principal its token proved
+ * client through the hub's `publish`, the HTTP ingest or a RabbitMQ binding, with the principal its token proved
  * (undefined when anonymous). Listeners of appended events decide whom they trust from this.
  */
 export type Appender =
   | {readonly kind: 'server'}
-  | {readonly kind: 'client'; readonly via: 'hub' | 'http'; readonly principal: Principal | undefined};
+  | {readonly kind: 'client'; readonly via: AppenderVia; readonly principal: Principal | undefined};
+
+/** The door a client's event came in by: the hub's `publish`, the HTTP ingest, or a RabbitMQ binding. */
+export type AppenderVia = 'hub' | 'http' | 'amqp';
 
 /** Server code: the only appender that may append server-owned types. */
 export const SERVER: Appender = Object.freeze({kind: 'server'});
 
 /** A client of `via` acting as `principal` (undefined: anonymous). */
-export function clientAppender(via: 'hub' | 'http', principal: Principal | undefined): Appender {
+export function clientAppender(via: AppenderVia, principal: Principal | undefined): Appender {
   return {kind: 'client', via, principal};
 }
