@@ -20,7 +20,7 @@ export type {MetricsOptions} from './http/metrics.js';
 export {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './http/cloudevents.js';
 export {ALL_TRANSPORTS, HubEndpoint} from './transports/hub-endpoint.js';
 export type {HubEndpointOptions} from './transports/hub-endpoint.js';
-export {PendingLimitError} from './transports/connection-registry.js';
+export {DEFAULT_MAX_PENDING, DEFAULT_PENDING_PER_CLIENT, DEFAULT_PENDING_TIMEOUT_MS} from './transports/connection-registry.js';
 export type {PendingConnectionOptions} from './transports/connection-registry.js';
 export {accessToken} from './transports/authenticator.js';
 export type {AuthenticationRequest, Authenticator, Principal} from './transports/authenticator.js';
