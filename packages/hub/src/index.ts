@@ -1,6 +1,7 @@
 export * from './protocol/index.js';
 export * from './hub/index.js';
-export {SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
+export {DEFAULT_BODY_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS, SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
+export {MAX_REPORTED_ISSUES} from './events/issue-list.js';
 export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
 export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, topicSchema} from './events/event-service.js';
 export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
@@ -30,7 +31,7 @@ export {DEFAULT_MAX_BUFFERED_BYTES, SendBufferOverflowError} from './transports/
 export type {ConnectionHandler, ConnectionSink, TransportConnection, TransportKind} from './transports/transport-connection.js';
 export {Cors, LOOPBACK_HOSTS} from './http/cors.js';
 export type {CorsOptions} from './http/cors.js';
-export {BodyTooLargeError, DEFAULT_DRAIN_BYTES, readBody} from './http/body.js';
+export {BodyTooLargeError, DEFAULT_DRAIN_BYTES, readBody, RequestAbortedError} from './http/body.js';
 export {sendJson} from './http/respond.js';
 export type {Engine} from './engines/engine.js';
 export * from './engines/redis/index.js';

@@ -1,10 +1,11 @@
-import {envelopeSchema, HubMethods, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
+import {envelopeSchema, HubMethods, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
 import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
 import {TopicLimitError} from '../log/topic-log.js';
+import {IssueList} from './issue-list.js';
 import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
 import {TopicFeeds} from './topic-feeds.js';
@@ -164,19 +165,24 @@ export class EventService {
     return this.#authorizer.canSubscribe(topic, principal);
   }
 
+  /** Whether `appender` may publish anything on `topic`: the policy's topic-level check, before any validation. */
+  canPublishOn(topic: string, appender: Appender): Decision {
+    return this.#authorizer.canPublishOn(topic, appender);
+  }
+
   /**
    * Validates every input, then appends them all in order, or none: a batch with one invalid or
    * refused envelope changes nothing and reports the issues of each bad one by index.
    */
   async publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishOutcome[]>> {
     const checked = inputs.map((input) => this.#check(topic, input, appender));
-    const issues: ValidationIssue[] = [];
+    const issues = new IssueList();
     checked.forEach((r, i) => {
-      if (!r.ok) for (const issue of r.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
+      if (!r.ok) for (const issue of r.issues) issues.add(issue, i);
     });
-    if (issues.length > 0) {
+    if (issues.total > 0) {
       this.#observer.rejected?.(topic);
-      return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
+      return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid${issues.note()}`, issues.kept);
     }
     const events = checked.map((r) => (r as {value: Envelope}).value);
     let value: PublishOutcome[];
