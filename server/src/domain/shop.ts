@@ -22,12 +22,15 @@ export type {StockLevel} from './read-models';
  * Who may do what on the shop's topics; pass to the `SwitchboardServer`. Anyone may subscribe.
  * Everything the services say is server-owned: pages place orders and restock through the
  * `order.place` and `inventory.restock` commands, never by publishing events. Only a granted
- * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`.
+ * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`;
+ * `orders:user-<sub>` is readable only by the user `<sub>`.
  */
 export const shopPolicies = {
   serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed'],
   topics: {
     [ORDERS_TOPIC]: {publishers: 'granted', publish: ['order.placed']},
+    // A user's own orders: only the user the topic names may read it; only the server writes it.
+    [`${ORDERS_TOPIC}:user-{sub}`]: {subscribe: 'authenticated', publish: []},
     [INVENTORY_TOPIC]: {publish: []},
     [NOTIFICATIONS_TOPIC]: {publish: []},
     [SETTINGS_TOPIC]: {publish: []},
