@@ -7,12 +7,18 @@ import type {Principal} from '../transports/authenticator.js';
  */
 export type Appender =
   | {readonly kind: 'server'}
-  | {readonly kind: 'client'; readonly via: 'hub' | 'http'; readonly principal: Principal | undefined};
+  | {
+      readonly kind: 'client';
+      readonly via: 'hub' | 'http';
+      readonly principal: Principal | undefined;
+      /** Where the request came from, when known: anonymous clients are budgeted by it. */
+      readonly remoteAddress?: string | undefined;
+    };
 
 /** Server code: the only appender that may append server-owned types. */
 export const SERVER: Appender = Object.freeze({kind: 'server'});
 
-/** A client of `via` acting as `principal` (undefined: anonymous). */
-export function clientAppender(via: 'hub' | 'http', principal: Principal | undefined): Appender {
-  return {kind: 'client', via, principal};
+/** A client of `via` acting as `principal` (undefined: anonymous), from `remoteAddress` when known. */
+export function clientAppender(via: 'hub' | 'http', principal: Principal | undefined, remoteAddress?: string | undefined): Appender {
+  return remoteAddress === undefined ? {kind: 'client', via, principal} : {kind: 'client', via, principal, remoteAddress};
 }

@@ -4,7 +4,8 @@ import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
 import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
-import {TopicLimitError} from '../log/topic-log.js';
+import {DEFAULT_MAX_AGE_MS, TopicLimitError} from '../log/topic-log.js';
+import {DEFAULT_TOPICS_PER_CLIENT, TopicBudget} from './topic-budget.js';
 import {IssueList} from './issue-list.js';
 import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
@@ -70,6 +71,12 @@ export interface EventServiceOptions {
   readonly maxSubscriptionsPerConnection?: number;
   /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
   readonly maxHeldDuringReplay?: number;
+  /**
+   * Topics one client may create (a principal by user id, an anonymous client by remote address);
+   * a token's `topicQuota` claim overrides it. Past it, a publish that would create a topic is
+   * refused (code {@link TOPIC_LIMIT}, HTTP 429). Server code is never budgeted. Default 100.
+   */
+  readonly topicsPerClient?: number;
 }
 
 /** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
@@ -94,6 +101,7 @@ export class EventService {
   readonly #appended = new Set<AppendedListener>();
   readonly #maxSubscriptions: number;
   readonly #feeds: TopicFeeds;
+  readonly #budget: TopicBudget;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -107,6 +115,8 @@ export class EventService {
     });
     this.#observer = options.observer ?? {};
     this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
+    const has = this.#log.has?.bind(this.#log);
+    this.#budget = new TopicBudget(options.topicsPerClient ?? DEFAULT_TOPICS_PER_CLIENT, DEFAULT_MAX_AGE_MS, has);
     this.#feeds = new TopicFeeds({
       hub: this.#hub,
       log: this.#log,
@@ -187,14 +197,16 @@ export class EventService {
     const events = checked.map((r) => (r as {value: Envelope}).value);
     let value: PublishOutcome[];
     try {
+      const creates = await this.#admitTopic(topic, appender);
       if (this.#log.appendMany !== undefined) {
         // One call to the log: all appended or, if it refuses or is unreachable, none.
-        const results = await this.#log.appendMany(topic, events);
+        const results = await this.#log.appendMany(topic, events, appender.kind === 'server' ? 'server' : 'client');
         value = results.map((result, i) => this.#report(topic, events[i]!, result, appender));
       } else {
         value = [];
         for (const event of events) value.push(await this.#append(topic, event, appender));
       }
+      if (creates) this.#budget.created(appender, topic);
     } catch (error) {
       return this.#refused(topic, error);
     }
@@ -220,15 +232,30 @@ export class EventService {
       return result;
     }
     try {
-      return {ok: true, value: await this.#append(topic, result.value, appender)};
+      const creates = await this.#admitTopic(topic, appender);
+      const value = await this.#append(topic, result.value, appender);
+      if (creates) this.#budget.created(appender, topic);
+      return {ok: true, value};
     } catch (error) {
       return this.#refused(topic, error);
     }
   }
 
+  /**
+   * For a client's publish: whether it would create `topic` (then it counts against the client's
+   * topic budget); throws {@link TopicLimitError} when the client's budget is spent.
+   */
+  async #admitTopic(topic: string, appender: Appender): Promise<boolean> {
+    if (appender.kind === 'server') return false;
+    const exists = this.#log.has !== undefined ? this.#log.has(topic) : (await this.#log.head(topic)) !== null;
+    if (exists) return false;
+    if (!this.#budget.allows(appender)) throw new TopicBudgetError(this.#budget.quotaOf(appender));
+    return true;
+  }
+
   /** A publish the log refused for a limit (a new topic past the cap), as a result with code {@link TOPIC_LIMIT}. */
   #refused<T>(topic: string, error: unknown): ValidationResult<T> {
-    if (!(error instanceof TopicLimitError)) throw error;
+    if (!(error instanceof TopicLimitError) && !(error instanceof TopicBudgetError)) throw error;
     this.#observer.rejected?.(topic);
     this.#logger.warn({topic, limit: error.limit}, 'publish refused: topic limit');
     return invalid(error.message, [{path: 'topic', message: error.message, code: TOPIC_LIMIT}]);
@@ -262,7 +289,7 @@ export class EventService {
 
   /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
   async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishOutcome> {
-    return this.#report(topic, event, await this.#log.append(topic, event), appender);
+    return this.#report(topic, event, await this.#log.append(topic, event, appender.kind === 'server' ? 'server' : 'client'), appender);
   }
 
   /** Reports an append the log made (observer, log line, listeners); duplicates are not reported. */
@@ -308,7 +335,7 @@ export class EventService {
       .method(HubMethods.publish, {
         params: {topic: topicSchema, envelope: z.unknown()},
         handler: async ({topic, envelope}, {caller}): Promise<PublishResult> => {
-          const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal)));
+          const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal, caller.request.remoteAddress)));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
@@ -317,6 +344,16 @@ export class EventService {
         params: {envelope: z.unknown()},
         handler: ({envelope}, {caller}) => this.command(envelope, {principal: caller.request.principal}),
       });
+  }
+}
+
+/** Thrown when a client's publish would create a topic past its topic budget. */
+export class TopicBudgetError extends Error {
+  override readonly name = 'TopicBudgetError';
+  constructor(readonly limit: number) {
+    super(
+      `Topic budget reached: a client may create at most ${limit} topics (option topicsPerClient, or a "topicQuota" claim in its token); publish to an existing topic, or retry once some have idled out.`,
+    );
   }
 }
 

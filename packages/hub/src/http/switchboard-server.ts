@@ -85,6 +85,8 @@ export interface SwitchboardServerOptions {
   readonly maxBodyBytes?: number;
   /** Bounds of metric labels (topics, event types with series of their own). */
   readonly metrics?: MetricsOptions;
+  /** Topics one client may create (by user id, or remote address when anonymous; a `topicQuota` claim overrides it); default 100. */
+  readonly topicsPerClient?: number;
   /** Topics one connection may follow at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
   /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
@@ -164,6 +166,7 @@ export class SwitchboardServer {
       ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
       ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
       ...(options.maxHeldDuringReplay === undefined ? {} : {maxHeldDuringReplay: options.maxHeldDuringReplay}),
+      ...(options.topicsPerClient === undefined ? {} : {topicsPerClient: options.topicsPerClient}),
     });
     this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
@@ -292,7 +295,7 @@ export class SwitchboardServer {
       res.end(text);
       return;
     }
-    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes, principal, appender: clientAppender('http', principal)})) return;
+    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes, principal, appender: clientAppender('http', principal, req.socket.remoteAddress)})) return;
     const drill = /^\/api\/connections\/([^/]+)\/drop$/.exec(url.pathname);
     if (drill !== null && req.method === 'POST' && this.#drills) {
       if (this.#authenticate !== undefined && !hasScope(principal, 'drills')) {

@@ -22,7 +22,7 @@ function negotiateFrom(url: string, localAddress: string): Promise<number> {
 }
 
 describe('hostile: one address floods negotiate', () => {
-  it('the official client from another address still connects every time; the process lives, memory stays bounded', async () => {
+  it('the official client from another address still connects every time; the process lives, memory stays bounded', {timeout: 60_000}, async () => {
     victim = await startVictim({endpoint: {pendingConnections: {max: 200, perClient: 20}}});
     const url = victim.url;
     const before = victim.rss();
