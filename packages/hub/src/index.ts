@@ -3,8 +3,10 @@ export * from './hub/index.js';
 export {DEFAULT_BODY_TIMEOUT_MS, DEFAULT_WRITE_TIMEOUT_MS, SwitchboardServer, HUB_PATH} from './http/switchboard-server.js';
 export {MAX_REPORTED_ISSUES} from './events/issue-list.js';
 export type {Route, RouteContext, SwitchboardServerOptions} from './http/switchboard-server.js';
-export {DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, TopicBudgetError, topicSchema} from './events/event-service.js';
+export {DEFAULT_COMMAND_RATE_LIMIT, DEFAULT_MAX_SUBSCRIPTIONS, EventService, FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN, TopicBudgetError, topicSchema} from './events/event-service.js';
 export {DEFAULT_TOPICS_PER_CLIENT, TOPIC_QUOTA_CLAIM} from './events/topic-budget.js';
+export {RateLimiter, RateLimitError} from './limits/rate-limiter.js';
+export type {RateDecision, RateLimitOptions} from './limits/rate-limiter.js';
 export type {AppendedListener, CommandHandler, CommandSender, EventObserver, EventServiceOptions, PublishOutcome} from './events/event-service.js';
 export {DEFAULT_MAX_HELD_DURING_REPLAY, REPLAY_LOW_WATER} from './events/topic-feeds.js';
 /** The hub's wire contract, re-exported from `@switchboard/contracts` where it is defined once. */

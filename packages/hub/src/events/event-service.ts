@@ -6,6 +6,7 @@ import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-po
 import {HubError, type Hub} from '../hub/index.js';
 import {DEFAULT_MAX_AGE_MS, TopicLimitError} from '../log/topic-log.js';
 import {DEFAULT_TOPICS_PER_CLIENT, TopicBudget} from './topic-budget.js';
+import {RateLimiter, RateLimitError, type RateLimitOptions} from '../limits/rate-limiter.js';
 import {IssueList} from './issue-list.js';
 import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
@@ -77,7 +78,21 @@ export interface EventServiceOptions {
    * refused (code {@link TOPIC_LIMIT}, HTTP 429). Server code is never budgeted. Default 100.
    */
   readonly topicsPerClient?: number;
+  /**
+   * Commands one client (a user, or a remote address when anonymous) may send through the hub: a
+   * token bucket. Past it the invocation fails saying when to retry. Default 50 at once, then 10
+   * a second; `false` turns it off. Server code calling {@link EventService.command} is never limited.
+   */
+  readonly commandRateLimit?: RateLimitOptions | false;
+  /**
+   * Publishes one client may send (hub `publish` and HTTP ingest; HTTP answers 429 with
+   * `Retry-After`). Off by default.
+   */
+  readonly publishRateLimit?: RateLimitOptions | false;
 }
+
+/** Default of {@link EventServiceOptions.commandRateLimit}. */
+export const DEFAULT_COMMAND_RATE_LIMIT: RateLimitOptions = {burst: 50, perSecond: 10};
 
 /** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
@@ -102,6 +117,8 @@ export class EventService {
   readonly #maxSubscriptions: number;
   readonly #feeds: TopicFeeds;
   readonly #budget: TopicBudget;
+  readonly #commandLimiter: RateLimiter | undefined;
+  readonly #publishLimiter: RateLimiter | undefined;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -116,6 +133,9 @@ export class EventService {
     this.#observer = options.observer ?? {};
     this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
     const has = this.#log.has?.bind(this.#log);
+    const commandLimit = options.commandRateLimit ?? DEFAULT_COMMAND_RATE_LIMIT;
+    this.#commandLimiter = commandLimit === false ? undefined : new RateLimiter(commandLimit);
+    this.#publishLimiter = options.publishRateLimit === undefined || options.publishRateLimit === false ? undefined : new RateLimiter(options.publishRateLimit);
     this.#budget = new TopicBudget(options.topicsPerClient ?? DEFAULT_TOPICS_PER_CLIENT, DEFAULT_MAX_AGE_MS, has);
     this.#feeds = new TopicFeeds({
       hub: this.#hub,
@@ -173,6 +193,17 @@ export class EventService {
   /** Whether `principal` (undefined: anonymous) may subscribe to `topic` or read its history. */
   canSubscribe(topic: string, principal: Principal | undefined): Decision {
     return this.#authorizer.canSubscribe(topic, principal);
+  }
+
+  /**
+   * Takes one publish from `appender`'s rate limit (`publishRateLimit`); throws {@link RateLimitError}
+   * (with when to retry) past it. Server code is never limited.
+   */
+  takePublish(appender: Appender): void {
+    const key = this.#budget.keyOf(appender);
+    if (key === undefined || this.#publishLimiter === undefined) return;
+    const decision = this.#publishLimiter.take(key);
+    if (!decision.allowed) throw new RateLimitError('publishes', decision.retryAfterMs);
   }
 
   /** Whether `appender` may publish anything on `topic`: the policy's topic-level check, before any validation. */
@@ -335,14 +366,21 @@ export class EventService {
       .method(HubMethods.publish, {
         params: {topic: topicSchema, envelope: z.unknown()},
         handler: async ({topic, envelope}, {caller}): Promise<PublishResult> => {
-          const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal, caller.request.remoteAddress)));
+          const appender = clientAppender('hub', caller.request.principal, caller.request.remoteAddress);
+          rateLimitAsHubError(() => this.takePublish(appender));
+          const result = await unavailableAsHubError(this.publish(topic, envelope, appender));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
       })
       .method(HubMethods.command, {
         params: {envelope: z.unknown()},
-        handler: ({envelope}, {caller}) => this.command(envelope, {principal: caller.request.principal}),
+        handler: ({envelope}, {caller}) => {
+          const key = this.#budget.keyOf(clientAppender('hub', caller.request.principal, caller.request.remoteAddress));
+          const decision = key === undefined ? undefined : this.#commandLimiter?.take(key);
+          if (decision !== undefined && !decision.allowed) throw new HubError(new RateLimitError('commands', decision.retryAfterMs).message);
+          return this.command(envelope, {principal: caller.request.principal});
+        },
       });
   }
 }
@@ -367,6 +405,16 @@ function forbidden<T>(reason: string): ValidationResult<T> {
 /** Who appended, for logs: `server`, or the client's user id. */
 function byOf(appender: Appender): string {
   return appender.kind === 'server' ? 'server' : `${appender.via}:${appender.principal?.userId ?? 'anonymous'}`;
+}
+
+/** A rate-limit refusal as an invocation error saying when to retry. */
+function rateLimitAsHubError(take: () => void): void {
+  try {
+    take();
+  } catch (error) {
+    if (error instanceof RateLimitError) throw new HubError(error.message);
+    throw error;
+  }
 }
 
 /** A refusal the caller can act on when the engine is down: nothing was stored, so retrying is safe. */

@@ -87,6 +87,10 @@ export interface SwitchboardServerOptions {
   readonly metrics?: MetricsOptions;
   /** Topics one client may create (by user id, or remote address when anonymous; a `topicQuota` claim overrides it); default 100. */
   readonly topicsPerClient?: number;
+  /** Commands one client may send through the hub (token bucket; default 50 at once, then 10/s; `false`: off). */
+  readonly commandRateLimit?: EventServiceOptions['commandRateLimit'];
+  /** Publishes one client may send (hub and HTTP; HTTP answers 429 with Retry-After); off by default. */
+  readonly publishRateLimit?: EventServiceOptions['publishRateLimit'];
   /** Topics one connection may follow at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
   /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
@@ -167,6 +171,8 @@ export class SwitchboardServer {
       ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
       ...(options.maxHeldDuringReplay === undefined ? {} : {maxHeldDuringReplay: options.maxHeldDuringReplay}),
       ...(options.topicsPerClient === undefined ? {} : {topicsPerClient: options.topicsPerClient}),
+      ...(options.commandRateLimit === undefined ? {} : {commandRateLimit: options.commandRateLimit}),
+      ...(options.publishRateLimit === undefined ? {} : {publishRateLimit: options.publishRateLimit}),
     });
     this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});

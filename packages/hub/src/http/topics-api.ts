@@ -5,6 +5,7 @@ import {FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN} from '../events/event-service.js'
 import type {Principal} from '../transports/authenticator.js';
 import type {ValidationIssue} from '@switchboard/contracts';
 import {IssueList} from '../events/issue-list.js';
+import {RateLimitError} from '../limits/rate-limiter.js';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
 import {sendJson} from './respond.js';
@@ -65,6 +66,14 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
   if (mediaType !== JSON_TYPE && mediaType !== CLOUDEVENT && mediaType !== CLOUDEVENT_BATCH) {
     req.resume();
     sendJson(res, 415, {error: `unsupported media type "${mediaType}"; send ${JSON_TYPE}, ${CLOUDEVENT} or ${CLOUDEVENT_BATCH}`});
+    return;
+  }
+  try {
+    events.takePublish(options.appender);
+  } catch (error) {
+    if (!(error instanceof RateLimitError)) throw error;
+    req.resume();
+    sendJson(res, 429, {error: error.message}, {'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)))});
     return;
   }
   // The policy first: a client that may not publish here costs no body read and no validation.
