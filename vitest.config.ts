@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {conditions: ['switchboard-source', ...defaultClientConditions]},
   ssr: {resolve: {conditions: ['switchboard-source', ...defaultServerConditions]}},
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts', 'scripts/docs/test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -1,6 +1,6 @@
 /**
- * The README's cross-origin embed, as written: its HTML snippet on a customer's origin, the demo
- * server started with the README's CORS_ORIGINS line (the customer's origin in place of the
+ * The docs' cross-origin embed (docs/guide/embed.md), as written: its HTML snippet on a customer's origin, the demo
+ * server started with the page's CORS_ORIGINS line (the customer's origin in place of the
  * example's). Without the setting the browser blocks the hub; with it the element gets events.
  */
 import {readFileSync} from 'node:fs';
@@ -16,8 +16,7 @@ const E2E_AUTH_SECRET = process.env['SB_E2E_AUTH_SECRET'] ?? '';
 
 test.describe.configure({mode: 'serial'});
 
-const readme = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Embed a micro frontend in any page'));
+const section = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../docs/guide/embed.md'), 'utf8');
 const snippet = /```html\n([\s\S]*?)```/.exec(section)![1]!;
 const corsLine = /```sh\n(CORS_ORIGINS=\S+) npm start\n```/.exec(section)![1]!;
 
@@ -54,8 +53,8 @@ test('without CORS_ORIGINS the browser blocks the embed (the module and the hub)
   shop = undefined;
 });
 
-test('with the README setting the element embedded from another origin gets the hub events', async ({page}) => {
-  // The README's line, with this test's customer origin for the example's.
+test('with the setting the docs give, the element embedded from another origin gets the hub events', async ({page}) => {
+  // The docs' line, with this test's customer origin for the example's.
   const origins = corsLine.replace(/^CORS_ORIGINS=/, '').replace('https://customer.example', customerOrigin);
   shop = await OwnServer.start({CORS_ORIGINS: origins, AUTH_JWT_SECRET: E2E_AUTH_SECRET, AUTH_ALLOW_ANONYMOUS: '1'});
   await page.goto(customerOrigin);

@@ -55,3 +55,26 @@ test('the shell connects through its token URL, loads the read models, and recon
   const reattach = /^WebSocket connection to .* failed: Error during WebSocket handshake: Unexpected response code: 404$/;
   expect(errors.filter((e) => !reattach.test(e))).toEqual([]);
 });
+
+test('without page tokens the shell says why it cannot connect and what to set, and does not hammer the server', async ({page}) => {
+  // Tokens required, but no PAGE_TOKEN_TTL: the token URL answers 404 with the server's hint.
+  const noTokens = await OwnServer.start({AUTH_JWT_SECRET: SECRET, PAYMENT_FAILURE_RATE: '0'});
+  try {
+    let asked = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/auth/token') asked++;
+    });
+    await page.goto(noTokens.url);
+    const reason = page.locator('#hub-reason');
+    await expect(reason).toBeVisible();
+    await expect(reason).toHaveText(/could not get an access token: the token endpoint .*\/auth\/token answered 404: .*start it with PAGE_TOKEN_TTL=<seconds> \(and AUTH_JWT_SECRET\)/);
+    await expect(page.locator('#hub-status')).toHaveAttribute('data-status', 'reconnecting');
+    await expect(page.locator('#hub-status')).toHaveText(/next try in 30 s/);
+    // One ask per page hub, then a 30 s wait: what a retry loop without a pause would have repeated by now, it did not.
+    const seen = asked;
+    await page.waitForTimeout(1500);
+    expect(asked).toBe(seen);
+  } finally {
+    await noTokens.stop();
+  }
+});

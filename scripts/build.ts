@@ -20,7 +20,7 @@ import {buildPackages} from './build-packages';
 import {buildSharedApp, buildSharedPackages, SHARED} from './federation/build-shared';
 import type {Resolution, SharedRequirement} from './federation/import-map';
 import {sharedImportMap} from './federation/shell-plugin';
-import {printSizes, shellScripts, sizeOf} from './transfer-report';
+import {printSizes, shellScripts, sizeOf, sizeReport, writeSizeReport} from './transfer-report';
 
 buildPackages();
 
@@ -77,10 +77,13 @@ console.log(`shared versions: ${Object.entries(resolution.chosen).map(([pkg, v])
 
 // Brotli and gzip beside every text file, so the server sends compressed bytes with no work per request.
 await precompress(outDir);
-const total = printSizes(
-  'Shell page JavaScript with six apps (what a first visit transfers; sent as brotli):',
-  shellScripts(outDir, Object.values(resolution.importMap.imports).map((url) => url.replace(/^\//, ''))).map((f) => sizeOf(outDir, f)),
-);
+const shellPage = shellScripts(outDir, Object.values(resolution.importMap.imports).map((url) => url.replace(/^\//, ''))).map((f) => sizeOf(outDir, f));
+const total = printSizes(`Shell page JavaScript with ${manifest.apps.length} apps (what a first visit transfers; sent as brotli):`, shellPage);
 console.log(`shell page JavaScript transferred: ${(total.brotli / 1024).toFixed(1)} KB brotli, ${(total.gzip / 1024).toFixed(1)} KB gzip (${(total.bytes / 1024).toFixed(1)} KB uncompressed)`);
-printSizes('Apps, shared variant (lit, zod, SignalR and the kit come from the import map):', shared.map((s) => sizeOf(outDir, s.module.replace(/^\//, ''))));
-printSizes('Apps, standalone bundle (one script tag, for embedding anywhere):', appNames().map((name) => sizeOf(outDir, `apps/${name}.js`)));
+const sharedApps = shared.map((s) => sizeOf(outDir, s.module.replace(/^\//, '')));
+const standaloneApps = appNames().map((name) => sizeOf(outDir, `apps/${name}.js`));
+printSizes('Apps, shared variant (lit, zod, SignalR and the kit come from the import map):', sharedApps);
+printSizes('Apps, standalone bundle (one script tag, for embedding anywhere):', standaloneApps);
+// The docs include these numbers (docs/generated/sizes.md), so they are always this build's.
+const onPage = (s: {file: string}) => manifest.apps.some((a) => s.file.includes(`/${a.name}.js`) || s.file.includes(`/${a.name}-`));
+writeSizeReport(sizeReport(manifest.apps.length, shellPage, sharedApps.filter(onPage), standaloneApps.filter(onPage)), outDir, resolve(outDir, '..', 'docs'));

@@ -4,7 +4,7 @@
  * (deploy/nginx.conf, sticky by cookie), then prints the URL. Ctrl-C stops all of it.
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -44,7 +44,9 @@ export async function startCluster(options: {port?: number; log?: (line: string)
     const launch = async (name: string, port: number): Promise<ChildProcess> => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
         cwd: root,
-        env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn'},
+        env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+          // The nodes write into a pipe; their lines reach a terminal here, so make them readable there.
+          LOG_FORMAT: process.env['LOG_FORMAT'] ?? (process.stdout.isTTY ? 'pretty' : 'json')},
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -143,6 +145,10 @@ function exit(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (!existsSync(join(root, 'dist/index.html'))) {
+    console.error('Nothing is built yet: run "npm run build" first, then "npm run cluster" (the nodes serve dist/).');
+    process.exit(1);
+  }
   const cluster = await startCluster({port: Number(process.env['PORT'] ?? 0) || undefined, log: (line) => console.log(line)});
   console.log(`Switchboard cluster: ${cluster.url}  (nodes ${cluster.nodes.map((n) => n.url).join(', ')}, Redis ${cluster.redis.url}, nginx)  Ctrl-C stops it.`);
   let stopping = false;

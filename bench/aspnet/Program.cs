@@ -2,20 +2,30 @@
 // A hub at /hubs/events that clients only listen to, and HTTP endpoints through which the harness
 // drives broadcasts the way it drives Node's servers over IPC: IHubContext.Clients.All.SendAsync,
 // `batch` sends per turn, yielding to the thread pool after each batch.
+// With BENCH_REDIS set (host:port) it is one node of a cluster on ASP.NET Core's Redis backplane
+// (Microsoft.AspNetCore.SignalR.StackExchangeRedis), as bench/cluster/run.ts runs it; channels are
+// prefixed with BENCH_REDIS_PREFIX so runs sharing one redis-server stay apart.
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR;
+using RedisChannel = StackExchange.Redis.RedisChannel;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddSignalR(options =>
+var signalR = builder.Services.AddSignalR(options =>
 {
     // Idle bench clients send nothing: long keep-alive and timeout, as for the Node hub.
     options.KeepAliveInterval = TimeSpan.FromMinutes(10);
     options.ClientTimeoutInterval = TimeSpan.FromMinutes(20);
 });
+var redis = Environment.GetEnvironmentVariable("BENCH_REDIS");
+if (!string.IsNullOrEmpty(redis))
+{
+    var prefix = Environment.GetEnvironmentVariable("BENCH_REDIS_PREFIX") ?? "bench";
+    signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = RedisChannel.Literal(prefix));
+}
 var app = builder.Build();
 app.UseWebSockets();
 app.MapHub<EventsHub>("/hubs/events");

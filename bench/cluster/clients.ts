@@ -1,7 +1,7 @@
 /**
  * The cluster bench's clients, in their own process: `count` connections split across two nodes
  * (even ones to the publishing node A, odd ones to node B). Lean raw-ws SignalR clients for the
- * Switchboard kinds (subscribing to the `bench` topic for `sb-topic`), socket.io-client for Socket.IO.
+ * Switchboard kinds and ASP.NET (subscribing to the `bench` topic for `sb-topic`), socket.io-client for Socket.IO.
  * IPC: {cmd: 'expect', count} → {cmd: 'received'} once every client has `count` more messages;
  * {cmd: 'latency'} → the one-way latencies (ms) of stamped messages received on node B (cross-node).
  */
@@ -47,7 +47,7 @@ function open(i: number): Promise<void> {
     ws.on('message', (data) => {
       const text = data.toString();
       if (phase === 'handshake') {
-        if (kind === 'sb-hub') {
+        if (kind === 'sb-hub' || kind === 'aspnet-redis') {
           phase = 'live';
           resolve();
           return;

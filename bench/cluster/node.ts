@@ -1,12 +1,16 @@
 /**
- * One node of a two-node cluster under test, in its own process. Argument: kind, Redis URL, role
- * (`publisher` or `peer`). Driven over IPC like bench/broadcast/server.ts:
+ * One node of a cluster under test, in its own process. Arguments: kind, Redis URL. Driven over
+ * IPC like bench/broadcast/server.ts:
  *   {cmd: 'burst', count, batch, payload}   broadcast `count` messages, `batch` at a time
  *   {cmd: 'rate', perSecond, durationMs, payload}   broadcast at a fixed rate, stamping each message
+ *   {cmd: 'refused'}   reply with the seqs of the last `rate` the server refused (never delivered by design)
  *   {cmd: 'cpu'}   reply with CPU time (µs) and local client count
+ *   {cmd: 'die'}   crash at once (SIGKILL of the server process: no close frames, no goodbye)
  * Kinds: `sb-topic` (a Switchboard topic on Redis Streams: durable, resumable), `sb-hub` (the
  * Switchboard hub's backplane on Redis pub/sub), `sio-streams` (Socket.IO 4 with
- * @socket.io/redis-streams-adapter), `sio-pubsub` (Socket.IO 4 with @socket.io/redis-adapter).
+ * @socket.io/redis-streams-adapter), `sio-pubsub` (Socket.IO 4 with @socket.io/redis-adapter),
+ * `aspnet-redis` (ASP.NET Core SignalR on its Redis backplane, a dotnet child of this process:
+ * see ./aspnet-node.ts).
  */
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -18,16 +22,24 @@ import {pino} from 'pino';
 import {createClient} from 'redis';
 import {Server as SocketIOServer} from 'socket.io';
 import {cpuMicros, sendAtRate} from '../server-commands';
+import {startAspNetNode} from './aspnet-node';
 
-export type Kind = 'sb-topic' | 'sb-hub' | 'sio-streams' | 'sio-pubsub';
+export type Kind = 'sb-topic' | 'sb-hub' | 'sio-streams' | 'sio-pubsub' | 'aspnet-redis';
 const [kind, redisUrl] = process.argv.slice(2) as [Kind, string];
 
 let broadcast: (message: Record<string, unknown>) => Promise<unknown> | void;
 let port: number;
 let clientCount: () => number;
 let seq = 0;
+/** Set for a node whose server is another process (ASP.NET): commands go to it over HTTP. */
+let remote: Awaited<ReturnType<typeof startAspNetNode>> | undefined;
 
-if (kind === 'sb-topic' || kind === 'sb-hub') {
+if (kind === 'aspnet-redis') {
+  remote = await startAspNetNode(redisUrl, `bench-${process.env['BENCH_RUN'] ?? '0'}`);
+  port = remote.port;
+  clientCount = () => Number.NaN;
+  broadcast = () => undefined;
+} else if (kind === 'sb-topic' || kind === 'sb-hub') {
   const server = new SwitchboardServer({
     registry: shopRegistry(),
     logger: pino({level: 'silent'}),
@@ -69,14 +81,59 @@ if (kind === 'sb-topic' || kind === 'sb-hub') {
   clientCount = () => io.engine.clientsCount;
 }
 
-process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>}) => {
+/**
+ * Stamped sends the server refused (a publish Redis did not confirm in time on a swamped machine):
+ * the publisher was told, so they count as refused, not as lost by delivery.
+ */
+const refused: number[] = [];
+const guarded = (message: Record<string, unknown>): void => {
+  const seq = message['seq'] as number;
+  void Promise.resolve(broadcast(message)).then(
+    (result) => (result as {ok?: boolean} | undefined)?.ok === false && refused.push(seq),
+    () => refused.push(seq),
+  );
+};
+
+type Command = {cmd: string; count?: number; batch?: number; perSecond?: number; durationMs?: number; payload?: Record<string, unknown>};
+
+/** ASP.NET: the same commands over HTTP; `die` kills the dotnet process, then this wrapper. */
+function toRemote(node: NonNullable<typeof remote>, msg: Command): void {
+  const failed = (error: Error) => {
+    console.error(`aspnet-redis node: ${msg.cmd} failed: ${error.message}`);
+    process.exit(1);
+  };
   switch (msg.cmd) {
+    case 'burst':
+      node.burst(msg.count!, msg.batch!).then(() => process.send!({cmd: 'burst-sent'}), failed);
+      return;
+    case 'rate':
+      node.rate(msg.perSecond!, msg.durationMs!).then(() => process.send!({cmd: 'rate-sent'}), failed);
+      return;
+    case 'refused':
+      process.send!({cmd: 'refused', seqs: []});
+      return;
+    case 'cpu':
+      node.clients().then((clients) => process.send!({cmd: 'cpu', micros: Number.NaN, clients}), failed);
+      return;
+    case 'die':
+      node.child.once('exit', () => process.exit(0));
+      node.child.kill('SIGKILL');
+      return;
+  }
+}
+
+process.on('message', (msg: Command) => {
+  if (remote !== undefined) return toRemote(remote, msg);
+  switch (msg.cmd) {
+    case 'die':
+      process.kill(process.pid, 'SIGKILL');
+      return;
     case 'burst': {
       void (async () => {
         for (let sent = 0; sent < msg.count!; ) {
           const batch: Array<Promise<unknown> | void> = [];
           for (let i = 0; i < msg.batch! && sent < msg.count!; i++, sent++) batch.push(broadcast({...msg.payload, seq: sent}));
-          await Promise.all(batch);
+          await Promise.allSettled(batch);
           await new Promise((r) => setImmediate(r));
         }
         process.send!({cmd: 'burst-sent'});
@@ -84,7 +141,11 @@ process.on('message', (msg: {cmd: string; count?: number; batch?: number; perSec
       return;
     }
     case 'rate':
-      sendAtRate(broadcast, msg.payload, msg.perSecond!, msg.durationMs!);
+      refused.length = 0;
+      sendAtRate(guarded, msg.payload, msg.perSecond!, msg.durationMs!);
+      return;
+    case 'refused':
+      process.send!({cmd: 'refused', seqs: refused});
       return;
     case 'cpu':
       process.send!({cmd: 'cpu', micros: cpuMicros(), clients: clientCount()});

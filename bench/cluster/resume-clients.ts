@@ -1,93 +1,129 @@
 /**
  * Clients for the node-kill measurement: `count` connections to node B; when B dies each one
- * reconnects to node A at once. Switchboard clients resubscribe from the last offset they saw;
- * Socket.IO clients simply connect again (its connection state recovery cannot cross a node crash).
- * IPC: {cmd: 'killed', at} marks the kill time; {cmd: 'report'} → per-client sequences summary.
+ * reconnects to node A, the first attempt at once and failed attempts after the page bridge's own
+ * retry delays (packages/signalr retry-policy). Switchboard clients resubscribe from the last offset
+ * they saw; ASP.NET and Socket.IO clients simply connect again (ASP.NET's Redis backplane is plain
+ * pub/sub; Socket.IO's connection state recovery cannot cross a node crash).
+ * SignalR clients speak the JSON hub protocol over raw WebSockets, without negotiate (the official
+ * client's `skipNegotiation`) unless BENCH_NEGOTIATE=1, which makes them negotiate first as the
+ * official client does by default.
+ * IPC: see ./resume-report.ts.
  */
-import {io} from 'socket.io-client';
 import WebSocket from 'ws';
+import {io} from 'socket.io-client';
+import {retryDelay} from '../../packages/signalr/src/lib/retry-policy.js';
 import type {Kind} from './node';
+import {answerReports, now, type Client} from './resume-report';
 
 const [kind, portA, portB, countArg] = process.argv.slice(2) as [Kind, string, string, string];
 const count = Number(countArg);
 const RS = '\u001e';
+const NEGOTIATE = process.env['BENCH_NEGOTIATE'] === '1' && kind !== 'sio-streams' && kind !== 'sio-pubsub';
 
-interface Client {
-  seqs: number[];
-  offset: string | null;
-  resumedAt?: number;
-}
-const clients: Client[] = Array.from({length: count}, () => ({seqs: [], offset: null}));
-let killedAt: number | undefined;
+const clients: Client[] = Array.from({length: count}, () => ({seqs: [], offset: null, live: false, attempts: 0}));
 
 function seqOf(text: string): number {
   const at = text.indexOf('"seq":');
   return Number.parseInt(text.slice(at + 6), 10);
 }
 
-function received(c: Client, seq: number): void {
+function received(c: Client, seq: number, first: boolean): void {
   c.seqs.push(seq);
-  if (killedAt !== undefined && c.resumedAt === undefined) c.resumedAt = performance.now();
+  if (!first && c.firstAt === undefined) c.firstAt = now();
 }
 
-function connectSwitchboard(c: Client, port: string, first: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/hubs/events`, {perMessageDeflate: false});
-    let live = false;
-    ws.on('open', () => ws.send(`{"protocol":"json","version":1}${RS}`));
+/** After the node died: tries node A again after the bridge's delay for this attempt. */
+function retry(c: Client): void {
+  const wait = retryDelay(++c.attempts) ?? 0;
+  setTimeout(() => void connect(c, portA, false), wait);
+}
+
+function lost(c: Client): void {
+  if (!c.live) return;
+  c.live = false;
+  c.closedAt ??= now();
+  retry(c);
+}
+
+async function signalrUrl(c: Client, port: string, first: boolean): Promise<string> {
+  const base = `127.0.0.1:${port}/hubs/events`;
+  if (!NEGOTIATE) return `ws://${base}`;
+  const answer = (await (await fetch(`http://${base}/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
+  if (!first) c.negotiatedAt ??= now();
+  return `ws://${base}?id=${encodeURIComponent(answer.connectionToken)}`;
+}
+
+async function connectSignalR(c: Client, port: string, first: boolean): Promise<void> {
+  let url: string;
+  try {
+    url = await signalrUrl(c, port, first);
+  } catch (error) {
+    if (first) throw error;
+    return retry(c);
+  }
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {perMessageDeflate: false});
+    let phase: 'handshake' | 'subscribing' | 'live' = 'handshake';
+    const up = (): void => {
+      phase = 'live';
+      c.live = true;
+      if (!first) c.subscribedAt ??= now();
+      resolve();
+    };
+    ws.on('open', () => {
+      if (!first) c.openedAt ??= now();
+      ws.send(`{"protocol":"json","version":1}${RS}`);
+    });
     ws.on('message', (data) => {
       const text = data.toString();
-      if (!live) {
-        live = true;
+      if (phase === 'handshake') {
+        if (!first) c.connectedAt ??= now();
+        if (kind !== 'sb-topic') return up();
+        phase = 'subscribing';
+        if (!first) c.subscribeSentAt ??= now();
         ws.send(`${JSON.stringify({type: 1, invocationId: '1', target: 'subscribe', arguments: ['bench', c.offset]})}${RS}`);
         return;
       }
       for (const record of text.split(RS)) {
-        if (record.startsWith('{"type":3')) resolve();
+        if (record.startsWith('{"type":3')) up();
         else if (record.startsWith('{"type":1')) {
           const at = record.indexOf('"offset":"');
-          c.offset = record.slice(at + 10, record.indexOf('"', at + 10));
-          received(c, seqOf(record));
+          if (at !== -1) c.offset = record.slice(at + 10, record.indexOf('"', at + 10));
+          received(c, seqOf(record), first);
         }
       }
     });
-    ws.on('error', () => {});
-    if (first) ws.on('close', () => void connectSwitchboard(c, portA, false));
+    ws.on('error', (error) => {
+      if (first && phase !== 'live') reject(error);
+    });
+    ws.on('close', () => {
+      if (phase === 'live') lost(c);
+      else if (!first) retry(c);
+    });
   });
 }
 
 function connectSocketIO(c: Client, port: string, first: boolean): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const socket = io(`http://127.0.0.1:${port}`, {transports: ['websocket'], reconnection: false});
-    socket.on('connect', () => resolve());
-    socket.on('event', (m: {seq: number}) => received(c, m.seq));
-    if (first) socket.on('disconnect', () => void connectSocketIO(c, portA, false));
+    socket.on('connect', () => {
+      c.live = true;
+      if (!first) c.connectedAt ??= c.subscribedAt ??= now();
+      resolve();
+    });
+    socket.on('connect_error', (error) => (first ? reject(error) : retry(c)));
+    socket.on('event', (m: {seq: number}) => received(c, m.seq, first));
+    socket.on('disconnect', () => lost(c));
   });
 }
 
-for (let i = 0; i < count; i += 100) {
-  await Promise.all(
-    clients.slice(i, i + 100).map((c) => (kind === 'sb-topic' ? connectSwitchboard(c, portB, true) : connectSocketIO(c, portB, true))),
-  );
+function connect(c: Client, port: string, first: boolean): Promise<void> {
+  return kind === 'sio-streams' || kind === 'sio-pubsub' ? connectSocketIO(c, port, first) : connectSignalR(c, port, first);
 }
 
-process.on('message', (msg: {cmd: string}) => {
-  if (msg.cmd === 'killed') killedAt = performance.now();
-  if (msg.cmd !== 'report') return;
-  let gaps = 0;
-  let duplicates = 0;
-  const resumeMs: number[] = [];
-  for (const c of clients) {
-    const seen = new Set<number>();
-    for (const s of c.seqs) {
-      if (seen.has(s)) duplicates++;
-      seen.add(s);
-    }
-    const first = Math.min(...c.seqs);
-    const last = Math.max(...c.seqs);
-    gaps += last - first + 1 - seen.size;
-    if (c.resumedAt !== undefined && killedAt !== undefined) resumeMs.push(c.resumedAt - killedAt);
-  }
-  process.send!({cmd: 'report', gaps, duplicates, resumeMs, resumed: resumeMs.length});
-});
+for (let i = 0; i < count; i += 100) {
+  await Promise.all(clients.slice(i, i + 100).map((c) => connect(c, portB, true)));
+}
+
+answerReports(clients);
 process.send!({cmd: 'ready'});

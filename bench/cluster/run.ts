@@ -1,38 +1,47 @@
 /**
  * `npm run bench:cluster`: two nodes on one Redis, clients split across both, the publisher on node
  * A. Switchboard (a topic on Redis Streams; the hub's all-send on pub/sub) side by side with
- * Socket.IO 4 on @socket.io/redis-streams-adapter and on @socket.io/redis-adapter, in one run:
- * delivered messages per second at 100 and 1,000 clients, and cross-node p50/p99 latency (clients
- * on node B) at a moderate fixed rate. Redis is a fresh redis-server on a free port.
+ * ASP.NET Core SignalR on its Redis backplane (when `dotnet` is present) and Socket.IO 4 on
+ * @socket.io/redis-streams-adapter and on @socket.io/redis-adapter, in one run: delivered messages
+ * per second at 100 and 1,000 clients, cross-node p50/p99 latency (clients on node B) at a
+ * moderate fixed rate, a node kill (./kill.ts), and Switchboard on one node against two (the same
+ * clients: what a second core adds). Redis is a fresh redis-server on a free port.
+ * BENCH_ONLY=kill|scale|throughput runs one section; BENCH_KINDS=sb-topic,aspnet-redis,… limits the servers;
+ * BENCH_CLIENTS=100 (default 100,1000) sets the client counts; BENCH_REPS sets the bursts per row (default 3); BENCH_NEGOTIATE=1 makes the kill's SignalR clients negotiate.
  */
 import type {ChildProcess} from 'node:child_process';
 import {startRedis} from '../../packages/hub/test/redis-server.js';
+import {prepareAspNet} from '../broadcast/servers';
 import {ask, machine, median, percentile, spawn, stop, table} from '../lib';
+import {killRows} from './kill';
 import type {Kind} from './node';
+import {fmt, NAMES, startNodes} from './setup';
 
-const KINDS: readonly Kind[] = ['sb-topic', 'sb-hub', 'sio-streams', 'sio-pubsub'];
-const NAMES: Record<Kind, string> = {
-  'sb-topic': 'Switchboard topic (Streams)',
-  'sb-hub': 'Switchboard hub all-send (pub/sub)',
-  'sio-streams': 'Socket.IO 4 + redis-streams-adapter',
-  'sio-pubsub': 'Socket.IO 4 + redis-adapter',
-};
 const REPS = Number(process.env['BENCH_REPS'] ?? 3);
+const ONLY = process.env['BENCH_ONLY'];
+// BENCH_CLIENTS=100 measures one size only (a quick run); the one-node-or-two rows use the largest.
+const CLIENTS = (process.env['BENCH_CLIENTS'] ?? '100,1000').split(',').map(Number);
+const SCALE_CLIENTS = Math.max(...CLIENTS);
 const payload = {orderId: 'o-42', sku: 'tea-sencha', quantity: 2, note: 'a payload of about two hundred bytes in all, like an envelope'};
+
+const skipped = prepareAspNet();
+// BENCH_KINDS (e.g. "sb-topic,aspnet-redis") limits the servers measured.
+const KINDS: readonly Kind[] = (['sb-topic', 'sb-hub', 'aspnet-redis', 'sio-streams', 'sio-pubsub'] as const).filter(
+  (k) => (k !== 'aspnet-redis' || skipped === undefined) && (process.env['BENCH_KINDS'] ?? k).split(',').includes(k),
+);
 
 interface Setup {
   readonly nodes: ChildProcess[];
   readonly clients: ChildProcess;
 }
 
-let run = 0;
-async function start(kind: Kind, redisUrl: string, clients: number): Promise<Setup> {
-  run++;
-  const nodes = [0, 1].map(() => spawn('bench/cluster/node.ts', [kind, redisUrl]));
-  const ports = await Promise.all(nodes.map((n) => ask<{port: number}>(n, undefined, 'ready').then((r) => r.port)));
-  const client = spawn('bench/cluster/clients.ts', [kind, String(ports[0]), String(ports[1]), String(clients)]);
-  await ask(client, undefined, 'ready');
-  return {nodes, clients: client};
+/** `nodes` nodes (1 or 2) and `clients` clients split across them (all on the one node when alone). */
+async function start(kind: Kind, redisUrl: string, clients: number, nodes = 2): Promise<Setup> {
+  const started = await startNodes(kind, redisUrl, nodes);
+  const [a, b = a] = started.ports;
+  const client = spawn('bench/cluster/clients.ts', [kind, String(a), String(b), String(clients)]);
+  await ask(client, undefined, 'ready', 120_000);
+  return {nodes: started.nodes, clients: client};
 }
 
 /** Delivered messages per second; NaN (and a note of how many arrived) when some never did. */
@@ -56,63 +65,72 @@ async function latency(setup: Setup, clients: number): Promise<{p50: number; p99
   return {p50: percentile(samples, 50), p99: percentile(samples, 99)};
 }
 
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', {maximumFractionDigits: digits, minimumFractionDigits: digits});
+/** Median delivered msg/s over REPS bursts after a warm-up one, as the table's text. */
+async function rate(setup: Setup, messages: number, clients: number): Promise<string> {
+  const notes: string[] = [];
+  await burst(setup, Math.ceil(messages / 4), clients, notes);
+  const rates: number[] = [];
+  for (let r = 0; r < REPS; r++) rates.push(await burst(setup, messages, clients, notes));
+  const complete = rates.filter((x) => !Number.isNaN(x));
+  return complete.length === 0 ? 'lost messages' : fmt(median(complete) / 1000) + (notes.length > 0 ? ` (${notes.join('; ')})` : '');
+}
+
+const messagesFor = (clients: number) => (clients === 100 ? 2000 : 300);
 
 const redis = await startRedis();
 try {
-  console.log(`## Cluster: two nodes on one Redis, Switchboard vs Socket.IO adapters\n\nMachine: ${machine()}; redis-server 7 on loopback. Medians of ${REPS} runs.\n`);
+  console.log(`## Cluster: two nodes on one Redis, Switchboard vs ASP.NET Core and Socket.IO\n\nMachine: ${machine()}; redis-server 7 on loopback. Medians of ${REPS} runs.\n`);
+  if (skipped !== undefined) console.log(`${skipped}\n`);
   const rows: string[][] = [];
-  // BENCH_ONLY=kill runs only the node-kill measurement.
-  for (const clients of process.env['BENCH_ONLY'] === 'kill' ? [] : [100, 1000]) {
-    const messages = clients === 100 ? 2000 : 300;
+  for (const clients of ONLY === undefined || ONLY === 'throughput' ? CLIENTS : []) {
     for (const kind of KINDS) {
-      process.env['BENCH_RUN'] = String(run);
       const setup = await start(kind, redis.url, clients);
       try {
-        const notes: string[] = [];
-        await burst(setup, Math.ceil(messages / 4), clients, notes);
-        const rates: number[] = [];
-        for (let r = 0; r < REPS; r++) rates.push(await burst(setup, messages, clients, notes));
+        const delivered = await rate(setup, messagesFor(clients), clients);
         const {p50, p99} = await latency(setup, clients);
-        const complete = rates.filter((x) => !Number.isNaN(x));
-        const rate = complete.length === 0 ? 'lost messages' : fmt(median(complete) / 1000) + (notes.length > 0 ? ` (${notes.join('; ')})` : '');
-        rows.push([String(clients), NAMES[kind], rate, fmt(p50, 2), fmt(p99, 2)]);
-        console.error(`${clients} clients, ${NAMES[kind]}: ${rate} k msg/s, p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms`);
+        rows.push([String(clients), NAMES[kind], delivered, fmt(p50, 2), fmt(p99, 2)]);
+        console.error(`${clients} clients, ${NAMES[kind]}: ${delivered} k msg/s, p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms`);
       } finally {
         await Promise.all([...setup.nodes, setup.clients].map((c) => stop(c)));
       }
     }
   }
   if (rows.length > 0) console.log(table(['clients', 'server', 'delivered k msg/s', 'cross-node p50 ms', 'cross-node p99 ms'], rows));
-  console.log(`\n### After a node kill\n\n100 clients on node B, 200 events/s published on node A; node B is killed (SIGKILL) and each client reconnects to node A at once.\n`);
-  const resumeRows: string[][] = [];
-  for (const kind of ['sb-topic', 'sio-streams', 'sio-pubsub'] as const) {
-    process.env['BENCH_RUN'] = String(++run);
-    const nodes = [0, 1].map(() => spawn('bench/cluster/node.ts', [kind, redis.url]));
-    const ports = await Promise.all(nodes.map((n) => ask<{port: number}>(n, undefined, 'ready').then((r) => r.port)));
-    const clients = spawn('bench/cluster/resume-clients.ts', [kind, String(ports[0]), String(ports[1]), '100']);
-    await ask(clients, undefined, 'ready');
-    const sending = ask(nodes[0]!, {cmd: 'rate', perSecond: 200, durationMs: 5000, payload}, 'rate-sent');
-    await new Promise((r) => setTimeout(r, 1500));
-    const gone = new Promise((r) => nodes[1]!.once('exit', r));
-    nodes[1]!.kill('SIGKILL');
-    await gone;
-    clients.send({cmd: 'killed'});
-    await sending;
-    await new Promise((r) => setTimeout(r, 1500));
-    const report = await ask<{gaps: number; duplicates: number; resumeMs: number[]; resumed: number}>(clients, {cmd: 'report'}, 'report');
-    resumeRows.push([
-      NAMES[kind],
-      `${report.resumed}/100`,
-      report.resumeMs.length === 0 ? '–' : fmt(median(report.resumeMs), 0),
-      report.resumeMs.length === 0 ? '–' : fmt(Math.max(...report.resumeMs), 0),
-      String(report.gaps),
-      String(report.duplicates),
-    ]);
-    console.error(`node kill, ${NAMES[kind]}: ${JSON.stringify({...report, resumeMs: undefined})}`);
-    await Promise.all([nodes[0]!, clients].map((c) => stop(c)));
+
+  if (ONLY === undefined || ONLY === 'kill') {
+    console.log(
+      `\n### After a node kill\n\n${process.env['BENCH_KILL_CLIENTS'] ?? 100} clients on node B, 200 events/s published on node A; node B's server process is SIGKILLed and each client reconnects to node A, the first attempt at once, later ones after the page bridge's retry delays. Raw clients connect to A directly without negotiate (SignalR's skipNegotiation; Socket.IO's websocket transport); the official-client rows go through a balancer that sends new connections to A once B refuses, and negotiate. Stages are ms after the kill (– where a client has no such stage).\n`,
+    );
+    const measured = [
+      {kind: 'sb-topic'},
+      {kind: 'sb-topic', official: true},
+      {kind: 'aspnet-redis'},
+      {kind: 'aspnet-redis', official: true},
+      {kind: 'sio-streams'},
+      {kind: 'sio-pubsub'},
+    ] as const;
+    console.log(await killRows(measured.filter(({kind}) => KINDS.includes(kind)), redis.url, payload));
   }
-  console.log(table(['server', 'clients receiving again', 'median ms to the first event after the kill', 'max ms', 'events missed (all clients)', 'duplicates'], resumeRows));
+
+  if (ONLY === undefined || ONLY === 'scale') {
+    console.log(`\n### One node or two\n\nThe same ${SCALE_CLIENTS.toLocaleString('en-US')} clients on one node, then split across two (the publisher on the first); every node on the Redis engine.\n`);
+    const scaleRows: string[][] = [];
+    for (const kind of ['sb-topic', 'sb-hub'] as const) {
+      const perNodes: number[] = [];
+      for (const nodes of [1, 2]) {
+        const setup = await start(kind, redis.url, SCALE_CLIENTS, nodes);
+        try {
+          const delivered = await rate(setup, messagesFor(SCALE_CLIENTS), SCALE_CLIENTS);
+          perNodes.push(Number.parseFloat(delivered.replaceAll(',', '')));
+          scaleRows.push([NAMES[kind], String(nodes), delivered, nodes === 2 ? `${fmt(perNodes[1]! / perNodes[0]!, 2)}×` : '1.00×']);
+          console.error(`scale, ${NAMES[kind]}, ${nodes} node(s): ${delivered} k msg/s`);
+        } finally {
+          await Promise.all([...setup.nodes, setup.clients].map((c) => stop(c)));
+        }
+      }
+    }
+    console.log(table(['server', 'nodes', `delivered k msg/s (${SCALE_CLIENTS.toLocaleString('en-US')} clients)`, 'against one node'], scaleRows));
+  }
 } finally {
   await redis.stop();
 }

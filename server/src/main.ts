@@ -1,6 +1,7 @@
 /**
  * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory, or
  * on Redis when REDIS_URL is set (several such processes then share topics and connections).
+ * AMQP_URL joins a RabbitMQ broker: orders from `shop.sales` in, the shop's topics out to `shop.events`.
  * Ctrl-C (SIGINT) or SIGTERM closes every connection cleanly and exits.
  */
 import {dirname, resolve} from 'node:path';
@@ -9,6 +10,8 @@ import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
 import {pageTokenRoute} from './page-tokens';
+import {shopBridge} from './rabbitmq';
+import {redactAmqpUrl} from '@switchboard/rabbitmq';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
@@ -51,6 +54,7 @@ const server = new SwitchboardServer({
   cors: {origins: origins.includes('*') ? '*' : origins, ...(publicHosts.length === 0 ? {} : {publicHosts})},
   // SWITCHBOARD_DRILLS=1 enables POST /api/connections/{id}/drop, for resilience tests.
   drills: process.env['SWITCHBOARD_DRILLS'] === '1',
+  notBuilt: 'Nothing is built yet: run "npm run build" (or "npm start", which builds and serves), then reload this page.',
 });
 // The demo's services. PAYMENT_FAILURE_RATE (0–1, default 0.2) makes the compensation path easy to
 // see; PUT /api/settings {"paymentFailureRate": 1} changes it while running.
@@ -65,6 +69,9 @@ const shop = new Shop({
   ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
 });
 server.addRoutes(shop.routes);
+// AMQP_URL: the RabbitMQ bridge (see server/src/rabbitmq.ts and docs/guide/rabbitmq.md).
+const amqpUrl = process.env['AMQP_URL'];
+const bridge = amqpUrl === undefined || amqpUrl === '' ? undefined : shopBridge(amqpUrl, server);
 // GET /auth/token, the shell's token URL: PAGE_TOKEN_TTL=<seconds> (with AUTH_JWT_SECRET) hands pages
 // short-lived tokens without grants, a stand-in for a login, so the demo runs without AUTH_ALLOW_ANONYMOUS.
 const pageTokenTtl = Number(process.env['PAGE_TOKEN_TTL'] ?? Number.NaN);
@@ -82,15 +89,17 @@ server.addRoutes(
   }),
 );
 // The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
-if (!existsSync(staticDir)) server.logger.warn(`${staticDir} is missing: run "npm run build" to serve the demo pages`);
+const notBuilt = !existsSync(resolve(staticDir, 'index.html'));
 
 try {
   const url = await server.listen(port, host);
   await shop.start();
+  await bridge?.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
+  if (notBuilt) console.error(`Nothing is built in ${staticDir}: run "npm run build" first (or "npm start", which builds and serves). The hub and /api run meanwhile.`);
   if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
 } catch (error) {
-  console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}: ${(error as Error).message}`);
+  console.error(`Switchboard could not start on ${host}:${port}${redisUrl ? ` with Redis at ${redisUrl}` : ''}${amqpUrl ? ` with RabbitMQ at ${redactAmqpUrl(amqpUrl)}` : ''}: ${(error as Error).message}`);
   process.exit(1);
 }
 
@@ -101,6 +110,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.log('Stopping…');
     shop.close();
-    void server.close().then(() => process.exit(0));
+    void (bridge?.close() ?? Promise.resolve()).then(() => server.close()).then(() => process.exit(0));
   });
 }

@@ -67,7 +67,7 @@ describe('the page bridge with tokens required', () => {
     const statuses: string[] = [];
     const bus = quietBus();
     bus.subscribe(ConnectionChanged, (e) => void statuses.push(e.data.status));
-    const hub = bridge(url, bus, {reconnect: {maxAttempts: 1}});
+    const hub = bridge(url, bus, {reconnect: {maxAttempts: 1, refusedDelayMs: 0}});
     await expect(hub.start()).rejects.toThrow(/401|Unauthorized/);
     expect(hub.status).toBe('offline');
     expect(statuses).not.toContain('connected');

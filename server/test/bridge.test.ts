@@ -163,7 +163,7 @@ describe('the page bridge', () => {
     await server.close();
     server = undefined;
     const lines: string[] = [];
-    const hub = bridge(url, quietBus(), {reconnect: {maxAttempts: 3}, log: (_level, line) => void lines.push(line)});
+    const hub = bridge(url, quietBus(), {reconnect: {maxAttempts: 3, jitter: 0}, log: (_level, line) => void lines.push(line)});
     const states: unknown[] = [];
     hub.onStatus((_s, state) => void states.push(state));
     await expect(hub.start()).rejects.toThrow();

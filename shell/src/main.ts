@@ -39,12 +39,16 @@ const hub = pageHub('/hubs/events', bus, {
 
 // The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;
+const reason = document.getElementById('hub-reason')!;
 bus.subscribe(ConnectionChanged, ({data}) => {
   status.textContent =
     data.status === 'reconnecting' && data.attempt !== undefined
       ? `reconnecting (attempt ${data.attempt}, next try in ${Math.ceil((data.retryInMs ?? 0) / 1000)} s)`
       : data.status;
   status.dataset['status'] = data.status;
+  // Why the server refused the page (e.g. the token endpoint's "start it with PAGE_TOKEN_TTL=…"), in its words.
+  reason.textContent = data.reason ?? '';
+  reason.hidden = data.reason === undefined;
 }, {name: 'shell'});
 
 // The demo's one setting: how often payments fail, to see the saga compensate. It is a read model

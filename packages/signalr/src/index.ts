@@ -3,6 +3,7 @@ export type {ConnectionState, ConnectionStatus, HubBridgeOptions, TopicWatcher, 
 /** The hub's wire shapes, re-exported from `@switchboard/contracts` where they are defined. */
 export type {SubscribeResult, TopicEvent} from '@switchboard/contracts';
 export {declaredTokenFactory, TOKEN_URL_META, tokenFromUrl} from './lib/access-token.js';
+export {AuthenticationError} from './lib/auth-failure.js';
 export type {AccessTokenFactory} from './lib/access-token.js';
 export {CommandInterruptedError, describeCommandError, OfflineError} from './lib/errors.js';
 export {Outbox} from './lib/outbox.js';

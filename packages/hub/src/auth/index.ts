@@ -1,5 +1,5 @@
 export {clientAppender, SERVER} from './appender.js';
-export type {Appender} from './appender.js';
+export type {Appender, AppenderVia} from './appender.js';
 export {globMatcher, matchesAny} from './glob.js';
 export {grantsOf, hasScope} from './grants.js';
 export type {Grants} from './grants.js';

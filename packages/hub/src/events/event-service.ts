@@ -186,7 +186,7 @@ export class EventService {
     if (contract?.kind !== 'command') throw new HubError(`"${envelope.type}" is not a command.`);
     const handler = this.#commands.get(envelope.type);
     if (handler === undefined) throw new HubError(`No handler for command "${envelope.type}".`);
-    this.#logger.info({type: envelope.type, id: envelope.id, correlationId: envelope.correlationId}, 'command received');
+    this.#logger.debug({type: envelope.type, id: envelope.id, correlationId: envelope.correlationId}, 'command received');
     return handler(envelope, sender);
   }
 
@@ -327,7 +327,7 @@ export class EventService {
   #report(topic: string, event: Envelope, {offset, duplicate}: PublishOutcome, appender: Appender): PublishOutcome {
     if (!duplicate) {
       this.#observer.published?.(topic, event.type);
-      this.#logger.info({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, by: byOf(appender)}, 'event published');
+      this.#logger.debug({topic, offset, type: event.type, id: event.id, correlationId: event.correlationId, by: byOf(appender)}, 'event published');
       for (const listener of this.#appended) listener(topic, offset, event, appender);
     }
     return {offset, duplicate};

@@ -5,6 +5,7 @@ import {MessageType} from '../protocol/index.js';
 import {positionOf, type AppendedEvent, type Position, type TopicLog} from '../log/async-topic-log.js';
 import type {LogEntry} from '../log/topic-log.js';
 import {SendBufferOverflowError} from '../transports/transport-connection.js';
+import {SharedReads} from './shared-reads.js';
 
 /** Events read from the log per page, with a turn of the event loop between pages (small pages keep timers on time under load). */
 export const REPLAY_PAGE = 250;
@@ -81,6 +82,7 @@ export interface TopicFeedsOptions {
  * only the topics it serves. Subscribing joins the live feed first and buffers it, replays
  * the log from the client's offset page by page (so 100,000 missed events never block the event
  * loop), then merges: drops what the replay already sent, reads on over a gap, and flushes.
+ * Clients resubscribing together from one offset (those of a node that died) share their page reads.
  * A gap in the live feed itself (messages lost while the engine was unreachable) is read back
  * from the log before later events are pushed.
  */
@@ -91,9 +93,12 @@ export class TopicFeeds {
   readonly #topics = new Map<string, string>();
   readonly #stop: () => void;
   readonly #maxHeld: number;
+  /** Replay pages read once for every subscriber resubscribing from the same offset at once. */
+  readonly #reads: SharedReads;
 
   constructor(options: TopicFeedsOptions) {
     this.#o = options;
+    this.#reads = new SharedReads(options.log);
     this.#maxHeld = options.maxHeldDuringReplay ?? DEFAULT_MAX_HELD_DURING_REPLAY;
     const stopWatching = options.log.watch({
       topics: 'followed',
@@ -132,6 +137,7 @@ export class TopicFeeds {
     const me: Replaying = {connection, buffer: [], overflowed: false};
     const id = connection.connectionId;
     feed.replaying.set(id, me);
+    const joinedAt = this.#reads.joined();
     feed.ahead.delete(id);
     const wasMember = connection.groups.has(groupOf(topic));
     hub.addToGroup(connection, groupOf(topic));
@@ -173,7 +179,7 @@ export class TopicFeeds {
       }
       if (fromOffset !== null) {
         for (;;) {
-          const page = await log.read(topic, after, REPLAY_PAGE);
+          const page = await this.#reads.read(topic, after, REPLAY_PAGE, joinedAt);
           truncated ||= page.truncated;
           let going = true;
           for (const entry of page.entries) {

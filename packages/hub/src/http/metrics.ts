@@ -103,6 +103,23 @@ export class Metrics implements EventObserver {
         this.inc(hub.slowConsumerDisconnects);
       },
     });
+    new Gauge({
+      name: 'switchboard_receive_paused_connections',
+      help: 'Connections the hub is not reading now because their receive queue is full (receiveQueue.pauseBytes, pauseInvocations).',
+      registers,
+      collect() {
+        this.set(hub.receivePausedConnections);
+      },
+    });
+    new Counter({
+      name: 'switchboard_receive_queue_overflows_total',
+      help: 'Connections closed because they kept sending past their receive queue bound (receiveQueue.maxBytes).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(hub.receiveQueueOverflows);
+      },
+    });
     const stats = backplane?.stats?.bind(backplane);
     if (stats !== undefined) {
       new Gauge({

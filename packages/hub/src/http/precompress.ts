@@ -23,10 +23,16 @@ export interface Precompressed {
 /**
  * Writes a `.br` (quality 11) and a `.gz` (level 9) beside every compressible file of `dir` (and its
  * subfolders), so {@link staticFiles} sends compressed bytes without compressing per request. A
- * variant that would not be smaller is not written.
+ * variant that would not be smaller is not written. A folder that does not exist (nothing built
+ * yet) compresses nothing: it returns `[]` with a process warning instead of throwing `ENOENT`, so a
+ * server that precompresses at startup still starts before the first build.
  */
 export async function precompress(dir: string): Promise<Precompressed[]> {
   const done: Precompressed[] = [];
+  if (!(await isDirectory(dir))) {
+    process.emitWarning(`precompress: ${dir} is not a folder (nothing built yet?); nothing was compressed`, {code: 'SWITCHBOARD_PRECOMPRESS_NO_DIR'});
+    return done;
+  }
   for (const file of await listFiles(dir)) {
     if (!COMPRESSIBLE.has(extname(file))) continue;
     const path = join(dir, file);
@@ -41,6 +47,15 @@ export async function precompress(dir: string): Promise<Precompressed[]> {
     done.push({file, bytes: bytes.length, gzip: g.length, brotli: b.length});
   }
   return done;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {

@@ -1,4 +1,5 @@
-import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {IncomingMessage, OutgoingHttpHeaders, ServerResponse} from 'node:http';
+import type {Readable} from 'node:stream';
 import sirv from 'sirv';
 
 /** `Cache-Control` of content-hashed files: a new version has a new name, so keep this one forever. */
@@ -36,6 +37,40 @@ export function staticFiles(dir: string, options: StaticFilesOptions = {}): Stat
     dev: false,
     gzip: true,
     brotli: true,
-    setHeaders: (res, pathname) => res.setHeader('Cache-Control', immutable(pathname) ? IMMUTABLE : REVALIDATE),
+    setHeaders: (res, pathname) => {
+      res.setHeader('Cache-Control', immutable(pathname) ? IMMUTABLE : REVALIDATE);
+      // sirv calls this just before it writes the status and pipes the file (and only then).
+      answerVanishedFiles(res as ServerResponse);
+    },
+  });
+}
+
+/**
+ * The folder is listed once, so a file removed since (a rebuild, a deploy, a hand) fails to open
+ * after sirv wrote its status line, on a stream nobody listened to for errors: that ended the
+ * process. Here the status line waits for the file to open; a file that does not answers 404, kept
+ * by no cache. An error once bytes went out can only cut that response.
+ */
+function answerVanishedFiles(res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  let held: [number, OutgoingHttpHeaders | undefined] | undefined;
+  res.writeHead = function (this: ServerResponse, status: number, headers?: OutgoingHttpHeaders) {
+    res.writeHead = writeHead;
+    held = [status, headers];
+    return this;
+  } as ServerResponse['writeHead'];
+  res.once('pipe', (source: Readable) => {
+    source.once('open', () => {
+      if (held !== undefined) res.writeHead(...held);
+      held = undefined;
+    });
+    source.once('error', (error) => {
+      source.unpipe(res);
+      if (held === undefined) return void res.destroy(error);
+      held = undefined;
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.writeHead(404, {'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store'});
+      res.end(JSON.stringify({error: 'not found'}));
+    });
   });
 }

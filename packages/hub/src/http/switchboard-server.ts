@@ -3,7 +3,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from 'node:net';
 import type {Duplex} from 'node:stream';
 import type {ContractRegistry} from '@switchboard/contracts';
-import {pino, type Logger} from 'pino';
+import type {Logger} from 'pino';
+import {createLogger} from '../logging/create-logger.js';
 import {clientAppender} from '../auth/appender.js';
 import {ExpiryWatch} from '../auth/expiry.js';
 import {redactUrl} from '../auth/redact.js';
@@ -34,8 +35,13 @@ export const HUB_PATH = '/hubs/events';
 export interface SwitchboardServerOptions {
   /** The contracts every incoming envelope is validated against. */
   readonly registry: ContractRegistry;
-  /** A folder of built pages and apps to serve at `/`; nothing is served when omitted or missing. */
+  /**
+   * A folder of built pages and apps to serve at `/`. While it does not exist (nothing built yet), a
+   * GET for a page answers `404` with {@link notBuilt}'s words; it is served once it appears.
+   */
   readonly staticDir?: string;
+  /** The plain-text answer to a GET for a page while `staticDir` does not exist; says to build by default. */
+  readonly notBuilt?: string;
   /**
    * Where topics and the hub's backplane live: in memory by default; `redisEngine({url})` shares them
    * among several server processes. It supplies `log` and the hub's `backplane` unless those are given.
@@ -104,6 +110,12 @@ export interface RouteContext {
   readonly principal: Principal | undefined;
 }
 
+/** A part's state in `GET /healthz`: `ok: false` turns the status to `degraded` (the answer stays 200: the hub still serves). */
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly [detail: string]: unknown;
+}
+
 /** An application route: answers and returns true, or returns false to pass the request on. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, context: RouteContext) => Promise<boolean> | boolean;
 
@@ -123,7 +135,9 @@ export class SwitchboardServer {
   readonly logger: Logger;
   readonly #http: Server;
   readonly #endpoint: HubEndpoint;
-  readonly #static: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
+  #static: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
+  readonly #staticDir: string | undefined;
+  readonly #notBuilt: string;
   readonly #maxBodyBytes: number;
   readonly #cors: Cors;
   readonly #drills: boolean;
@@ -134,9 +148,10 @@ export class SwitchboardServer {
   readonly #writeTimeoutMs: number;
   readonly #metricsScope: string;
   readonly #faults: ClientFaultLog;
+  readonly #health = new Map<string, () => HealthReport>();
 
   constructor(options: SwitchboardServerOptions) {
-    this.logger = options.logger ?? pino({level: process.env['LOG_LEVEL'] ?? 'info'});
+    this.logger = options.logger ?? createLogger();
     this.#engine = options.engine;
     const hubOptions = options.hub ?? {};
     const backplane = hubOptions.backplane ?? options.engine?.backplane;
@@ -179,8 +194,8 @@ export class SwitchboardServer {
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#cors = new Cors(options.cors ?? {origins: []});
     this.#drills = options.drills ?? false;
-    const dir = options.staticDir;
-    this.#static = dir !== undefined && existsSync(dir) ? staticFiles(dir) : undefined;
+    this.#staticDir = options.staticDir;
+    this.#notBuilt = options.notBuilt ?? `Nothing to serve yet: ${options.staticDir ?? ''} does not exist. Build the pages into it, then reload.`;
     this.#writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.#metricsScope = options.metricsScope ?? 'metrics';
     this.#faults = new ClientFaultLog(this.logger.child({component: 'http'}));
@@ -239,6 +254,14 @@ export class SwitchboardServer {
     this.#routes.push(handler);
   }
 
+  /**
+   * Adds a part to `GET /healthz` under `name` (a broker connection, say): its report is shown there,
+   * and one with `ok: false` makes the status `degraded`.
+   */
+  addHealthCheck(name: string, check: () => HealthReport): void {
+    this.#health.set(name, check);
+  }
+
   /** Connects the engine, if any, then starts listening; resolves with the base URL. Port 0 picks a free port. */
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     await this.#engine?.start(this.logger);
@@ -281,7 +304,7 @@ export class SwitchboardServer {
     }
     if (this.#cors.handle(req, res)) return;
     if (await this.#endpoint.handleRequest(req, res, url)) return;
-    if (url.pathname === '/healthz') return sendJson(res, 200, {status: 'ok', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport()});
+    if (url.pathname === '/healthz') return sendJson(res, 200, this.#healthz());
     // Every door but liveness and the static pages needs the same proof as the hub.
     let principal: Principal | undefined;
     if (url.pathname.startsWith('/api/') || url.pathname === '/metrics') {
@@ -323,9 +346,15 @@ export class SwitchboardServer {
       return sendJson(res, 200, {connectionId: c.connectionId, transport: c.transport, protocol: c.protocol?.name ?? null});
     }
     for (const route of this.#routes) if (await route(req, res, url, {principal})) return;
-    if (this.#static !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
-      this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
-      return;
+    if (this.#staticDir !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      // Made on first use once the folder exists, so a build finished after start is served.
+      if (this.#static === undefined && existsSync(this.#staticDir)) this.#static = staticFiles(this.#staticDir);
+      if (this.#static === undefined && !url.pathname.startsWith('/api/')) {
+        res.writeHead(404, {'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store'});
+        res.end(`${this.#notBuilt}\n`);
+        return;
+      }
+      if (this.#static !== undefined) return this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
     }
     sendJson(res, 404, {error: 'not found'});
   }
@@ -338,6 +367,13 @@ export class SwitchboardServer {
     const clear = (): void => clearTimeout(timer);
     res.once('finish', clear);
     res.once('close', clear);
+  }
+
+  #healthz(): Record<string, unknown> {
+    const parts: Record<string, HealthReport> = {};
+    for (const [name, check] of this.#health) parts[name] = check();
+    const ok = Object.values(parts).every((p) => p.ok);
+    return {status: ok ? 'ok' : 'degraded', connections: this.hub.connectionCount, transports: this.hub.connectionsByTransport(), ...parts};
   }
 
   /** The principal of an HTTP request: undefined when anonymous, null when refused. */

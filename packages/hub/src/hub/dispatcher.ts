@@ -12,6 +12,8 @@ export interface DispatcherLimits {
   readonly maximumParallelInvocationsPerClient: number;
   /** Items of one upload stream buffered before the hub stops reading that connection. */
   readonly streamBufferCapacity: number;
+  /** Invocations waiting for a free slot at which the hub stops reading that connection. */
+  readonly pauseInvocations: number;
 }
 
 /**
@@ -44,14 +46,17 @@ export class HubDispatcher {
     this.#filters.push(filter);
   }
 
-  /** Handles one message; returns a promise only when the connection must wait (upload backpressure). */
-  handle(session: Session, message: HubMessage): Promise<void> | undefined {
+  /**
+   * Handles one message of `size` bytes; returns a promise only when the hub must read nothing more
+   * from the connection until it settles (an upload stream's buffer is full, or too many invocations
+   * wait for a slot).
+   */
+  handle(session: Session, message: HubMessage, size = 0): Promise<void> | undefined {
     const connection = session.connection;
     if (isCounted(message.type) && !connection.received()) return undefined;
     switch (message.type) {
       case MessageType.Invocation:
-        this.#invocation(session, message);
-        return undefined;
+        return this.#invocation(session, message, size);
       case MessageType.StreamInvocation:
         this.#streamInvocation(session, message);
         return undefined;
@@ -108,6 +113,8 @@ export class HubDispatcher {
       pending.reject(new Error(`Connection '${session.connection.connectionId}' closed before answering.`));
     }
     session.results.clear();
+    session.fewerWaiting?.resolve();
+    session.fewerWaiting = undefined;
   }
 
   /** A Completion from the client ends an upload stream or answers a client-result invocation. */
@@ -126,16 +133,16 @@ export class HubDispatcher {
     else pending.resolve(message.result ?? null);
   }
 
-  #invocation(session: Session, message: InvocationMessage): void {
+  #invocation(session: Session, message: InvocationMessage, size: number): Promise<void> | undefined {
     const {invocationId, target} = message;
     const reply = (outcome: {error: string} | {result: unknown}): void => {
       if (invocationId !== undefined) session.connection.send({type: MessageType.Completion, invocationId, ...outcome});
     };
     const method = this.#methods.get(target.toLowerCase());
-    if (method === undefined) return reply({error: `Unknown hub method '${target}'.`});
-    if (method.streaming) return reply({error: `'${method.name}' is a streaming method: call it with stream().`});
+    if (method === undefined) return void reply({error: `Unknown hub method '${target}'.`});
+    if (method.streaming) return void reply({error: `'${method.name}' is a streaming method: call it with stream().`});
     const parsed = parseArguments(method, message.arguments, message.streamIds ?? []);
-    if ('error' in parsed) return reply(parsed);
+    if ('error' in parsed) return void reply(parsed);
     const args = parsed.value;
     // Upload streams exist from now on, so items that follow the invocation are never lost.
     const uploads = (message.streamIds ?? []).map((streamId, i) => {
@@ -145,11 +152,16 @@ export class HubDispatcher {
       args[name] = stream;
       return {streamId, stream};
     });
-    this.#whenSlotFree(session, async () => {
+    return this.#whenSlotFree(session, size, async () => {
       try {
         reply({result: (await this.#run(session, method, args, session.ended)) ?? null});
       } catch (error) {
-        reply({error: this.#describe(error, method, session)});
+        // A result the protocol cannot write (too deep, not serializable) fails the invocation, not the process.
+        try {
+          reply({error: this.#describe(error, method, session)});
+        } catch (failed) {
+          this.#hub.logger.error({err: failed, connectionId: session.connection.connectionId, target: method.name}, 'could not send an invocation error');
+        }
       } finally {
         for (const {streamId, stream} of uploads) {
           session.uploads.delete(streamId);
@@ -219,16 +231,41 @@ export class HubDispatcher {
     return `An unexpected error occurred invoking '${method.name}' on the server.`;
   }
 
-  /** Runs `task` when the connection has fewer than the allowed invocations running. */
-  #whenSlotFree(session: Session, task: () => Promise<void>): void {
+  /**
+   * Runs `task` when the connection has fewer than the allowed invocations running. A task that
+   * must wait counts its message's `size` in the receive queue until it starts; once
+   * `pauseInvocations` wait, the returned promise holds the reader until half of them started.
+   */
+  #whenSlotFree(session: Session, size: number, task: () => Promise<void>): Promise<void> | undefined {
     const start = (): void => {
       session.running++;
-      void task().finally(() => {
+      void task()
+        .catch((error: unknown) => this.#hub.logger.error({err: error, connectionId: session.connection.connectionId}, 'invocation failed'))
+        .finally(() => {
         session.running--;
-        session.waiting.shift()?.();
+        const next = session.waiting.shift();
+        if (session.fewerWaiting !== undefined && session.waiting.length < this.#limits.pauseInvocations / 2) {
+          session.fewerWaiting.resolve();
+          session.fewerWaiting = undefined;
+        }
+        next?.();
       });
     };
-    if (session.running < this.#limits.maximumParallelInvocationsPerClient) start();
-    else session.waiting.push(start);
+    if (session.running < this.#limits.maximumParallelInvocationsPerClient) {
+      start();
+      return undefined;
+    }
+    session.queue.hold(size);
+    session.waiting.push(() => {
+      session.queue.release(size);
+      start();
+    });
+    if (session.waiting.length < this.#limits.pauseInvocations) return undefined;
+    if (session.fewerWaiting === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      session.fewerWaiting = {promise, resolve};
+    }
+    return session.fewerWaiting.promise;
   }
 }

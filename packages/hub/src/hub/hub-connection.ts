@@ -55,6 +55,8 @@ export class HubConnection {
   sentSinceBeat = false;
   /** The socket dropped and a reattach may follow: send nothing, buffer counted messages. */
   detached = false;
+  /** The hub stopped reading this connection (its receive queue is full): the client timeout waits. */
+  receivePaused = false;
   readonly #transport: TransportConnection;
   #sequencing: Sequencing | undefined;
 

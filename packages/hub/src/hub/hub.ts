@@ -1,4 +1,5 @@
-import {pino, type Logger} from 'pino';
+import type {Logger} from 'pino';
+import {createLogger} from '../logging/create-logger.js';
 import {MemoryBackplane, type Audience, type Backplane} from '../backplane/index.js';
 import {
   jsonHubProtocol,
@@ -7,7 +8,6 @@ import {
   MessageType,
   ProtocolError,
   writeHandshakeResponse,
-  type HubMessage,
   type HubProtocol,
 } from '../protocol/index.js';
 import {SendBufferOverflowError, type ConnectionHandler, type ConnectionSink, type TransportConnection} from '../transports/transport-connection.js';
@@ -18,6 +18,7 @@ import {HubConnection} from './hub-connection.js';
 import {registered, type HubFilter, type HubMethod, type HubParams, type HubStreamMethod, type RegisteredMethod} from './hub-method.js';
 import {KeepAlive} from './keep-alive.js';
 import {HubLifetime} from './lifetime.js';
+import {DEFAULT_RECEIVE_QUEUE_LIMITS, type ReceiveQueueLimits, type ResolvedReceiveQueueLimits} from './receive-queue.js';
 import {Session} from './session.js';
 
 /** Options of {@link Hub}; every default is ASP.NET Core SignalR's. */
@@ -34,6 +35,15 @@ export interface HubOptions {
   readonly maximumReceiveMessageSize?: number;
   /** Invocations of one client that run at once; more wait their turn. Default 1. */
   readonly maximumParallelInvocationsPerClient?: number;
+  /**
+   * Hub messages read from one transport message (a WebSocket frame, a POST body); one more closes
+   * the connection. Default 10,000 (a transport message is at most 1 MB: 95,000 JSON Pings fit).
+   */
+  readonly maximumMessagesPerTransportMessage?: number;
+  /** Deepest nesting of arrays and objects in a hub message (the message itself is level 1); deeper closes the connection. Default 64, System.Text.Json's. */
+  readonly maximumNestingDepth?: number;
+  /** What one connection may have received and not yet handled before the hub stops reading it, and closes it. */
+  readonly receiveQueue?: ReceiveQueueLimits;
   /** Items of one upload stream buffered before the hub stops reading that connection; default 10. */
   readonly streamBufferCapacity?: number;
   /** Bytes of unacked messages kept per connection for stateful reconnect; default 100,000. */
@@ -78,14 +88,17 @@ export class Hub implements ConnectionHandler {
   readonly #keepAlive: KeepAlive;
   readonly #backplane: Backplane;
   readonly #stopReceiving: () => void;
-  readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'onReconnected' | 'backplane'>>;
+  readonly #o: Required<Omit<HubOptions, 'protocols' | 'logger' | 'onConnected' | 'onDisconnected' | 'onReconnected' | 'backplane' | 'receiveQueue'>> & {
+    readonly receiveQueue: ResolvedReceiveQueueLimits;
+  };
   readonly #onConnected: HubOptions['onConnected'];
   readonly #onDisconnected: HubOptions['onDisconnected'];
   readonly #onReconnected: HubOptions['onReconnected'];
   #slowConsumers = 0;
+  #receiveOverflows = 0;
 
   constructor(options: HubOptions = {}) {
-    this.logger = options.logger ?? pino({level: 'info'});
+    this.logger = options.logger ?? createLogger();
     this.#protocols = new Map((options.protocols ?? [jsonHubProtocol, messagePackHubProtocol]).map((p) => [p.name, p]));
     this.#o = {
       keepAliveIntervalMs: options.keepAliveIntervalMs ?? 15_000,
@@ -93,6 +106,9 @@ export class Hub implements ConnectionHandler {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 15_000,
       maximumReceiveMessageSize: options.maximumReceiveMessageSize ?? 32 * 1024,
       maximumParallelInvocationsPerClient: options.maximumParallelInvocationsPerClient ?? 1,
+      maximumMessagesPerTransportMessage: options.maximumMessagesPerTransportMessage ?? 10_000,
+      maximumNestingDepth: options.maximumNestingDepth ?? 64,
+      receiveQueue: {...DEFAULT_RECEIVE_QUEUE_LIMITS, ...options.receiveQueue},
       streamBufferCapacity: options.streamBufferCapacity ?? 10,
       statefulReconnectBufferSize: options.statefulReconnectBufferSize ?? 100_000,
       clientResultTimeoutMs: options.clientResultTimeoutMs ?? 30_000,
@@ -102,7 +118,7 @@ export class Hub implements ConnectionHandler {
     this.#onReconnected = options.onReconnected;
     this.#backplane = options.backplane ?? new MemoryBackplane();
     this.#lifetime = new HubLifetime(this.#backplane);
-    this.#dispatcher = new HubDispatcher(this, this.#o);
+    this.#dispatcher = new HubDispatcher(this, {...this.#o, pauseInvocations: this.#o.receiveQueue.pauseInvocations});
     this.#keepAlive = new KeepAlive(this.#o, () => this.#lifetime.connections(), (connection, error) => this.#fail(connection, error));
     const stopDelivering = this.#backplane.subscribe((message) => this.#lifetime.deliver(message));
     const stopServing = this.#backplane.serveInvocations?.((connectionId, target, args, timeoutMs) =>
@@ -136,6 +152,18 @@ export class Hub implements ConnectionHandler {
   /** Connections cut off so far because their unsent bytes passed the transport's bound (for metrics). */
   get slowConsumerDisconnects(): number {
     return this.#slowConsumers;
+  }
+
+  /** Connections closed so far because they kept sending past their receive queue's bound (for metrics). */
+  get receiveQueueOverflows(): number {
+    return this.#receiveOverflows;
+  }
+
+  /** Connections the hub is not reading now because their receive queue is full (for metrics). */
+  get receivePausedConnections(): number {
+    let n = 0;
+    for (const s of this.#lifetime.sessions()) if (s.resumed !== undefined) n++;
+    return n;
   }
 
   /** Connections on this process that completed their handshake. */
@@ -206,7 +234,7 @@ export class Hub implements ConnectionHandler {
 
   /** Starts serving a connection a transport accepted. */
   connect(transport: TransportConnection): ConnectionSink {
-    const session = new Session(new HubConnection(transport, Date.now()));
+    const session = new Session(new HubConnection(transport, Date.now()), this.#o.receiveQueue);
     this.#lifetime.add(session);
     this.#keepAlive.start();
     return {
@@ -250,46 +278,89 @@ export class Hub implements ConnectionHandler {
     connection.closeTransport();
   }
 
-  #receive(session: Session, data: string | Uint8Array): void {
+  /**
+   * Takes one transport message. Returns a promise while the connection's receive queue is full:
+   * the transport reads nothing more from it until the promise settles. Never throws: whatever goes
+   * wrong closes this connection, not the process.
+   */
+  #receive(session: Session, data: string | Uint8Array): Promise<void> | undefined {
     const connection = session.connection;
-    if (connection.phase === 'closed') return;
-    connection.lastReceivedAt = Date.now();
-    // The transport bounds a whole transport message (maxTransportMessageSize); the limit here is
-    // per hub message, as in ASP.NET, since clients pack what they send in one turn into one frame.
-    let rest: string | Uint8Array = data;
-    if (connection.phase === 'handshake') {
-      const max = this.#o.maximumReceiveMessageSize;
-      const end = typeof data === 'string' ? data.indexOf('\u001e') : data.indexOf(0x1e);
-      if ((end === -1 ? data.length : end + 1) > max) return this.#fail(connection, new MessageTooLargeError(max).message);
-      const after = this.#handshake(session, data);
-      if (after === undefined || after.length === 0) return;
-      rest = after;
-    }
-    let messages: HubMessage[];
+    if (connection.phase === 'closed') return undefined;
     try {
-      messages = connection.protocol!.parseMessages(rest, {maxMessageSize: this.#o.maximumReceiveMessageSize});
+      connection.lastReceivedAt = Date.now();
+      // The transport bounds a whole transport message (maxTransportMessageSize); the limit here is
+      // per hub message, as in ASP.NET, since clients pack what they send in one turn into one frame.
+      let rest: string | Uint8Array = data;
+      if (connection.phase === 'handshake') {
+        const max = this.#o.maximumReceiveMessageSize;
+        const end = typeof data === 'string' ? data.indexOf('\u001e') : data.indexOf(0x1e);
+        if ((end === -1 ? data.length : end + 1) > max) return void this.#fail(connection, new MessageTooLargeError(max).message);
+        const after = this.#handshake(session, data);
+        if (after === undefined || after.length === 0) return undefined;
+        rest = after;
+      }
+      // Read lazily, one message at a time as the dispatcher takes them: a transport message of many
+      // tiny messages costs what its messages cost, and while the connection waits (a slot, an
+      // upload stream) its unread messages stay bytes rather than parsed objects.
+      const messages = connection.protocol!.readMessages(rest, {
+        maxMessageSize: this.#o.maximumReceiveMessageSize,
+        maxMessages: this.#o.maximumMessagesPerTransportMessage,
+        maxDepth: this.#o.maximumNestingDepth,
+      });
+      const bytes = typeof rest === 'string' ? rest.length : rest.byteLength;
+      if (!session.queue.add(messages, bytes)) {
+        this.#receiveOverflows++;
+        const {maxBytes} = this.#o.receiveQueue;
+        return void this.#fail(
+          connection,
+          `Closed a client that kept sending while the server asked it to wait: ${session.queue.bytes + bytes} bytes received and not yet handled passed the bound of ${maxBytes} (option receiveQueue.maxBytes).`,
+        );
+      }
+      if (!session.draining) void this.#drain(session);
+      return session.queue.full && connection.phase === 'open' ? this.#pause(session) : undefined;
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(connection, error instanceof MessageTooLargeError ? error.message : `Connection closed with an error. ${error.message}`);
-      return;
+      this.#broken(session, error);
+      return undefined;
     }
-    session.inbox.push(...messages);
-    if (!session.draining) void this.#drain(session);
   }
 
-  /** Handles a connection's messages in order; waits only while an upload stream's buffer is full. */
+  /** The transport stops reading until the queue has room; the client timeout waits meanwhile (as ASP.NET's does while it dispatches). */
+  #pause(session: Session): Promise<void> {
+    const connection = session.connection;
+    connection.receivePaused = true;
+    return (session.resumed ??= session.queue.room().then(() => {
+      session.resumed = undefined;
+      connection.receivePaused = false;
+      connection.lastReceivedAt = Date.now();
+    }));
+  }
+
+  /** Handles a connection's messages in order; waits while an upload stream's buffer is full or too many invocations wait. */
   async #drain(session: Session): Promise<void> {
     session.draining = true;
     try {
-      while (session.inbox.length > 0 && session.connection.phase === 'open') {
-        const wait = this.#dispatcher.handle(session, session.inbox.shift()!);
+      while (session.connection.phase === 'open') {
+        const read = session.queue.next();
+        if (read === undefined) break;
+        const wait = this.#dispatcher.handle(session, read.message, read.size);
         if (wait !== undefined) await wait;
       }
     } catch (error) {
-      this.logger.error({err: error, connectionId: session.connection.connectionId}, 'message handling failed');
+      this.#broken(session, error);
     } finally {
       session.draining = false;
     }
+  }
+
+  /** Closes a connection whose input could not be handled: with the protocol's message, or a generic one (logged). */
+  #broken(session: Session, error: unknown): void {
+    session.queue.clear();
+    if (error instanceof ProtocolError) {
+      this.#fail(session.connection, error instanceof MessageTooLargeError ? error.message : `Connection closed with an error. ${error.message}`);
+      return;
+    }
+    this.logger.error({err: error, connectionId: session.connection.connectionId}, 'message handling failed');
+    this.#fail(session.connection, 'Connection closed with an error. The server could not handle a message.');
   }
 
   /** Completes the handshake; returns what followed it, or undefined when the connection was refused. */
@@ -330,6 +401,7 @@ export class Hub implements ConnectionHandler {
     }
     connection.dispose();
     session.end();
+    session.queue.clear();
     // Leave the groups while the session is still registered: removeFromGroup looks it up by id.
     for (const group of [...connection.groups]) this.removeFromGroup(connection, group);
     this.#lifetime.remove(session, wasOpen);

@@ -18,3 +18,5 @@ export type {
   UploadStreamParam,
 } from './hub-method.js';
 export {UploadStream} from './upload-stream.js';
+export {DEFAULT_RECEIVE_QUEUE_LIMITS} from './receive-queue.js';
+export type {ReceiveQueueLimits} from './receive-queue.js';

@@ -57,7 +57,8 @@ export class KeepAlive {
           c.lastSentAt = now;
           c.sentSinceBeat = false;
         }
-        if (now - c.lastReceivedAt > clientTimeoutMs) {
+        // Not reading it is the hub's doing: its pings wait unread too.
+        if (now - c.lastReceivedAt > clientTimeoutMs && !c.receivePaused) {
           this.#fail(c, 'Server timeout elapsed without receiving a message from the client.');
         } else if (now - c.lastSentAt >= keepAliveIntervalMs) {
           c.send({type: MessageType.Ping});

@@ -22,7 +22,20 @@ export function writeLengthPrefixed(body: Uint8Array): Uint8Array {
 
 /** Splits a transport message into its length-prefixed bodies; a truncated one is a ProtocolError. */
 export function parseLengthPrefixed(input: Uint8Array): Uint8Array[] {
-  const bodies: Uint8Array[] = [];
+  return Array.from(readLengthPrefixed(input), (framed) => framed.body);
+}
+
+/** One length-prefixed body and the bytes it took with its prefix. */
+export interface LengthPrefixed {
+  readonly body: Uint8Array;
+  readonly size: number;
+}
+
+/**
+ * {@link parseLengthPrefixed} one body at a time: a reader that stops early (a limit, an error)
+ * pays only for what it read, and a malformed prefix is reported when the reader reaches it.
+ */
+export function* readLengthPrefixed(input: Uint8Array): Generator<LengthPrefixed, void, undefined> {
   let offset = 0;
   while (offset < input.byteLength) {
     let size = 0;
@@ -37,8 +50,7 @@ export function parseLengthPrefixed(input: Uint8Array): Uint8Array[] {
     if ((byte & 0x80) !== 0 || (read === MAX_PREFIX && byte > 7)) throw new ProtocolError('Message length prefix is invalid.');
     const start = offset + read;
     if (start + size > input.byteLength) throw new ProtocolError('Message is incomplete: the body is shorter than its length prefix.');
-    bodies.push(input.subarray(start, start + size));
+    yield {body: input.subarray(start, start + size), size: read + size};
     offset = start + size;
   }
-  return bodies;
 }

@@ -15,3 +15,20 @@ export class MessageTooLargeError extends ProtocolError {
     super(`The maximum message size of ${limit}B was exceeded.`);
   }
 }
+
+/**
+ * One transport message carried more hub messages than the hub reads from one (its messages up to
+ * the limit were read and handled; the connection is closed).
+ */
+export class TooManyMessagesError extends ProtocolError {
+  constructor(readonly limit: number) {
+    super(`A transport message held more than ${limit} hub messages (option maximumMessagesPerTransportMessage).`);
+  }
+}
+
+/** A hub message nests arrays and objects deeper than the hub accepts (System.Text.Json's MaxDepth). */
+export class NestingTooDeepError extends ProtocolError {
+  constructor(readonly limit: number) {
+    super(`A message nests arrays and objects deeper than ${limit} levels (option maximumNestingDepth).`);
+  }
+}

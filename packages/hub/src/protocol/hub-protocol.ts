@@ -7,6 +7,16 @@ export type TransferFormat = 'Text' | 'Binary';
 export interface ParseOptions {
   /** Largest single hub message, in bytes; a larger one throws `MessageTooLargeError`. */
   readonly maxMessageSize?: number;
+  /** Most hub messages read from one transport message; one more throws `TooManyMessagesError`. */
+  readonly maxMessages?: number;
+  /** Deepest nesting of arrays and objects in a message (the message itself is level 1); deeper throws `NestingTooDeepError`. */
+  readonly maxDepth?: number;
+}
+
+/** A hub message read from a transport message, with the bytes it took there (framing included; UTF-16 units for text). */
+export interface ReadMessage {
+  readonly message: HubMessage;
+  readonly size: number;
 }
 
 /**
@@ -26,6 +36,13 @@ export interface HubProtocol {
    * it is decoded.
    */
   parseMessages(input: string | Uint8Array, options?: ParseOptions): HubMessage[];
+  /**
+   * {@link parseMessages} one message at a time, each with its size: the hub reads a transport
+   * message only as fast as it handles its messages, so the cost of a transport message holding
+   * many tiny ones is paid one message at a time. Errors are thrown when the reader reaches them
+   * (the messages before were yielded).
+   */
+  readMessages(input: string | Uint8Array, options?: ParseOptions): Iterable<ReadMessage>;
   /** Serializes one message, framing included. */
   writeMessage(message: HubMessage): Uint8Array;
   /**

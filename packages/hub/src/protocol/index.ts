@@ -1,9 +1,11 @@
 export * from './hub-message.js';
-export {MessageTooLargeError, ProtocolError} from './errors.js';
-export type {HubProtocol, ParseOptions, TransferFormat} from './hub-protocol.js';
+export {MessageTooLargeError, NestingTooDeepError, ProtocolError, TooManyMessagesError} from './errors.js';
+export {checkDepth} from './depth.js';
+export type {HubProtocol, ParseOptions, ReadMessage, TransferFormat} from './hub-protocol.js';
 export {jsonHubProtocol} from './json-hub-protocol.js';
 export {parseHandshake, writeHandshakeResponse} from './handshake.js';
 export type {HandshakeRequest, ParsedHandshake} from './handshake.js';
-export {parseRecords, RECORD_SEPARATOR, writeRecord} from './text-message-format.js';
+export {parseRecords, readRecords, RECORD_SEPARATOR, writeRecord} from './text-message-format.js';
 export {messagePackHubProtocol} from './messagepack-hub-protocol.js';
-export {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
+export {parseLengthPrefixed, readLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
+export type {LengthPrefixed} from './binary-message-format.js';

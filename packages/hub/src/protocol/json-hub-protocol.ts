@@ -1,7 +1,8 @@
-import {MessageTooLargeError, ProtocolError} from './errors.js';
+import {checkDepth} from './depth.js';
+import {MessageTooLargeError, ProtocolError, TooManyMessagesError} from './errors.js';
 import {MessageType, type HubMessage} from './hub-message.js';
-import type {HubProtocol, ParseOptions} from './hub-protocol.js';
-import {parseRecords, writeRecord} from './text-message-format.js';
+import type {HubProtocol, ParseOptions, ReadMessage} from './hub-protocol.js';
+import {readRecords, writeRecord} from './text-message-format.js';
 
 const decoder = new TextDecoder('utf-8', {fatal: true});
 const encoder = new TextEncoder();
@@ -15,32 +16,11 @@ export const jsonHubProtocol: HubProtocol = {
   version: 2,
   transferFormat: 'Text',
 
-  parseMessages(input: string | Uint8Array, options: ParseOptions = {}): HubMessage[] {
-    let text: string;
-    if (typeof input === 'string') text = input;
-    else {
-      try {
-        text = decoder.decode(input);
-      } catch {
-        throw new ProtocolError('Message is not valid UTF-8.');
-      }
-    }
-    const messages: HubMessage[] = [];
-    const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
-    for (const record of parseRecords(text)) {
-      // A UTF-16 unit is at most 3 UTF-8 bytes: only a record that might be too long is measured.
-      if (record.length * 3 > max && encoder.encode(record).byteLength + 1 > max) throw new MessageTooLargeError(max);
-      let json: unknown;
-      try {
-        json = JSON.parse(record);
-      } catch {
-        throw new ProtocolError('Message is not valid JSON.');
-      }
-      const message = toMessage(json);
-      if (message !== undefined) messages.push(message);
-    }
-    return messages;
+  parseMessages(input: string | Uint8Array, options?: ParseOptions): HubMessage[] {
+    return Array.from(readMessages(input, options), (read) => read.message);
   },
+
+  readMessages,
 
   writeMessage(message: HubMessage): Uint8Array {
     // JSON carries no headers. A present `result` of undefined is written as null, not dropped.
@@ -55,6 +35,36 @@ export const jsonHubProtocol: HubProtocol = {
     return Buffer.from(writeRecord(`{"type":${MessageType.Invocation},"target":${JSON.stringify(target)},"arguments":${argumentsJson}}`));
   },
 };
+
+function* readMessages(input: string | Uint8Array, options: ParseOptions = {}): Generator<ReadMessage, void, undefined> {
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    try {
+      text = decoder.decode(input);
+    } catch {
+      throw new ProtocolError('Message is not valid UTF-8.');
+    }
+  }
+  const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
+  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
+  let count = 0;
+  for (const record of readRecords(text)) {
+    if (++count > maxMessages) throw new TooManyMessagesError(maxMessages);
+    // A UTF-16 unit is at most 3 UTF-8 bytes: only a record that might be too long is measured.
+    if (record.length * 3 > max && encoder.encode(record).byteLength + 1 > max) throw new MessageTooLargeError(max);
+    let json: unknown;
+    try {
+      json = JSON.parse(record);
+    } catch {
+      throw new ProtocolError('Message is not valid JSON.');
+    }
+    checkDepth(json, maxDepth);
+    const message = toMessage(json);
+    if (message !== undefined) yield {message, size: record.length + 1};
+  }
+}
 
 function toMessage(json: unknown): HubMessage | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

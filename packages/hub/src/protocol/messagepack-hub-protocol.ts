@@ -1,8 +1,9 @@
 import {decode, Encoder} from '@msgpack/msgpack';
-import {parseLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
-import {MessageTooLargeError, ProtocolError} from './errors.js';
+import {readLengthPrefixed, writeLengthPrefixed} from './binary-message-format.js';
+import {checkDepth} from './depth.js';
+import {MessageTooLargeError, ProtocolError, TooManyMessagesError} from './errors.js';
 import {MessageType, type HubMessage, type MessageHeaders} from './hub-message.js';
-import type {HubProtocol, ParseOptions} from './hub-protocol.js';
+import type {HubProtocol, ParseOptions, ReadMessage} from './hub-protocol.js';
 
 /** Completion result kinds of the MessagePack protocol. */
 const ERROR_RESULT = 1;
@@ -21,28 +22,37 @@ export const messagePackHubProtocol: HubProtocol = {
   version: 2,
   transferFormat: 'Binary',
 
-  parseMessages(input: string | Uint8Array, options: ParseOptions = {}): HubMessage[] {
-    if (typeof input === 'string') throw new ProtocolError('The MessagePack protocol takes binary messages, not text.');
-    const messages: HubMessage[] = [];
-    const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
-    for (const body of parseLengthPrefixed(input)) {
-      if (body.byteLength > max) throw new MessageTooLargeError(max);
-      let value: unknown;
-      try {
-        value = decode(body);
-      } catch (error) {
-        throw new ProtocolError(`Message is not valid MessagePack: ${(error as Error).message}`);
-      }
-      const message = toMessage(value);
-      if (message !== undefined) messages.push(message);
-    }
-    return messages;
+  parseMessages(input: string | Uint8Array, options?: ParseOptions): HubMessage[] {
+    return Array.from(readMessages(input, options), (read) => read.message);
   },
+
+  readMessages,
 
   writeMessage(message: HubMessage): Uint8Array {
     return writeLengthPrefixed(encoder.encode(toArray(message)));
   },
 };
+
+function* readMessages(input: string | Uint8Array, options: ParseOptions = {}): Generator<ReadMessage, void, undefined> {
+  if (typeof input === 'string') throw new ProtocolError('The MessagePack protocol takes binary messages, not text.');
+  const max = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
+  const maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
+  let count = 0;
+  for (const {body, size} of readLengthPrefixed(input)) {
+    if (++count > maxMessages) throw new TooManyMessagesError(maxMessages);
+    if (body.byteLength > max) throw new MessageTooLargeError(max);
+    let value: unknown;
+    try {
+      value = decode(body);
+    } catch (error) {
+      throw new ProtocolError(`Message is not valid MessagePack: ${(error as Error).message}`);
+    }
+    checkDepth(value, maxDepth);
+    const message = toMessage(value);
+    if (message !== undefined) yield {message, size};
+  }
+}
 
 function toArray(m: HubMessage): unknown[] {
   switch (m.type) {

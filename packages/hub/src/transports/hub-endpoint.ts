@@ -6,7 +6,14 @@ import {clientKey, ConnectionRegistry, type ConnectionEntry, type PendingConnect
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
 import {ServerSentEventsTransport} from './server-sent-events-transport.js';
-import {DEFAULT_MAX_BUFFERED_BYTES, type ConnectionHandler, type ConnectionRequest, type ConnectionSink, type TransportKind} from './transport-connection.js';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  type ConnectionHandler,
+  type ConnectionRequest,
+  type ConnectionSink,
+  type TransportConnection,
+  type TransportKind,
+} from './transport-connection.js';
 import {WebSocketTransport} from './websocket-transport.js';
 
 /** Options of {@link HubEndpoint}. */
@@ -48,6 +55,8 @@ export class HubEndpoint {
   readonly #websockets: WebSocketTransport;
   readonly #sse: ServerSentEventsTransport;
   readonly #longPolling: LongPollingTransport;
+  /** The transport connection of each claimed entry, to end it when its input cannot be handled. */
+  readonly #connections = new WeakMap<ConnectionEntry, TransportConnection>();
 
   constructor(options: HubEndpointOptions) {
     this.path = options.path.replace(/\/+$/, '');
@@ -142,7 +151,7 @@ export class HubEndpoint {
   async #negotiate(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
     const principal = await this.#principal(req, url);
     if (principal === null) {
-      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      unauthorized(res, accessToken(url, req.headers));
       return;
     }
     const version = requestedNegotiateVersion(url);
@@ -195,7 +204,16 @@ export class HubEndpoint {
         if (!(error instanceof BodyTooLargeError)) throw error;
         return void reply(res, 413, `Message too large: the limit is ${this.#maxMessage} bytes (option maxTransportMessageSize).`, {connection: 'close'});
       }
-      entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      let ready: Promise<void> | void;
+      try {
+        ready = entry.sink.receive(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      } catch (error) {
+        // Nothing a client sends may end the process or leave the connection half-working: it ends.
+        this.#connections.get(entry)?.abort(error instanceof Error ? error : new Error(String(error)));
+        return void reply(res, 500, 'The server could not handle this message; the connection was closed.');
+      }
+      // The hub is full: the POST is answered once it has room, and the client (one POST at a time) waits.
+      if (ready !== undefined) await ready;
       reply(res, 200, '');
     } finally {
       entry.posting = false;
@@ -206,6 +224,7 @@ export class HubEndpoint {
   #claim(entry: ConnectionEntry): ConnectionHandler {
     return {
       connect: (connection): ConnectionSink => {
+        this.#connections.set(entry, connection);
         const sink = this.#handler.connect(connection);
         const claimed: ConnectionSink = {
           receive: (data) => sink.receive(data),
@@ -258,7 +277,7 @@ export class HubEndpoint {
   async #authenticateFor(req: IncomingMessage, url: URL, res: ServerResponse, entry: ConnectionEntry): Promise<Principal | undefined | false> {
     const principal = await this.#principal(req, url);
     if (principal === null) {
-      reply(res, 401, 'Unauthorized.', {'www-authenticate': 'Bearer'});
+      unauthorized(res, accessToken(url, req.headers));
       return false;
     }
     if (principal?.userId !== entry.principal?.userId) {
@@ -267,6 +286,18 @@ export class HubEndpoint {
     }
     return principal;
   }
+}
+
+/**
+ * A 401 whose body says why in words, since the official client puts the body in the error the page
+ * sees (the page bridge shows it as the connection's `reason`); the header says it as RFC 6750 does.
+ */
+function unauthorized(res: ServerResponse, token: string | undefined): true {
+  return token === undefined
+    ? reply(res, 401, 'Unauthorized: this hub requires an access token and the request carried none.', {'www-authenticate': 'Bearer'})
+    : reply(res, 401, 'Unauthorized: the access token was refused (expired, or not valid for this hub).', {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
 }
 
 function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): true {

@@ -53,8 +53,12 @@ export interface TransportConnection {
 
 /** Where a transport delivers what arrives on one connection. */
 export interface ConnectionSink {
-  /** One transport message: text from text frames and SSE/long-polling bodies, bytes from binary frames. */
-  receive(data: string | Uint8Array): void;
+  /**
+   * One transport message: text from text frames, bytes from binary frames and SSE/long-polling
+   * bodies. A returned promise means the receiver is full: read nothing more from this connection
+   * until it settles (pause the socket, hold the POST), so TCP stops the sender.
+   */
+  receive(data: string | Uint8Array): Promise<void> | void;
   /** The connection ended, by either side; `error` when it did not end cleanly. */
   closed(error?: Error): void;
   /** The socket dropped but the client may reattach (stateful reconnect): hold messages. */

@@ -91,6 +91,8 @@ function socketFor(ws: WebSocket): Duplex | undefined {
 /** WebSocket close code for a normal close: the only one the SignalR client does not treat as an error. */
 const NORMAL_CLOSURE = 1000;
 const GOING_AWAY = 1001;
+/** WebSocket close code for a server that could not handle what it received (RFC 6455 §7.4.1). */
+const INTERNAL_ERROR = 1011;
 
 /**
  * One connection over WebSockets. Sends queue in its output pipe, which the shared flusher writes
@@ -260,8 +262,22 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     const sink = this.#sink!;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.#ws !== ws) return;
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      sink.receive(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+      let ready: Promise<void> | void;
+      try {
+        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        ready = sink.receive(isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString('utf8'));
+      } catch (error) {
+        // Nothing a client sends may end the process: an error here (ws's listener has no catch) ends this connection only.
+        this.#overflow ??= error instanceof Error ? error : new Error(String(error));
+        ws.close(INTERNAL_ERROR, 'The server could not handle a message.');
+        return;
+      }
+      if (ready === undefined) return;
+      // The hub is full: stop reading the socket (frames already read may still arrive) until it has room.
+      ws.pause();
+      void ready.then(() => {
+        if (this.#ws === ws) ws.resume();
+      });
     });
     (ws as unknown as WsInternals)._socket?.on('drain', () => {
       if (this.#ws === ws) this.#bytesLeft();

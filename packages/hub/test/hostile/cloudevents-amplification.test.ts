@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
-import {startVictim, type Victim} from './victim.js';
+import {startVictim, type Victim} from './target.js';
 
 let victim: Victim | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import {createEnvelope} from '@switchboard/contracts';
 import {SignJWT} from 'jose';
 import {afterEach, describe, expect, it} from 'vitest';
 import {PlaceOrder} from '../fixtures.js';
-import {startVictim, type Victim} from './victim.js';
+import {startVictim, type Victim} from './target.js';
 
 const SECRET = 'command-flood-secret-of-at-least-32-bytes';
 let victim: Victim | undefined;

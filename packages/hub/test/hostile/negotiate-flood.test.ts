@@ -1,7 +1,7 @@
 import {request} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import {client} from '../helpers.js';
-import {startVictim, type Victim} from './victim.js';
+import {startVictim, type Victim} from './target.js';
 
 let victim: Victim | undefined;
 afterEach(async () => {

@@ -1,3 +1,5 @@
+import {AuthenticationError, bodyReason} from './auth-failure.js';
+
 /**
  * Supplies the access token the page sends to the hub and its HTTP API; `''` sends none. It is
  * called on every (re)connect, so it should return a token that is valid now (refreshing it when
@@ -15,8 +17,9 @@ export const TOKEN_URL_META = 'switchboard-token-url';
 /**
  * An {@link AccessTokenFactory} that asks `url` for a token each time it is called: a GET with the
  * page's cookies (`credentials: 'include'`), answered by `200 {"token": "…"}`, or `204` when the
- * server needs no token. Any other answer is an error naming the URL and the status, which the
- * bridge treats like a failed connect (it retries).
+ * server needs no token. A `4xx` answer is an {@link AuthenticationError} naming the URL, the
+ * status and what the body said (its `error`, or its text), which the bridge reports as the
+ * connection's `reason` and retries slowly; a `5xx` answer is a plain error, retried as usual.
  *
  * ```ts
  * pageHub('/hubs/events', bus, {accessTokenFactory: tokenFromUrl('/auth/token')});
@@ -27,14 +30,18 @@ export function tokenFromUrl(url: string | URL): AccessTokenFactory {
   return async () => {
     const response = await fetch(where, {credentials: 'include', cache: 'no-store', headers: {accept: 'application/json'}});
     if (response.status === 204) return '';
-    if (!response.ok) throw new Error(`switchboard: the token endpoint ${where} answered ${response.status}`);
+    if (!response.ok) {
+      const said = bodyReason(await response.text().catch(() => ''));
+      const message = `switchboard: the token endpoint ${where} answered ${response.status}${said === '' ? '' : `: ${said}`}`;
+      throw response.status < 500 ? new AuthenticationError(message, response.status) : new Error(message);
+    }
     let token: unknown;
     try {
       token = ((await response.json()) as {token?: unknown} | null)?.token;
     } catch {
       token = undefined;
     }
-    if (typeof token !== 'string') throw new Error(`switchboard: the token endpoint ${where} answered without a "token" string`);
+    if (typeof token !== 'string') throw new AuthenticationError(`switchboard: the token endpoint ${where} answered without a "token" string`, response.status);
     return token;
   };
 }

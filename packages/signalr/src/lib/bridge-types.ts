@@ -21,6 +21,11 @@ export interface ConnectionState {
   readonly attempt?: number;
   /** While reconnecting: how long until that attempt, in ms. */
   readonly retryInMs?: number;
+  /**
+   * Why the last attempt failed, in words for a person, when the token source or the hub said why
+   * (e.g. "The page could not get an access token: the token endpoint /auth/token answered 404: …").
+   */
+  readonly reason?: string;
 }
 
 /** What a `HubBridge.watch` caller is told about one topic. */

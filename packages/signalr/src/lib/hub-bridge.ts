@@ -2,6 +2,7 @@ import {HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, t
 import {overlaps, SeenIds, type Bus, type TypePattern} from '@switchboard/bus';
 import {HubMethods, HubTargets, type Envelope, type SubscribeResult, type TopicEvent} from '@switchboard/contracts';
 import {expiresWithin, type AccessTokenFactory} from './access-token.js';
+import {connectFailure, type ConnectFailure} from './auth-failure.js';
 import type {ConnectionState, ConnectionStatus, HubBridgeOptions, TopicWatcher} from './bridge-types.js';
 import {sendCommand} from './commands.js';
 import {OfflineError} from './errors.js';
@@ -54,7 +55,9 @@ export class HubBridge {
   readonly #reconnect: ReconnectOptions;
   readonly #commandWaitMs: number;
   /** The retry the client is about to make, as its retry policy last computed it. */
-  #retry: {attempt: number; retryInMs: number} | undefined;
+  #retry: {attempt: number; retryInMs: number; reason?: string} | undefined;
+  /** What the token factory threw in the current connect attempt (cleared when it gives a token). */
+  #tokenError: unknown;
   #stopped = false;
   /** The client's retry policy gave up: the bridge is offline until started again. */
   #gaveUp = false;
@@ -94,7 +97,7 @@ export class HubBridge {
                 ...(options.transport === undefined ? {} : {transport: HttpTransportType[options.transport]}),
                 ...(this.#tokenFactory === undefined ? {} : {accessTokenFactory: () => this.#freshToken()}),
               })
-              .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => this.#nextRetry(built, ctx.previousRetryCount + 1)})
+              .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => this.#nextRetry(built, ctx.previousRetryCount + 1, ctx.retryReason)})
               .withStatefulReconnect()
               .configureLogging(options.logLevel ?? LogLevel.None)
               .build();
@@ -176,13 +179,15 @@ export class HubBridge {
           await this.connection.start();
           break;
         } catch (error) {
-          const wait = this.#stopped ? null : retryDelay(attempt, this.#reconnect);
+          const failure = connectFailure(error, this.#tokenError);
+          const reason = failure === undefined ? {} : {reason: failure.reason};
+          const wait = this.#stopped ? null : this.#retryWait(attempt, failure);
           if (wait === null) {
             this.#gaveUp = !this.#stopped;
-            this.#setState({status: this.#stopped ? 'disconnected' : 'offline'});
+            this.#setState(this.#stopped ? {status: 'disconnected'} : {status: 'offline', ...reason});
             throw error;
           }
-          this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+          this.#setState({status: 'reconnecting', attempt, retryInMs: wait, ...reason});
           await new Promise((resolve) => setTimeout(resolve, wait));
         }
       }
@@ -272,11 +277,28 @@ export class HubBridge {
     return send(await this.#freshToken());
   }
 
-  /** Asks the factory for a token and keeps it for {@link HubBridge.fetch}. */
+  /** Asks the factory for a token and keeps it for {@link HubBridge.fetch}; remembers why it failed, for the status. */
   async #freshToken(): Promise<string> {
-    const token = await this.#tokenFactory!();
-    this.#token = token;
-    return token;
+    this.#tokenError = undefined;
+    try {
+      const token = await this.#tokenFactory!();
+      this.#token = token;
+      return token;
+    } catch (error) {
+      this.#tokenError = error;
+      throw error;
+    }
+  }
+
+  /**
+   * The wait before attempt `attempt` (`null`: give up): the policy's, but never shorter than
+   * `refusedDelayMs` after the page's credentials were refused, since the same attempt soon would
+   * be refused again, and each one costs the token endpoint and the hub a request.
+   */
+  #retryWait(attempt: number, failure: ConnectFailure | undefined): number | null {
+    const wait = retryDelay(attempt, this.#reconnect);
+    if (wait === null || failure?.refused !== true) return wait;
+    return Math.max(wait, this.#reconnect.refusedDelayMs ?? 30_000);
   }
 
   /** Closes the connection and stops bridging. */
@@ -321,13 +343,16 @@ export class HubBridge {
     });
   }
 
-  /** The client's retry policy: remembers the coming attempt so the status can say it. */
-  #nextRetry(connection: HubConnection | undefined, attempt: number): number | null {
-    const wait = retryDelay(attempt, this.#reconnect);
+  /** The client's retry policy: remembers the coming attempt (and why the last failed) so the status can say it. */
+  #nextRetry(connection: HubConnection | undefined, attempt: number, lastError: unknown): number | null {
+    // The first retry follows a lost connection, not a refused attempt: the token factory's last error is stale.
+    const failure = attempt === 1 ? undefined : connectFailure(lastError, this.#tokenError);
+    const wait = this.#retryWait(attempt, failure);
     if (connection !== this.#connection) return wait;
     this.#gaveUp = wait === null;
-    this.#retry = wait === null ? undefined : {attempt, retryInMs: wait};
-    if (wait !== null && this.#state.status === 'reconnecting') this.#setState({status: 'reconnecting', attempt, retryInMs: wait});
+    this.#retry = wait === null ? undefined : {attempt, retryInMs: wait, ...(failure === undefined ? {} : {reason: failure.reason})};
+    if (wait !== null && this.#state.status === 'reconnecting') this.#setState({status: 'reconnecting', ...this.#retry!});
+    if (wait === null && failure !== undefined) this.#setState({status: 'offline', reason: failure.reason});
     return wait;
   }
 
@@ -513,12 +538,14 @@ export class HubBridge {
 
   #setState(state: ConnectionState): void {
     const before = this.#state;
-    if (state.status === before.status && state.attempt === before.attempt && state.retryInMs === before.retryInMs) return;
+    const same = state.status === before.status && state.attempt === before.attempt && state.retryInMs === before.retryInMs && state.reason === before.reason;
+    if (same) return;
     this.#state = state;
+    const why = state.reason === undefined ? '' : `: ${state.reason}`;
     if (state.status === 'reconnecting' && state.attempt !== undefined) {
-      this.#log('warn', `switchboard: ${this.url} reconnecting (attempt ${state.attempt}, next try in ${(state.retryInMs! / 1000).toFixed(1)} s)`);
+      this.#log('warn', `switchboard: ${this.url} reconnecting (attempt ${state.attempt}, next try in ${(state.retryInMs! / 1000).toFixed(1)} s)${why}`);
     } else if (state.status === 'offline') {
-      this.#log('warn', `switchboard: ${this.url} offline: gave up reconnecting`);
+      this.#log('warn', `switchboard: ${this.url} offline: gave up reconnecting${why}`);
     } else if (state.status === 'connected' && before.status === 'reconnecting') {
       this.#log('info', `switchboard: ${this.url} connected again`);
     }

@@ -16,6 +16,8 @@ export const ConnectionChanged = defineEvent({
     attempt: z.number().int().positive().optional(),
     /** While reconnecting: milliseconds until that attempt. */
     retryInMs: z.number().int().nonnegative().optional(),
+    /** Why the last attempt failed, for a person, when the token source or the hub said why (a refused token). */
+    reason: z.string().max(1000).optional(),
   }),
 });
 

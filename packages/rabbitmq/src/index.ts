@@ -1,0 +1,16 @@
+export {RABBIT_DEFAULTS, RabbitBridge} from './lib/bridge.js';
+export type {RabbitBridgeOptions} from './lib/bridge.js';
+export {RabbitConnection, redactAmqpUrl} from './lib/connection.js';
+export type {ConnectionUser, RabbitConnectionOptions} from './lib/connection.js';
+export {DEAD_LETTER_HEADERS, declareDeadLetters, IngestConsumer, queueOf} from './lib/ingest.js';
+export type {IngestBinding, IngestSettings} from './lib/ingest.js';
+export {EGRESS_HEADERS, EgressPublisher} from './lib/egress.js';
+export type {EgressRoute} from './lib/egress.js';
+export {CommandRouter, DEFAULT_COMMAND_TIMEOUT_MS, RPC_ERROR_HEADER, RPC_USER_HEADER} from './lib/rpc.js';
+export type {CommandRoute} from './lib/rpc.js';
+export {binaryAttributes, CLOUDEVENTS_JSON, decodeMessage, TOO_LARGE} from './lib/message.js';
+export type {IncomingMessage} from './lib/message.js';
+export {BridgeMetrics} from './lib/metrics.js';
+export type {BridgeState} from './lib/metrics.js';
+export {NO_OBSERVER} from './lib/observer.js';
+export type {BridgeObserver, CommandOutcome} from './lib/observer.js';
