@@ -98,8 +98,8 @@ describe('topic policies', () => {
     await connection.invoke('publish', 'carts', envelope('cart.noted', {note: 'y'}));
     expect(seen).toEqual([
       {type: 'payment.failed', by: SERVER},
-      {type: 'cart.noted', by: {kind: 'client', via: 'http', principal: undefined}},
-      {type: 'cart.noted', by: {kind: 'client', via: 'hub', principal: undefined}},
+      {type: 'cart.noted', by: {kind: 'client', via: 'http', principal: undefined, remoteAddress: '127.0.0.1'}},
+      {type: 'cart.noted', by: {kind: 'client', via: 'hub', principal: undefined, remoteAddress: '127.0.0.1'}},
     ]);
   });
 
