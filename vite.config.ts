@@ -34,6 +34,8 @@ export function standaloneApp(name: string): UserConfig {
     publicDir: false,
     logLevel: 'warn',
     resolve: {conditions: sourceConditions},
+    // React reads process.env.NODE_ENV; a library build leaves it for a bundler that never comes.
+    define: {'process.env.NODE_ENV': JSON.stringify('production')},
     build: {
       outDir: resolve(outDir, 'apps'),
       emptyOutDir: false,

@@ -8,6 +8,7 @@ import {existsSync, readFileSync, unwatchFile, watchFile} from 'node:fs';
 import {join} from 'node:path';
 import {announceDeploys, DeployRegistry, FileRegistryStore, RedisRegistryStore, registryRoutes, type RegistryAccess, type SeedFile} from '@switchboard/registry';
 import type {SwitchboardServer} from '@switchboard/hub';
+import {isShellDeepLink} from './shell-pages';
 
 /** Options of {@link startDeploys}. */
 export interface DeploysOptions {
@@ -36,7 +37,7 @@ export async function startDeploys(options: DeploysOptions): Promise<{registry: 
   // A damaged registry file stops the start; Redis may come later (pages get 503 until it does).
   if (options.redisUrl === undefined) await registry.open();
   else registry.open().catch((error: unknown) => logger.warn(`the deploy registry cannot reach Redis yet: ${(error as Error).message}`));
-  server.addRoutes(registryRoutes({registry, access: options.access, staticDir}));
+  server.addRoutes(registryRoutes({registry, access: options.access, staticDir, shellPage: isShellDeepLink}));
   const stop = announceDeploys(registry, server.events, (error) => logger.warn({err: error}, 'a deploy could not be announced'));
   const seedPath = join(staticDir, 'registry-seed.json');
   const seed = async (): Promise<void> => {

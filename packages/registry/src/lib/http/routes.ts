@@ -31,6 +31,11 @@ export interface RegistryRoutesOptions {
   readonly staticDir?: string;
   /** Largest API body; default 256 KB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Other requests that get the composed shell page besides `/` and `/index.html`: deep links into
+   * the shell's routes (`/ops`, `/orders/o-1`), which its router renders. Default: none.
+   */
+  readonly shellPage?: (req: IncomingMessage, url: URL) => boolean;
 }
 
 const HTML_HEADERS = {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', vary: 'Cookie'};
@@ -57,7 +62,7 @@ export function registryRoutes(options: RegistryRoutesOptions): Route {
 
   return async (req, res, url, context) => {
     const path = url.pathname;
-    if ((path === '/' || path === '/index.html') && (req.method === 'GET' || req.method === 'HEAD')) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && (path === '/' || path === '/index.html' || options.shellPage?.(req, url) === true)) {
       const html = await shellHtml();
       if (html === undefined) return false;
       const page = await composeOrFail(registry, req, res);
