@@ -3,12 +3,15 @@ import {z} from 'zod';
 import {redisEngine, type RedisEngine, type RedisEngineOptions, type SwitchboardServer} from '../src/index.js';
 import {startServer} from './helpers.js';
 
-/** A hub node on Redis: a server with the Redis engine, `join` (to a group) and user ids from the access token. */
+/**
+ * A hub node on Redis: a server with the Redis engine, `join` (to a group) and user ids from the
+ * access token; the token `ops` also carries the `metrics` scope that `/metrics` needs.
+ */
 export async function startNode(url: string, options: Partial<RedisEngineOptions> = {}): Promise<{server: SwitchboardServer; url: string; engine: RedisEngine}> {
   const engine = redisEngine({url, ...options});
   const node = await startServer({
     engine,
-    endpoint: {authenticate: ({token}) => ({userId: token ?? 'anonymous'})},
+    endpoint: {authenticate: ({token}) => ({userId: token ?? 'anonymous', ...(token === 'ops' ? {claims: {scope: 'metrics'}} : {})})},
   });
   node.server.hub.method('join', {params: {group: z.string()}, handler: ({group}, {hub, caller}) => hub.addToGroup(caller, group)});
   node.server.hub.method('whoami', {params: {}, handler: (_, {caller}) => caller.connectionId});

@@ -51,7 +51,7 @@ describe('hub sends while Redis is down', () => {
     opened.push(late);
     await late.start();
     await expect(late.invoke('subscribe', 'orders', null)).rejects.toThrow(/event store is unavailable/);
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await (await fetch(`${a.url}/metrics`, {headers: {authorization: 'Bearer ops'}})).text();
     expect(metrics).toMatch(/^switchboard_backplane_refused_total 1$/m);
     expect(metrics).toMatch(/^switchboard_backplane_queued 4$/m);
     await sleep(3000);

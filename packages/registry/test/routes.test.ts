@@ -9,7 +9,7 @@ import {announceDeploys, DeployRegistry, MemoryRegistryStore, registryRoutes, ty
 import {app, moduleServer, type ModuleServer} from './helpers.js';
 
 const SECRET = 'registry-test-secret-of-at-least-32-bytes';
-const token = (scope: string) => new SignJWT({scope}).setProtectedHeader({alg: 'HS256'}).setSubject('ci').sign(new TextEncoder().encode(SECRET));
+const token = (scope: string) => new SignJWT({scope}).setProtectedHeader({alg: 'HS256'}).setSubject('ci').setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 
 let modules: ModuleServer;
 let dir: string;
