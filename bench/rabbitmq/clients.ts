@@ -32,6 +32,9 @@ interface Client {
 const clients: Client[] = Array.from({length: count}, () => ({received: 0, seqs: new Set(), duplicates: 0, offset: null}));
 const latencies: number[] = [];
 let total = 0;
+/** Connections that closed after they were up (each client reconnects by itself): reported in status. */
+let disconnects = 0;
+let stompErrors = '';
 let target = Number.POSITIVE_INFINITY;
 let waiting = false;
 /** Sequence numbers are kept only for the restart measurement (1,000 clients × bursts would be millions). */
@@ -85,6 +88,7 @@ function openSignalR(c: Client): Promise<void> {
       if (!live) reject(error);
     });
     ws.on('close', () => {
+      if (live) disconnects++;
       if (live) setTimeout(() => void openSignalR(c).catch(() => {}), 500);
     });
   });
@@ -97,14 +101,21 @@ function openStomp(c: Client): Promise<void> {
       webSocketFactory: () => new WebSocket(`ws://127.0.0.1:${port}/ws`, {perMessageDeflate: false}),
       connectHeaders: {login: 'guest', passcode: 'guest'},
       reconnectDelay: 500,
+      // Outgoing heart-beats as a page sends them (stompjs's default): Web-STOMP closes a connection
+      // that sent nothing for 60 s (code 1000). None asked of the broker: a busy client process
+      // must not drop connections over a late heart-beat.
       heartbeatIncoming: 0,
-      heartbeatOutgoing: 0,
+      heartbeatOutgoing: 10_000,
       debug: () => {},
       onConnect: () => {
         // Ready once the broker confirms the subscription (its queue is bound): a receipt.
         const receipt = `sub-${++receipts}`;
         stomp.watchForReceipt(receipt, () => resolve());
         stomp.subscribe(`/exchange/bench/${key}`, (message) => onMessage(c, field(message.body, 'seq'), field(message.body, 'sentAt')), {id: 'bench', receipt});
+      },
+      onWebSocketClose: (event: {code?: number}) => {
+        disconnects++;
+        stompErrors = `last close code ${event.code}`;
       },
       onStompError: (frame) => reject(new Error(`STOMP error: ${frame.headers['message'] ?? frame.body}`)),
     });
@@ -117,6 +128,7 @@ function openSocketIO(c: Client): Promise<void> {
     const socket = io(`http://127.0.0.1:${port}`, {transports: ['websocket'], reconnectionDelay: 500});
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
+    socket.on('disconnect', () => disconnects++);
     socket.on('event', (m: {data: {seq: number; sentAt: number}}) => onMessage(c, m.data.seq, m.data.sentAt));
   });
 }
@@ -141,7 +153,7 @@ process.on('message', (msg: {cmd: string; count?: number; total?: number}) => {
     if (!waiting) process.send!({cmd: 'received'});
   } else if (msg.cmd === 'status') {
     const per = clients.map((c) => c.received);
-    process.send!({cmd: 'status', total, target, perClient: [Math.min(...per), Math.max(...per)]});
+    process.send!({cmd: 'status', total, target, perClient: [Math.min(...per), Math.max(...per)], disconnects, stompErrors});
   } else if (msg.cmd === 'latency') {
     process.send!({cmd: 'latency', samples: latencies.splice(0)});
   } else if (msg.cmd === 'losses') {
