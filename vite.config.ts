@@ -1,7 +1,7 @@
 import {readdirSync} from 'node:fs';
 import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {defaultClientConditions, defineConfig, type UserConfig} from 'vite';
+import {defaultClientConditions, defineConfig, type Plugin, type UserConfig} from 'vite';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -34,6 +34,8 @@ export function standaloneApp(name: string): UserConfig {
     publicDir: false,
     logLevel: 'warn',
     resolve: {conditions: sourceConditions},
+    // React reads process.env.NODE_ENV; a library build leaves it for a bundler that never comes.
+    define: {'process.env.NODE_ENV': JSON.stringify('production')},
     build: {
       outDir: resolve(outDir, 'apps'),
       emptyOutDir: false,
@@ -47,17 +49,39 @@ export function standaloneApp(name: string): UserConfig {
   } as UserConfig;
 }
 
-/** Where `npm run dev` forwards the hub, the API and the built apps: the server on `PORT` (default 8080). */
+/** Where `npm run dev` forwards the hub and the API: the server on `PORT` (default 8080). */
 const serverUrl = `http://127.0.0.1:${process.env['PORT'] ?? 8080}`;
 
 /**
+ * In `npm run dev`, an app's module URL (`/apps/<name>.js`, as the manifest names it) is answered
+ * with a redirect to the app's TypeScript entry, which Vite serves from source: editing an app
+ * reloads the page like editing the shell does.
+ */
+export function appsFromSource(): Plugin {
+  return {
+    name: 'switchboard:apps-from-source',
+    apply: 'serve',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const match = /^\/apps\/([a-z][a-z0-9-]*)\.js(\?.*)?$/.exec(req.url ?? '');
+        if (match === null || !appNames().includes(match[1]!)) return next();
+        res.statusCode = 302;
+        res.setHeader('location', `/@fs${resolve(root, 'apps', match[1]!, 'src/index.ts')}`);
+        res.end();
+      });
+    },
+  };
+}
+
+/**
  * The shell: a page that bundles the bus, the hub bridge and every app, splitting code as usual.
- * `npm run dev` serves it with hot reload (Vite's own port, 5173 unless taken) and forwards
- * `/hubs` (WebSockets included), `/api`, `/auth` and `/apps` to a server started beside it with
- * `npm start` (or `npm run serve`) on `PORT`.
+ * `npm run dev` serves it with hot reload (Vite's own port, 5173 unless taken), the apps from
+ * their sources too, and forwards `/hubs` (WebSockets included), `/api` and `/auth` to a server
+ * started beside it with `npm start` (or `npm run serve`) on `PORT`.
  */
 export default defineConfig({
   root: resolve(root, 'shell'),
+  plugins: [appsFromSource()],
   resolve: {conditions: sourceConditions},
   build: {outDir, emptyOutDir: true, target: 'es2022', sourcemap: true},
   server: {
@@ -65,7 +89,6 @@ export default defineConfig({
       '/hubs': {target: serverUrl, ws: true},
       '/api': serverUrl,
       '/auth': serverUrl,
-      '/apps': serverUrl,
     },
   },
 });

@@ -34,10 +34,11 @@ test('the shell loads lit, zod, SignalR and the kit once for all six apps, compr
   expect(errors).toEqual([]);
 });
 
-test('the page and its manifest are revalidated, never cached blindly', async ({request}) => {
-  for (const path of ['/', '/manifest.json', '/apps/order-form.js']) {
-    const response = await request.get(path);
-    expect(response.headers()['cache-control'], path).toBe('no-cache');
-    expect(response.headers()['etag'], path).toBeTruthy();
+test('the page and its composition are composed per request and never cached; stable app URLs are revalidated', async ({request}) => {
+  for (const path of ['/', '/composition.json', '/manifest.json']) {
+    expect((await request.get(path)).headers()['cache-control'], path).toBe('no-store');
   }
+  const app = await request.get('/apps/order-form.js');
+  expect(app.headers()['cache-control']).toBe('no-cache');
+  expect(app.headers()['etag']).toBeTruthy();
 });

@@ -100,7 +100,8 @@ test('the timeline shows an order’s whole causal chain, from the click to the 
 });
 
 test('a broken app stays in its tile while the others keep working', async ({page}) => {
-  await page.route('**/apps/inventory*.js', (route) => route.fulfill({status: 500, body: 'down'}));
+  // Every try of both variants (retries carry ?sb-retry=n) fails.
+  await page.route('**/apps/inventory*.js*', (route) => route.fulfill({status: 500, body: 'down'}));
   await page.route('**/apps/live-metrics*.js', (route) =>
     route.fulfill({
       contentType: 'text/javascript',

@@ -71,10 +71,16 @@ export async function connectionId(page: Page): Promise<string> {
   return hub.connectionId;
 }
 
+/** Waits until the shell has rendered its route and no app tile is still loading (each is ready or failed). */
+export async function appsSettled(page: Page): Promise<void> {
+  await expect(page.locator('#shell')).toHaveAttribute('data-shell', 'ready');
+  await expect(page.locator('.tile[data-state="loading"]')).toHaveCount(0);
+}
+
 /** Waits until the shell is ready for a test: connected, every app tile mounted (or failed), `topic` followed. */
 export async function shellReady(page: Page, topic = 'orders'): Promise<void> {
   await hubConnected(page);
-  await expect(page.locator('.tile:not([data-state])')).toHaveCount(0);
+  await appsSettled(page);
   await followingTopic(page, topic);
 }
 

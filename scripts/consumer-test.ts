@@ -59,6 +59,9 @@ try {
   // What the checks use beyond the page: Node's types for tsc, the official client for client.mjs.
   const versionOf = (pkg: string) => (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as {version: string}).version;
   npm(['install', '-D', `@types/node@${versionOf('@types/node')}`, `@microsoft/signalr@${versionOf('@microsoft/signalr')}`], project);
+  // The shell runtime and the framework bindings, with their peers, for frameworks.ts.
+  npm(['install', '@switchboard/shell', '@switchboard/react', '@switchboard/vue', ...['react', 'react-dom', 'vue'].map((p) => `${p}@${versionOf(p)}`)], project);
+  npm(['install', '-D', ...['@types/react', '@types/react-dom'].map((p) => `${p}@${versionOf(p)}`)], project);
   for (const name of named) {
     const installed = readdirSync(join(project, 'node_modules', name));
     if (!installed.includes('dist')) throw new Error(`${name} installed without dist/: ${installed.join(', ')}`);

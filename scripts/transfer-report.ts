@@ -28,9 +28,12 @@ export function sizeOf(dir: string, file: string): FileSize {
   };
 }
 
-/** The JavaScript files the shell page loads: its own chunks, then the modules the manifest names. */
-export function shellScripts(outDir: string, extra: readonly string[] = []): string[] {
-  const own = readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`);
+/**
+ * The JavaScript files the shell page loads: its own chunks, then the modules the manifest names.
+ * `current`: the files this build wrote (the previous build's stay in assets/ for open pages).
+ */
+export function shellScripts(outDir: string, extra: readonly string[] = [], current?: ReadonlySet<string>): string[] {
+  const own = readdirSync(join(outDir, 'assets')).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`).filter((f) => current === undefined || current.has(f));
   const {apps} = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as {apps: Array<{module: string}>};
   const modules = apps.map((a) => a.module.replace(/^\//, '')).filter((m) => !own.includes(m));
   return [...own, ...modules, ...extra.filter((m) => !own.includes(m) && !modules.includes(m))];

@@ -1,31 +1,26 @@
 /**
- * The shell's side of sharing: at build time, once the shell's own bundle is known, resolve what the
- * shell and every app need into one import map and put it (with modulepreload hints for what the
- * shell imports) at the top of the shell page, before any module runs.
+ * The shell's side of sharing at build time: once the shell's own bundle is known, report its entry
+ * module and which shared packages it imports. The import map itself is no longer baked into the
+ * page: the server's deploy registry writes it into each page when the page is requested.
  */
 import type {Plugin} from 'vite';
-import {resolveShared, type Resolution, type SharedBuilds, type SharedRequirement} from './import-map';
-import {SHARED, shellRequirement} from './build-shared';
+import {SHARED} from './build-shared';
 
-/** A Vite build plugin for the shell page; `resolved` receives the resolution (for the manifest and the report). */
-export function sharedImportMap(apps: readonly SharedRequirement[], builds: SharedBuilds, resolved: (resolution: Resolution) => void): Plugin {
+/** What the shell's entry chunk is and which shared packages it imports by bare name. */
+export interface ShellEntry {
+  readonly module: string;
+  readonly imports: readonly string[];
+}
+
+/** A Vite build plugin for the shell page; `found` receives its entry. */
+export function shellEntry(found: (entry: ShellEntry) => void): Plugin {
   return {
-    name: 'switchboard:shared-import-map',
+    name: 'switchboard:shell-entry',
     apply: 'build',
-    transformIndexHtml: {
-      order: 'post',
-      handler(_html, context) {
-        const entry = Object.values(context.bundle ?? {}).find((c) => c.type === 'chunk' && c.isEntry);
-        const imports = entry?.type === 'chunk' ? entry.imports.filter((i) => (SHARED as readonly string[]).includes(i)) : [];
-        const shell = {...shellRequirement(imports), module: entry === undefined ? '/assets/' : `/${entry.fileName}`};
-        const resolution = resolveShared([shell, ...apps], builds);
-        resolved(resolution);
-        const preload = imports.map((i) => resolution.importMap.imports[i]).filter((url): url is string => url !== undefined);
-        return [
-          {tag: 'script', attrs: {type: 'importmap'}, children: JSON.stringify(resolution.importMap, null, 1), injectTo: 'head-prepend'},
-          ...preload.map((href) => ({tag: 'link', attrs: {rel: 'modulepreload', href}, injectTo: 'head' as const})),
-        ];
-      },
+    generateBundle(_options, bundle) {
+      const entry = Object.values(bundle).find((c) => c.type === 'chunk' && c.isEntry);
+      if (entry?.type !== 'chunk') return;
+      found({module: `/${entry.fileName}`, imports: entry.imports.filter((i) => (SHARED as readonly string[]).includes(i))});
     },
   };
 }

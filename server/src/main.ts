@@ -10,13 +10,15 @@ import {existsSync} from 'node:fs';
 import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
 import {pageTokenRoute} from './page-tokens';
+import {startDeploys} from './deploys';
 import {shopBridge} from './rabbitmq';
 import {redactAmqpUrl} from '@switchboard/rabbitmq';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const staticDir = resolve(root, 'dist');
+// STATIC_DIR: the built shell and apps to serve (default dist/ at the repository root).
+const staticDir = resolve(process.env['STATIC_DIR'] ?? resolve(root, 'dist'));
 const port = Number(process.env['PORT'] ?? 8080);
 const host = process.env['HOST'] ?? '127.0.0.1';
 
@@ -88,12 +90,28 @@ server.addRoutes(
       : {issue: {secret, ttlSeconds: pageTokenTtl, ...(process.env['AUTH_ISSUER'] === undefined ? {} : {issuer: process.env['AUTH_ISSUER']}), ...(process.env['AUTH_AUDIENCE'] === undefined ? {} : {audience: process.env['AUTH_AUDIENCE']})}}),
   }),
 );
+// The deploy registry: SWITCHBOARD_ENV names the environment (default local); REGISTRY_OVERRIDES=1|0
+// allows or refuses local overrides (default: allowed in local and development only); DATA_DIR holds
+// its file without Redis. Its API needs a token with the "deploy" scope when tokens are on; without
+// tokens it answers loopback only, unless REGISTRY_OPEN=1.
+const overrides = process.env['REGISTRY_OVERRIDES'];
+const deploys = await startDeploys({
+  server,
+  staticDir,
+  dataDir: process.env['DATA_DIR'] ?? resolve(root, '.switchboard'),
+  ...(engine === undefined ? {} : {redisUrl: redisUrl!}),
+  environment: process.env['SWITCHBOARD_ENV'] ?? 'local',
+  ...(overrides === undefined ? {} : {overridesAllowed: overrides === '1'}),
+  access: authenticate !== undefined ? 'token' : process.env['REGISTRY_OPEN'] === '1' ? 'open' : 'loopback',
+});
+
 // The Redis engine connects in listen(); the shop's streams use its connection: listen first, then start the shop.
 const notBuilt = !existsSync(resolve(staticDir, 'index.html'));
 
 try {
   const url = await server.listen(port, host);
   await shop.start();
+  await deploys.seed();
   await bridge?.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
   if (notBuilt) console.error(`Nothing is built in ${staticDir}: run "npm run build" first (or "npm start", which builds and serves). The hub and /api run meanwhile.`);
@@ -110,6 +128,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.log('Stopping…');
     shop.close();
-    void (bridge?.close() ?? Promise.resolve()).then(() => server.close()).then(() => process.exit(0));
+    void (bridge?.close() ?? Promise.resolve())
+      .then(() => deploys.close())
+      .then(() => server.close())
+      .then(() => process.exit(0));
   });
 }

@@ -172,7 +172,7 @@ describe('read models with offsets', () => {
   it('answer with the head offset of each topic they reflect, consistent with their data', async () => {
     const {url} = await open({random: () => 0.99});
     const empty = (await (await fetch(`${url}/api/orders`)).json()) as {orders: unknown[]; offsets: Record<string, string | null>};
-    expect(empty).toEqual({orders: [], offsets: {orders: null, inventory: null}});
+    expect(empty).toEqual({orders: [], next: null, offsets: {orders: null, inventory: null}});
     const {orderId} = (await server!.events.command(place('tea-assam', 1))) as {orderId: string};
     await until(() => shop!.order(orderId)?.status === 'shipped');
     const orders = (await (await fetch(`${url}/api/orders`)).json()) as {orders: {orderId: string; status: string}[]; offsets: Record<string, string>};

@@ -93,7 +93,8 @@ describe('forged server events are refused and change nothing', () => {
     const head = await server!.events.log.head('orders');
     const response = await post(url, 'orders', forged('payment.failed', {orderId, reason: 'forged'}));
     expect(response.status).toBe(403);
-    expect(((await response.json()) as {error: string}).error).toMatch(/"payment\.failed" is server-owned \(rule "payment\.\*"\)/);
+    // An anonymous client may publish nothing on "orders": refused before its body is even read.
+    expect(((await response.json()) as {error: string}).error).toMatch(/publish on topic "orders" needs a token granting/);
     expect(await server!.events.log.head('orders')).toBe(head);
     expect(await readModels(url)).toEqual(before);
     await settle();
@@ -223,5 +224,21 @@ describe('settings through the hub command', () => {
     } finally {
       shop.close();
     }
+  });
+});
+
+describe("a user's own orders topic", () => {
+  it('orders:user-bob is readable by bob only: not anonymously, not by another user', async () => {
+    const url = await open({}, {endpoint: {authenticate: jwtAuthenticator({secret: SECRET, allowAnonymous: true})}});
+    const read = (headers: Record<string, string> = {}) => fetch(`${url}/api/topics/orders:user-bob/events`, {headers});
+    expect((await read()).status).toBe(403);
+    expect((await read({authorization: `Bearer ${await token('alice', '')}`})).status).toBe(403);
+    expect((await read({authorization: `Bearer ${await token('bob', '')}`})).status).toBe(200);
+    const anonymous = new signalR.HubConnectionBuilder().withUrl(`${url}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets}).configureLogging(signalR.LogLevel.None).build();
+    connections.push(anonymous);
+    await anonymous.start();
+    await expect(anonymous.invoke('subscribe', 'orders:user-bob', null)).rejects.toThrow(/Forbidden/);
+    // Nobody publishes there but the server.
+    expect((await post(url, 'orders:user-bob', forged('order.placed', {orderId: 'o-1', sku: 'tea-sencha', quantity: 1}), {authorization: `Bearer ${await token('bob', '')}`})).status).toBe(403);
   });
 });

@@ -1,28 +1,13 @@
 /**
- * The shell: one bus for the page, answering every element's bus request, one hub connection that
- * brings the server's events into it, and the apps, each loaded from its own module URL as the
- * manifest lists them. The apps never see each other; they see the bus.
+ * The demo's shell, a thin user of `@switchboard/shell`: its layout (routes → slots → apps), its
+ * bus (the shop's contracts), its hub, and the page's own controls. The apps never see each other;
+ * they see the bus.
  */
-import {Bus, installPageBus, provideBus} from '@switchboard/bus';
 import {EventLog} from '@switchboard/devtools';
+import {createShell} from '@switchboard/shell';
 import {ChangeSettings, SETTINGS_TOPIC, SettingsChanged, shopHub, shopRegistry} from '@switchboard/shop-contracts';
 import {ConnectionChanged, describeCommandError, pageHub, projection, type TransportName} from '@switchboard/signalr';
-import {loadManifest} from './manifest';
-import {mount} from './mount';
-
-const apps = await loadManifest('/manifest.json');
-
-// Each app may publish only what the manifest says; anything else is rejected and traced.
-const bus = installPageBus(
-  new Bus({
-    registry: shopRegistry(),
-    source: 'shell',
-    permissions: {rules: Object.fromEntries(apps.map((a) => [`mfe:${a.tag}`, a.publishes]))},
-  }),
-);
-bus.attach(document);
-const root = document.getElementById('shell')!;
-provideBus(document.body, bus);
+import {layout} from './layout';
 
 // ?transport=ServerSentEvents (or LongPolling, WebSockets) pins the transport, e.g. to try a proxy;
 // ?commandWaitMs=N sets how long a command sent while offline waits for the connection (default 10 s).
@@ -30,12 +15,23 @@ const query = new URLSearchParams(location.search);
 const transports: readonly TransportName[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 const transport = transports.find((t) => t === query.get('transport'));
 const commandWaitMs = Number(query.get('commandWaitMs') ?? Number.NaN);
-// Topics follow interest: the bridge subscribes a topic while some app wants its types.
-const hub = pageHub('/hubs/events', bus, {
-  ...shopHub,
-  ...(transport === undefined ? {} : {transport}),
-  ...(Number.isFinite(commandWaitMs) && commandWaitMs >= 0 ? {commandWaitMs} : {}),
+
+// The shell reads the composition (an error page and retries while it cannot), gives each app the
+// publish rights its entry grants, and mounts the apps of the current route.
+const shell = await createShell({
+  root: document.getElementById('shell')!,
+  layout,
+  bus: {registry: shopRegistry()},
+  // Topics follow interest: the bridge subscribes a topic while some app wants its types.
+  hub: (bus) =>
+    pageHub('/hubs/events', bus, {
+      ...shopHub,
+      ...(transport === undefined ? {} : {transport}),
+      ...(Number.isFinite(commandWaitMs) && commandWaitMs >= 0 ? {commandWaitMs} : {}),
+    }),
 });
+const {bus} = shell;
+const hub = pageHub('/hubs/events', bus);
 
 // The connection state is an event on the bus like any other: any app could show it.
 const status = document.getElementById('hub-status')!;
@@ -99,20 +95,12 @@ toggle.addEventListener('click', () => {
   if (open) devtools.scrollIntoView({block: 'nearest'});
 });
 
-// Each app in its own tile, loaded in parallel; one that fails stays a contained error.
-await Promise.all(
-  apps.map((app) => {
-    const tile = document.createElement('section');
-    tile.className = 'tile';
-    tile.dataset['app'] = app.name;
-    tile.setAttribute('aria-labelledby', `${app.name}-title`);
-    const title = document.createElement('h2');
-    title.id = `${app.name}-title`;
-    title.textContent = app.title;
-    const slot = document.createElement('div');
-    slot.className = 'slot';
-    tile.append(title, slot);
-    root.append(tile);
-    return mount(app, tile);
-  }),
-);
+// The page's links say which one is the current page.
+const markCurrent = (): void => {
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+    if (new URL(link.href).pathname === location.pathname) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+};
+document.getElementById('shell')!.addEventListener('switchboard-route', markCurrent);
+markCurrent();

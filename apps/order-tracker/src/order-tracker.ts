@@ -2,13 +2,13 @@ import {BusController, SwitchboardElement} from '@switchboard/lit';
 import {INVENTORY_TOPIC, ORDERS_TOPIC, PRODUCTS, shopContracts, shopHub} from '@switchboard/shop-contracts';
 import {pageHub, projection, type Projection} from '@switchboard/signalr';
 import {css, html} from 'lit';
-import {project, STEPS, type TrackedOrder} from './projection';
+import {MAX_TRACKED, project, STEPS, type TrackedOrder} from './projection';
 
 const NAMES = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name]));
 
 /**
- * Tracks orders live: a projection that starts from the server's read model (`GET /api/orders`,
- * with the offsets it reflects) and continues from exactly those offsets with the events, each
+ * Tracks the most recent orders live: a projection that starts from the server's read model
+ * (`GET /api/orders`, its newest page, with the offsets it reflects) and continues from exactly those offsets with the events, each
  * order's status moving through placed → reserved → paid → confirmed → shipped, or ending
  * cancelled with what was compensated. Right after a reload, in a new tab, and after a reconnect.
  *
@@ -52,12 +52,13 @@ export class OrderTracker extends SwitchboardElement {
     const url = this.hub ?? '/hubs/events';
     const origin = new URL(url, location.href).origin;
     const hub = pageHub(url, this.#bus.bus, shopHub);
-    this.#projection = projection({
+    this.#projection = projection<ReadonlyMap<string, TrackedOrder>>({
       hub,
       // An order's state folds events of both topics: a reservation is an inventory event.
       topics: [ORDERS_TOPIC, INVENTORY_TOPIC],
       snapshot: async (signal) => {
-        const response = await hub.fetch(`${origin}/api/orders`, {signal});
+        // The most recent page only: the read model is paged, and the view keeps that many.
+        const response = await hub.fetch(`${origin}/api/orders?limit=${MAX_TRACKED}`, {signal});
         if (!response.ok) throw new Error(`GET /api/orders: ${response.status}`);
         const {orders, offsets} = (await response.json()) as {orders: TrackedOrder[]; offsets: Record<string, string | null>};
         // The read model lists newest first; the view keeps arrival order and shows it reversed.

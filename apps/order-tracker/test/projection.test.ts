@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {project, type TrackedOrder} from '../src/projection';
+import {MAX_TRACKED, project, type TrackedOrder} from '../src/projection';
 
 const e = (type: string, data: Record<string, unknown>, correlationId = 'flow') => ({id: `${type}-${Math.random()}`, type, version: 1, time: 't', source: 's', correlationId, data});
 const fold = (events: ReturnType<typeof e>[]) => events.reduce<ReadonlyMap<string, TrackedOrder>>(project, new Map());
@@ -37,5 +37,12 @@ describe('the order tracker’s projection', () => {
     ]);
     expect([...orders.keys()]).toEqual(['o']);
     expect(orders.get('o')).toMatchObject({status: 'confirmed', sku: 'tea', quantity: 1});
+  });
+
+  it('keeps only the most recent MAX_TRACKED orders, dropping the oldest first', () => {
+    const orders = fold(Array.from({length: MAX_TRACKED + 10}, (_, i) => e('order.placed', {orderId: `o${i}`, sku: 'tea', quantity: 1})));
+    expect(orders.size).toBe(MAX_TRACKED);
+    expect(orders.has('o0')).toBe(false);
+    expect(orders.has(`o${MAX_TRACKED + 9}`)).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
 export {Bus} from './lib/bus.js';
+export type {BusStats} from './lib/bus.js';
+export {isAppHost, markAppHost} from './lib/app-hosts.js';
 export type {
   BusOptions,
   DeadLetter,

@@ -156,3 +156,33 @@ describe('bus discovery', () => {
     expect(installPageBus(first)).toBe(first);
   });
 });
+
+describe('app hosts', () => {
+  it('a DOM event from inside a marked app host carries mfe:<host tag>, not its inner component\'s', async () => {
+    const {markAppHost} = await import('@switchboard/bus');
+    const Ping = defineEvent({type: 'test.host-ping', schema: z.object({n: z.number()})});
+    const rejected: string[] = [];
+    const bus = new Bus({permissions: {rules: {'mfe:shop-react-app': ['test.host-ping']}, otherSources: 'deny'}, onReject: (r) => void rejected.push(r.error)});
+    bus.register(Ping);
+    // Stand-ins for elements: sourceOf reads the composed path's nodes' localName. The event comes
+    // from a design-system element (<sl-button>) inside the app.
+    const host = Object.assign(new EventTarget(), {localName: 'shop-react-app'});
+    const inner = {localName: 'sl-button'};
+    class FromInside<T> extends CustomEvent<T> {
+      override composedPath(): EventTarget[] {
+        return [inner as unknown as EventTarget, host];
+      }
+    }
+    bus.attach(host);
+    const seen: string[] = [];
+    bus.subscribe(Ping, (e) => void seen.push(e.source));
+    host.dispatchEvent(new FromInside('test.host-ping', {detail: {n: 1}}));
+    expect(rejected).toEqual(['mfe:sl-button may not publish "test.host-ping"']);
+    const unmark = markAppHost(host as unknown as Element);
+    host.dispatchEvent(new FromInside('test.host-ping', {detail: {n: 2}}));
+    unmark();
+    expect(seen).toEqual(['mfe:shop-react-app']);
+    expect(bus.stats()).toMatchObject({subscriptions: 1, roots: 1, pendingRequests: 0});
+    expect(bus.stats().domListeners).toBe(bus.registry.types().length);
+  });
+});

@@ -12,5 +12,5 @@ export {invalid, toIssues} from './lib/validation.js';
 export type {ValidationIssue, ValidationResult} from './lib/validation.js';
 export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topicEventSchema} from './lib/wire.js';
 export type {HubMethod, HubTarget, PublishResult, SubscribeResult, TopicEvent} from './lib/wire.js';
-export {AppDeployed, AppRolledBack, COMPOSITION_ELEMENT_ID, COMPOSITION_PATH, compositionAppSchema, compositionSchema, DEPLOYS_TOPIC} from './lib/composition.js';
+export {AppDeployed, AppRolledBack, COMPOSITION_ELEMENT_ID, COMPOSITION_PATH, compositionAppSchema, compositionSchema, DEPLOYS_TOPIC, OVERRIDE_QUERY, OVERRIDES_STORAGE_KEY} from './lib/composition.js';
 export type {Composition, CompositionApp} from './lib/composition.js';

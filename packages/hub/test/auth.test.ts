@@ -55,7 +55,7 @@ describe('JWT authentication on every door', () => {
       res.end(JSON.stringify({user: principal?.userId}));
       return true;
     });
-    const alice = await token('alice');
+    const alice = await token('alice', {scope: 'metrics'});
     const forged = await new SignJWT({}).setProtectedHeader({alg: 'HS256'}).setSubject('alice').sign(new TextEncoder().encode('another-secret-another-secret-another'));
 
     expect((await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).status).toBe(401);
@@ -187,5 +187,42 @@ describe('JWT authentication on every door', () => {
     expect(log).toContain('access_token=[redacted]&x=1');
     expect(log).not.toContain(secret);
     expect(redactUrl('/hubs/events?id=1&access_token=abc.def.ghi')).toBe('/hubs/events?id=1&access_token=[redacted]');
+  });
+});
+
+describe('doors that need more than a valid token', () => {
+  const withAnonymous = (extra: Partial<SwitchboardServerOptions> = {}) =>
+    setup({endpoint: {authenticate: jwtAuthenticator({secret: SECRET, allowAnonymous: true})}, ...extra});
+
+  it('refuses a token without exp by default, and takes it when allowTokensWithoutExpiry is set', async () => {
+    const forever = await new SignJWT({}).setProtectedHeader({alg: 'HS256'}).setSubject('alice').sign(new TextEncoder().encode(SECRET));
+    const strict = jwtAuthenticator({secret: SECRET});
+    const lenient = jwtAuthenticator({secret: SECRET, allowTokensWithoutExpiry: true});
+    const request = {url: new URL('http://localhost/'), headers: {}, token: forever};
+    expect(await strict(request)).toBeNull();
+    expect(await lenient(request)).toMatchObject({userId: 'alice'});
+    const url = await setup();
+    expect((await fetch(`${url}/api/topics/orders/events`, {headers: bearer(forever)})).status).toBe(401);
+  });
+
+  it('/metrics needs the metrics scope, even where anonymous clients are let in', async () => {
+    const url = await withAnonymous();
+    expect((await fetch(`${url}/metrics`)).status).toBe(403);
+    expect((await fetch(`${url}/metrics`, {headers: bearer(await token('bob'))})).status).toBe(403);
+    const allowed = await fetch(`${url}/metrics`, {headers: bearer(await token('ops', {scope: 'metrics'}))});
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain('switchboard_connections');
+  });
+
+  it('a drill needs the drills scope', async () => {
+    const url = await withAnonymous({drills: true});
+    const victim = connect(url, () => '');
+    await victim.start();
+    const drop = (headers: Record<string, string> = {}) =>
+      fetch(`${url}/api/connections/${victim.connectionId}/drop?mode=abort`, {method: 'POST', headers});
+    expect((await drop()).status).toBe(403);
+    expect((await drop(bearer(await token('mallory')))).status).toBe(403);
+    expect(victim.state).toBe(signalR.HubConnectionState.Connected);
+    expect((await drop(bearer(await token('ops', {scope: 'drills'})))).status).toBe(202);
   });
 });

@@ -166,8 +166,7 @@ describe('hub features', () => {
     await c.invoke('join', 'g');
     expect(server!.hub.groupSize('g')).toBe(1);
     await c.stop();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server!.hub.groupSize('g')).toBe(0);
+    await expect.poll(() => server!.hub.groupSize('g')).toBe(0);
     expect(events).toEqual(['up:WebSockets', 'down:clean:0']);
   });
 });

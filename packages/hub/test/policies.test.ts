@@ -40,11 +40,15 @@ async function connect(url: string): Promise<signalR.HubConnection> {
 describe('topic policies', () => {
   it('refuses a server-owned type over HTTP with 403 naming the rule, and appends nothing', async () => {
     const url = await setup();
-    const response = await postEvent(url, 'orders', paymentFailed());
+    const response = await postEvent(url, 'carts', paymentFailed());
     expect(response.status).toBe(403);
     const body = (await response.json()) as {error: string};
     expect(body.error).toContain('"payment.failed" is server-owned (rule "payment.*")');
-    expect(await server!.events.log.head('orders')).toBeNull();
+    expect(await server!.events.log.head('carts')).toBeNull();
+    // A topic clients may publish nothing on is refused before its body is even read.
+    const closed = await postEvent(url, 'orders', paymentFailed());
+    expect(closed.status).toBe(403);
+    expect(((await closed.json()) as {error: string}).error).toContain('no client may publish on topic "orders"');
   });
 
   it('refuses a server-owned type through the hub publish with an invocation error, and appends nothing', async () => {
@@ -94,8 +98,8 @@ describe('topic policies', () => {
     await connection.invoke('publish', 'carts', envelope('cart.noted', {note: 'y'}));
     expect(seen).toEqual([
       {type: 'payment.failed', by: SERVER},
-      {type: 'cart.noted', by: {kind: 'client', via: 'http', principal: undefined}},
-      {type: 'cart.noted', by: {kind: 'client', via: 'hub', principal: undefined}},
+      {type: 'cart.noted', by: {kind: 'client', via: 'http', principal: undefined, remoteAddress: '127.0.0.1'}},
+      {type: 'cart.noted', by: {kind: 'client', via: 'hub', principal: undefined, remoteAddress: '127.0.0.1'}},
     ]);
   });
 

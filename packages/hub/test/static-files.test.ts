@@ -77,4 +77,20 @@ describe('static files served like a production web server', () => {
     expect(again.body.length).toBe(0);
     expect((await get(`${url}/manifest.json`, {'if-none-match': 'W/"other"'})).status).toBe(200);
   });
+
+  it('serves a file changed under the running server whole, with its new length and ETag', async () => {
+    const before = await get(`${url}/manifest.json`);
+    const changed = JSON.stringify({apps: [{name: 'orders', module: '/deploys/orders/2.0.0-abc/orders.js'}]});
+    writeFileSync(join(dir, 'manifest.json'), changed);
+    const after = await get(`${url}/manifest.json`);
+    expect(after.body.toString()).toBe(changed);
+    expect(after.headers['content-length']).toBe(String(Buffer.byteLength(changed)));
+    expect(after.headers['etag']).not.toBe(before.headers['etag']);
+    // A file added after start is served; bookkeeping dotfiles are not.
+    writeFileSync(join(dir, 'assets/late-Zz99.js'), 'export {};');
+    expect((await get(`${url}/assets/late-Zz99.js`)).status).toBe(200);
+    writeFileSync(join(dir, '.generations.json'), '[]');
+    expect((await get(`${url}/.generations.json`)).status).toBe(404);
+    expect((await get(`${url}/%2egenerations.json`)).status).toBe(404);
+  });
 });

@@ -1,4 +1,4 @@
-import {ContractRegistry, defineEvent} from '@switchboard/contracts';
+import {AppDeployed, AppRolledBack, ContractRegistry, defineEvent, DEPLOYS_TOPIC} from '@switchboard/contracts';
 import {z} from 'zod';
 
 /** The server topic that carries orders and payments. */
@@ -118,6 +118,8 @@ export const shopTopics: Readonly<Record<string, readonly string[]>> = {
   [INVENTORY_TOPIC]: ['inventory.*'],
   [NOTIFICATIONS_TOPIC]: ['notification.*', 'deadletter.*'],
   [SETTINGS_TOPIC]: ['settings.*'],
+  // Deploys of the page's own apps (new versions, rollbacks), announced by the server's deploy registry.
+  [DEPLOYS_TOPIC]: ['app.*'],
 };
 
 /** Commands the server handles: a page's hub bridge turns `bus.send()` of these into hub commands. */
@@ -145,6 +147,8 @@ export const shopContracts = [
   MetricsAlert,
   ChangeSettings,
   SettingsChanged,
+  AppDeployed,
+  AppRolledBack,
 ] as const;
 
 /** A registry holding every shop contract. */

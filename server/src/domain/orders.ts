@@ -2,7 +2,10 @@ import type {Envelope} from '@switchboard/contracts';
 import {HubError} from '@switchboard/hub';
 import {OrderCancelled, OrderConfirmed, OrderPlaced, PaymentProcessed, PlaceOrder, ReservationFailed, StockReleased} from '@switchboard/shop-contracts';
 import {ORDER_STREAM_TYPES, orderState, type OrderState} from './order-state';
-import {orderIdOf, PRICE, type ServiceContext} from './services';
+import {DEFAULT_MAX_ORDERS, dropOldestFinished, orderIdOf, PRICE, type ServiceContext} from './services';
+
+/** Statuses after which an order changes no more. */
+export const FINISHED: ReadonlySet<string> = new Set(['shipped', 'cancelled']);
 
 /** The orders service's event store: each order's events, in order (the write side of event sourcing). */
 export interface OrderStore {
@@ -11,10 +14,10 @@ export interface OrderStore {
 }
 
 /**
- * The orders service: takes the `order.place` command, keeps each order's event stream, and moves
- * the saga on (confirm after payment, cancel after a failed reservation or a compensated payment).
+ * The orders service: takes the `order.place` command, keeps each order's event stream (at most
+ * `maxOrders`: past it the oldest finished orders are dropped), and moves the saga on (confirm after payment, cancel after a failed reservation or a compensated payment).
  */
-export function ordersService(ctx: ServiceContext): OrderStore {
+export function ordersService(ctx: ServiceContext, maxOrders = DEFAULT_MAX_ORDERS): OrderStore {
   const {bus} = ctx;
   const streams = new Map<string, Envelope[]>();
   ctx.defer(
@@ -37,6 +40,8 @@ export function ordersService(ctx: ServiceContext): OrderStore {
       const stream = streams.get(orderId) ?? [];
       if ((e.type !== 'order.placed' && stream.length === 0) || stream.some((x) => x.id === e.id)) return;
       streams.set(orderId, [...stream, e]);
+      // The demo's store is bounded: the oldest finished orders are dropped (a real shop would archive them).
+      dropOldestFinished(streams, maxOrders, (events) => FINISHED.has(orderState(events)?.status ?? ''));
     },
     () => streams.clear(),
   );

@@ -35,3 +35,19 @@ export const NAME = new Map<string, string>(PRODUCTS.map((p) => [p.sku, p.name])
 export function orderIdOf(e: Envelope): string {
   return (e.data as {orderId: string}).orderId;
 }
+
+/** Default of the shop's `maxOrders`: orders the demo keeps in its store and read model. */
+export const DEFAULT_MAX_ORDERS = 1000;
+
+/**
+ * Keeps `orders` (insertion order: oldest first) at most `max` long by dropping the oldest
+ * finished ones (shipped or cancelled); orders still in flight are never dropped, so the saga can
+ * finish them. Scans from the oldest and stops at the first it may keep once under the bound.
+ */
+export function dropOldestFinished<T>(orders: Map<string, T>, max: number, finished: (order: T) => boolean): void {
+  if (orders.size <= max) return;
+  for (const [orderId, order] of orders) {
+    if (orders.size <= max) return;
+    if (finished(order)) orders.delete(orderId);
+  }
+}

@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {randomUUID} from 'node:crypto';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
-import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
+import {DEPLOYS_TOPIC, type Contract, type Envelope, type EnvelopeOf} from '@switchboard/contracts';
 import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
 import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, SETTINGS_TOPIC, SettingsChanged, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
@@ -22,15 +22,20 @@ export type {StockLevel} from './read-models';
  * Who may do what on the shop's topics; pass to the `SwitchboardServer`. Anyone may subscribe.
  * Everything the services say is server-owned: pages place orders and restock through the
  * `order.place` and `inventory.restock` commands, never by publishing events. Only a granted
- * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`.
+ * producer (a token with `publish:orders`, e.g. another sales channel) may publish `order.placed`;
+ * `orders:user-<sub>` is readable only by the user `<sub>`.
  */
 export const shopPolicies = {
-  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed'],
+  serverOwned: ['payment.*', 'inventory.*', 'notification.*', 'deadletter.*', 'order.confirmed', 'order.shipped', 'order.cancelled', 'settings.changed', 'app.*'],
   topics: {
     [ORDERS_TOPIC]: {publishers: 'granted', publish: ['order.placed']},
+    // A user's own orders: only the user the topic names may read it; only the server writes it.
+    [`${ORDERS_TOPIC}:user-{sub}`]: {subscribe: 'authenticated', publish: []},
     [INVENTORY_TOPIC]: {publish: []},
     [NOTIFICATIONS_TOPIC]: {publish: []},
     [SETTINGS_TOPIC]: {publish: []},
+    // Deploys are announced by the server's deploy registry only.
+    [DEPLOYS_TOPIC]: {publish: []},
   },
   // Other topics: granted producers only, and never the server-owned types above.
   defaultTopic: {publishers: 'granted'},
@@ -48,6 +53,11 @@ export interface ShopOptions {
   readonly shippingDelayMs?: number;
   /** Units of each product on the shelf at start; default 20 each. */
   readonly initialStock?: Readonly<Record<string, number>>;
+  /**
+   * Orders the demo keeps (event store and read model); past it the oldest finished (shipped or
+   * cancelled) orders are dropped. Default 1,000.
+   */
+  readonly maxOrders?: number;
   /** At or below this level a low-stock warning is raised; default 5. */
   readonly lowStockAt?: number;
   /** Retries of a service before an event becomes a dead letter. */
@@ -60,6 +70,11 @@ export interface ShopOptions {
    */
   readonly streams?: ShopStreams;
 }
+
+/** Orders one `GET /api/orders` returns unless `limit` says otherwise. */
+export const DEFAULT_ORDERS_PAGE = 50;
+/** The largest `limit` of `GET /api/orders`. */
+export const MAX_ORDERS_PAGE = 200;
 
 /** Ids of events the topics gave the server bus, remembered so the bridge does not store them again. */
 const REMEMBERED = 100_000;
@@ -116,7 +131,7 @@ export class Shop {
         : new ShopOnStreams({
             streams: options.streams,
             bus: this.bus,
-            topics: Object.keys(shopTopics),
+            topics: Object.keys(shopTopics).filter((t) => t !== DEPLOYS_TOPIC),
             logger: this.#logger,
             retry,
             deadLetter: (letter) => this.#deadLetter(letter),
@@ -142,13 +157,13 @@ export class Shop {
     };
     const stock = new Map<string, number>(PRODUCTS.map((p) => [p.sku, options.initialStock?.[p.sku] ?? 20]));
     this.#bridgeTopics();
-    this.#store = ordersService(ctx);
+    this.#store = ordersService(ctx, options.maxOrders);
     inventoryService(ctx, stock);
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
     shippingService(ctx, options.shippingDelayMs ?? 800);
     notificationsService(ctx, options.lowStockAt ?? 5);
     settingsService(ctx, (rate) => (this.paymentFailureRate = rate), (principal) => this.#canChangeSettings(principal), () => (this.paymentFailureRate = this.#initialRate));
-    this.#views = readModels(ctx, stock);
+    this.#views = readModels(ctx, stock, options.maxOrders);
   }
 
   /** An order rebuilt from its events, with them; undefined for an unknown id. */
@@ -194,10 +209,15 @@ export class Shop {
    */
   readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL, context?: RouteContext): Promise<boolean> => {
     if (req.method === 'GET' && url.pathname === '/api/orders') {
+      const limitParam = url.searchParams.get('limit');
+      const limit = limitParam === null ? DEFAULT_ORDERS_PAGE : Number(limitParam);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ORDERS_PAGE) {
+        return void sendJson(res, 400, {error: `limit must be a whole number from 1 to ${MAX_ORDERS_PAGE}`}), true;
+      }
       // Order state folds events of both topics (a reservation is an inventory event). Data and
       // offsets are taken in the same synchronous step.
-      const orders = this.orders();
-      return void sendJson(res, 200, {orders, offsets: await this.offsets(ORDERS_TOPIC, INVENTORY_TOPIC)}), true;
+      const {orders, next} = this.#views.ordersPage(url.searchParams.get('after'), limit);
+      return void sendJson(res, 200, {orders, next, offsets: await this.offsets(ORDERS_TOPIC, INVENTORY_TOPIC)}), true;
     }
     const one = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one !== null) {

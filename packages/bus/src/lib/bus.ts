@@ -31,6 +31,15 @@ import {SubscriptionTable, type Subscription} from './subscriptions.js';
 import {TraceLog, type Origin, type Outcome, type TraceRecord} from './trace.js';
 import {turnIso} from './turn-clock.js';
 
+/** What {@link Bus.stats} reports. */
+export interface BusStats {
+  readonly subscriptions: number;
+  readonly domListeners: number;
+  readonly roots: number;
+  readonly responders: number;
+  readonly pendingRequests: number;
+}
+
 /**
  * The page bus: typed publish/subscribe of event envelopes, validated against their contracts, with
  * every pattern micro frontends need: wildcards, replay for late subscribers, commands with exactly
@@ -82,6 +91,8 @@ export class Bus {
     (event) => this.#fromDom(event),
   );
   readonly #delivery: Delivery;
+  /** Requests (and commands sent) waiting for their answer. */
+  readonly #pending = {count: 0};
 
   constructor(options: BusOptions = {}) {
     this.registry = options.registry ?? new ContractRegistry();
@@ -258,12 +269,27 @@ export class Bus {
     } catch (error) {
       return Promise.reject(error);
     }
-    return awaitAnswer<R>(() => this.#delivery.within(envelope, () => responders[0]!(envelope)), contract.type, timeoutMs, signal);
+    return awaitAnswer<R>(() => this.#delivery.within(envelope, () => responders[0]!(envelope)), contract.type, timeoutMs, signal, this.#pending);
   }
 
   /** How many subscriptions are live, over all types: for leak checks and devtools. */
   get subscriberCount(): number {
     return this.#subscriptions.count;
+  }
+
+  /**
+   * What the bus holds now, for leak checks and devtools: live subscriptions, DOM listeners over
+   * every attached root, attached roots, request responders and requests waiting for an answer.
+   * After an app is unmounted, every count is back where it was before it was mounted.
+   */
+  stats(): BusStats {
+    return {
+      subscriptions: this.#subscriptions.count,
+      domListeners: this.#dom.listenerCount,
+      roots: this.#dom.rootCount,
+      responders: this.#responders.count,
+      pendingRequests: this.#pending.count,
+    };
   }
 
   /**

@@ -1,3 +1,5 @@
+import {isAppHost} from './app-hosts.js';
+
 /** Marks a DOM event already routed by a bus, so nested roots never route it twice (works across bundles). */
 const ROUTED = Symbol.for('switchboard.routed');
 
@@ -27,6 +29,18 @@ export class DomIngress {
     };
   }
 
+  /** How many DOM listeners the ingress holds, over all roots: for leak checks. */
+  get listenerCount(): number {
+    let n = 0;
+    for (const listeners of this.#listeners.values()) n += listeners.size;
+    return n;
+  }
+
+  /** How many roots are attached. */
+  get rootCount(): number {
+    return this.#roots.size;
+  }
+
   /** Starts listening for types registered since, on every attached root. */
   refresh(): void {
     for (const root of this.#roots) this.#listen(root);
@@ -50,13 +64,19 @@ export class DomIngress {
 }
 
 /**
- * The producer of a DOM event: the nearest custom element on its composed path (`mfe:<tag>`), which
- * is the micro frontend or its component whether its shadow root is open or closed; else the plain
- * element that dispatched it (`dom:<tag>`), else `dom`.
+ * The producer of a DOM event: the nearest mounted app host on its composed path (see
+ * {@link markAppHost}: the shell marks every app it mounts, so a button deep in a React tree still
+ * speaks for its app); else the nearest custom element (`mfe:<tag>`), which is the micro frontend
+ * or its component whether its shadow root is open or closed; else the plain element that
+ * dispatched it (`dom:<tag>`), else `dom`.
  */
 export function sourceOf(event: Event): string {
+  const path = event.composedPath();
+  for (const node of path) {
+    if (isAppHost(node)) return `mfe:${(node as Element).localName}`;
+  }
   let plain: string | undefined;
-  for (const node of event.composedPath()) {
+  for (const node of path) {
     const tag = (node as {localName?: unknown}).localName;
     if (typeof tag !== 'string') continue;
     if (tag.includes('-')) return `mfe:${tag}`;

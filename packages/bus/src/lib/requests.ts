@@ -8,6 +8,13 @@ export type Responder = (envelope: Envelope) => unknown;
 export class Responders {
   readonly #byType = new Map<string, readonly Responder[]>();
 
+  /** How many responders are registered, over all types. */
+  get count(): number {
+    let n = 0;
+    for (const list of this.#byType.values()) n += list.length;
+    return n;
+  }
+
   /** The responders of `type` (none: an empty list). */
   of(type: string): readonly Responder[] {
     return this.#byType.get(type) ?? [];
@@ -29,8 +36,9 @@ export class Responders {
  * {@link RequestTimeoutError} after `timeoutMs`, or with the signal's reason when aborted; whichever
  * comes first wins and the rest is ignored.
  */
-export function awaitAnswer<R>(respond: () => unknown, type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<R> {
+export function awaitAnswer<R>(respond: () => unknown, type: string, timeoutMs: number, signal: AbortSignal | undefined, pending?: {count: number}): Promise<R> {
   return new Promise<R>((resolve, reject) => {
+    if (pending !== undefined) pending.count++;
     const timer = setTimeout(() => finish(() => reject(new RequestTimeoutError(`"${type}" got no answer within ${timeoutMs} ms`))), timeoutMs);
     const onAbort = (): void => finish(() => reject(signal!.reason));
     signal?.addEventListener('abort', onAbort, {once: true});
@@ -38,6 +46,7 @@ export function awaitAnswer<R>(respond: () => unknown, type: string, timeoutMs: 
     const finish = (settle: () => void): void => {
       if (done) return;
       done = true;
+      if (pending !== undefined) pending.count--;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       settle();

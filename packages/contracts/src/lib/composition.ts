@@ -15,10 +15,20 @@ export const COMPOSITION_ELEMENT_ID = 'switchboard-composition';
 /** The path a shell fetches its composition from when the page carries none inline. */
 export const COMPOSITION_PATH = '/composition.json';
 
+/**
+ * Where a developer's local overrides live in a page (`localStorage`): a JSON object, app name or
+ * shared package name → module URL. The server's page applies them before any module loads, and
+ * only where the composition says `overridesAllowed`.
+ */
+export const OVERRIDES_STORAGE_KEY = 'switchboard-overrides';
+
+/** The query parameter that sets one override (`?sb-override=orders=http://localhost:5174/src/index.ts`; an empty URL clears it). */
+export const OVERRIDE_QUERY = 'sb-override';
+
 /** The hub topic on which deploys are announced to open pages ({@link AppDeployed}, {@link AppRolledBack}). */
 export const DEPLOYS_TOPIC = 'deploys';
 
-const appName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'an app name is lower-case letters, digits and dashes');
+const appName = z.string().max(64).regex(/^[a-z][a-z0-9-]{0,63}$/, 'an app name is lower-case letters, digits and dashes');
 const integrity = z.string().regex(/^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$/, 'an SRI hash such as sha384-…');
 
 /** One app as a page gets it: which version, where its modules are, what it may publish. */
@@ -71,12 +81,12 @@ export const AppDeployed = defineEvent({
   description: 'A new version of a micro frontend was deployed (or promoted) in the registry.',
   schema: z.object({
     name: appName,
-    version: z.string(),
-    previous: z.string().nullable(),
+    version: z.string().max(64),
+    previous: z.string().max(64).nullable(),
     /** `stable` for a deploy or promote; `canary` while only a share of visitors get it. */
     channel: z.enum(['stable', 'canary']),
     /** The composition revision after this change. */
-    revision: z.string(),
+    revision: z.string().max(128),
     remountable: z.boolean().default(false),
   }),
 });
@@ -88,9 +98,9 @@ export const AppRolledBack = defineEvent({
   description: 'A micro frontend was rolled back to an earlier version in the registry.',
   schema: z.object({
     name: appName,
-    version: z.string(),
-    from: z.string(),
-    revision: z.string(),
+    version: z.string().max(64),
+    from: z.string().max(64),
+    revision: z.string().max(128),
     remountable: z.boolean().default(false),
   }),
 });

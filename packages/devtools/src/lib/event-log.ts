@@ -2,6 +2,7 @@ import {requestBus, type TraceRecord} from '@switchboard/bus';
 import type {Envelope} from '@switchboard/contracts';
 import {css, html, LitElement, nothing, type TemplateResult} from 'lit';
 import {causalTree, type CausalNode} from './causal-tree.js';
+import {overridesPanel} from './overrides-panel.js';
 
 /** Records kept on screen. */
 const MAX_RECORDS = 300;
@@ -17,6 +18,7 @@ const MAX_RECORDS = 300;
  * @tagname sb-event-log
  * @csspart record - one event in the list.
  * @csspart chain - the causal chain of the picked event.
+ * @csspart overrides - the local overrides panel (where the page's composition allows them).
  */
 export class EventLog extends LitElement {
   static readonly tag = 'sb-event-log';
@@ -48,6 +50,11 @@ export class EventLog extends LitElement {
     .chain { margin-top: 0.75rem; border-top: 1px solid var(--sb-border, #c8ccd4); padding-top: 0.5rem; }
     .chain ul { list-style: none; margin: 0; padding-left: 1.2rem; border-left: 1px dotted var(--sb-border, #c8ccd4); }
     .chain > ul { padding-left: 0; border: 0; }
+    .overrides { margin-bottom: 0.5rem; }
+    .overrides ul { list-style: none; margin: 0.3rem 0; padding: 0; }
+    .overrides li { display: flex; gap: 0.3rem; align-items: end; margin-bottom: 0.2rem; }
+    .overrides label { flex: 1; }
+    .overrides input { margin: 0; }
   `;
 
   declare records: readonly TraceRecord[];
@@ -81,6 +88,7 @@ export class EventLog extends LitElement {
     const flows = new Set(needle === '' ? [] : this.records.filter((r) => matches(r, needle)).flatMap((r) => (r.envelope === undefined ? [] : [r.envelope.correlationId])));
     const shown = [...this.records].reverse().filter((r) => needle === '' || matches(r, needle) || (r.envelope !== undefined && flows.has(r.envelope.correlationId)));
     return html`
+      ${overridesPanel(this)}
       <input type="search" placeholder="Filter by type, source or data (an order id)" aria-label="Filter events" .value=${this.filter}
         @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)} />
       <div class="columns" aria-hidden="true"><span>time</span><span>type · source · origin</span><span class="count">handlers</span></div>

@@ -13,11 +13,17 @@ export interface JwtOptions {
   readonly audience?: string;
   /** Let requests without a token in as anonymous (a bad token is still refused); default false. */
   readonly allowAnonymous?: boolean;
+  /**
+   * Accept tokens without an `exp` claim (valid until the key changes); default false: such a
+   * token is refused, since a leaked one could never be revoked by time.
+   */
+  readonly allowTokensWithoutExpiry?: boolean;
 }
 
 /**
  * An {@link Authenticator} that verifies a JWT (from `Authorization: Bearer` or `access_token`)
- * with `jose`: signature, `exp` and `nbf`, and `iss`/`aud` when configured. The principal's user id
+ * with `jose`: signature, `exp` (required unless `allowTokensWithoutExpiry`) and `nbf`, and
+ * `iss`/`aud` when configured. The principal's user id
  * is `sub`; every claim travels on (grants are read from `topics` and `scope`).
  *
  * ```ts
@@ -30,6 +36,7 @@ export function jwtAuthenticator(options: JwtOptions): Authenticator {
     ...(options.secret !== undefined ? {algorithms: ['HS256']} : {}),
     ...(options.issuer === undefined ? {} : {issuer: options.issuer}),
     ...(options.audience === undefined ? {} : {audience: options.audience}),
+    ...(options.allowTokensWithoutExpiry === true ? {} : {requiredClaims: ['exp']}),
   };
   return async ({token}): Promise<Principal | null | undefined> => {
     if (token === undefined || token === '') return options.allowAnonymous === true ? undefined : null;

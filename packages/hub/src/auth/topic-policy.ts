@@ -101,6 +101,21 @@ export class TopicAuthorizer {
     return ALLOWED;
   }
 
+  /**
+   * Whether `appender` may publish anything at all on `topic` (owner, publishers, a non-empty type
+   * list): checked before a body is read or validated, so a refused client costs no validation.
+   */
+  canPublishOn(topic: string, appender: Appender): Decision {
+    if (appender.kind === 'server') return ALLOWED;
+    const {rule, owner} = this.#rule(topic);
+    const notOwner = this.#owns(topic, owner, appender.principal);
+    if (notOwner !== undefined) return notOwner;
+    const audience = this.#permits(rule, 'publish', rule.policy.publishers ?? 'anyone', topic, appender.principal);
+    if (!audience.allowed) return audience;
+    if ((rule.policy.publish ?? ['*']).length === 0) return refuse(`no client may publish on topic "${topic}" (policy "${rule.name}" lets clients publish no types)`);
+    return ALLOWED;
+  }
+
   #rule(topic: string): {rule: Rule; owner: string | undefined} {
     const exact = this.#exact.get(topic);
     if (exact !== undefined) return {rule: {name: topic, policy: exact, match: () => ({owner: undefined})}, owner: undefined};

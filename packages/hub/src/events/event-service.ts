@@ -1,10 +1,13 @@
-import {envelopeSchema, HubMethods, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type ValidationIssue, type ValidationResult} from '@switchboard/contracts';
+import {envelopeSchema, HubMethods, invalid, toIssues, type Contract, type ContractRegistry, type Envelope, type EnvelopeOf, type PublishResult, type SubscribeResult, type ValidationResult} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import {z} from 'zod';
 import {clientAppender, SERVER, type Appender} from '../auth/appender.js';
 import {TopicAuthorizer, type Decision, type TopicPolicy} from '../auth/topic-policy.js';
 import {HubError, type Hub} from '../hub/index.js';
-import {TopicLimitError} from '../log/topic-log.js';
+import {DEFAULT_MAX_AGE_MS, TopicLimitError} from '../log/topic-log.js';
+import {DEFAULT_TOPICS_PER_CLIENT, TopicBudget} from './topic-budget.js';
+import {RateLimiter, RateLimitError, type RateLimitOptions} from '../limits/rate-limiter.js';
+import {IssueList} from './issue-list.js';
 import {TopicLogUnavailableError, type TopicLog} from '../log/async-topic-log.js';
 import type {Principal} from '../transports/authenticator.js';
 import {TopicFeeds} from './topic-feeds.js';
@@ -69,7 +72,27 @@ export interface EventServiceOptions {
   readonly maxSubscriptionsPerConnection?: number;
   /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
   readonly maxHeldDuringReplay?: number;
+  /**
+   * Topics one client may create (a principal by user id, an anonymous client by remote address);
+   * a token's `topicQuota` claim overrides it. Past it, a publish that would create a topic is
+   * refused (code {@link TOPIC_LIMIT}, HTTP 429). Server code is never budgeted. Default 100.
+   */
+  readonly topicsPerClient?: number;
+  /**
+   * Commands one client (a user, or a remote address when anonymous) may send through the hub: a
+   * token bucket. Past it the invocation fails saying when to retry. Default 50 at once, then 10
+   * a second; `false` turns it off. Server code calling {@link EventService.command} is never limited.
+   */
+  readonly commandRateLimit?: RateLimitOptions | false;
+  /**
+   * Publishes one client may send (hub `publish` and HTTP ingest; HTTP answers 429 with
+   * `Retry-After`). Off by default.
+   */
+  readonly publishRateLimit?: RateLimitOptions | false;
 }
+
+/** Default of {@link EventServiceOptions.commandRateLimit}. */
+export const DEFAULT_COMMAND_RATE_LIMIT: RateLimitOptions = {burst: 50, perSecond: 10};
 
 /** Default of {@link EventServiceOptions.maxSubscriptionsPerConnection}. */
 export const DEFAULT_MAX_SUBSCRIPTIONS = 100;
@@ -93,6 +116,9 @@ export class EventService {
   readonly #appended = new Set<AppendedListener>();
   readonly #maxSubscriptions: number;
   readonly #feeds: TopicFeeds;
+  readonly #budget: TopicBudget;
+  readonly #commandLimiter: RateLimiter | undefined;
+  readonly #publishLimiter: RateLimiter | undefined;
 
   constructor(options: EventServiceOptions) {
     this.#hub = options.hub;
@@ -106,6 +132,11 @@ export class EventService {
     });
     this.#observer = options.observer ?? {};
     this.#maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS;
+    const has = this.#log.has?.bind(this.#log);
+    const commandLimit = options.commandRateLimit ?? DEFAULT_COMMAND_RATE_LIMIT;
+    this.#commandLimiter = commandLimit === false ? undefined : new RateLimiter(commandLimit);
+    this.#publishLimiter = options.publishRateLimit === undefined || options.publishRateLimit === false ? undefined : new RateLimiter(options.publishRateLimit);
+    this.#budget = new TopicBudget(options.topicsPerClient ?? DEFAULT_TOPICS_PER_CLIENT, DEFAULT_MAX_AGE_MS, has);
     this.#feeds = new TopicFeeds({
       hub: this.#hub,
       log: this.#log,
@@ -165,30 +196,48 @@ export class EventService {
   }
 
   /**
+   * Takes one publish from `appender`'s rate limit (`publishRateLimit`); throws {@link RateLimitError}
+   * (with when to retry) past it. Server code is never limited.
+   */
+  takePublish(appender: Appender): void {
+    const key = this.#budget.keyOf(appender);
+    if (key === undefined || this.#publishLimiter === undefined) return;
+    const decision = this.#publishLimiter.take(key);
+    if (!decision.allowed) throw new RateLimitError('publishes', decision.retryAfterMs);
+  }
+
+  /** Whether `appender` may publish anything on `topic`: the policy's topic-level check, before any validation. */
+  canPublishOn(topic: string, appender: Appender): Decision {
+    return this.#authorizer.canPublishOn(topic, appender);
+  }
+
+  /**
    * Validates every input, then appends them all in order, or none: a batch with one invalid or
    * refused envelope changes nothing and reports the issues of each bad one by index.
    */
   async publishMany(topic: string, inputs: readonly unknown[], appender: Appender = ANONYMOUS): Promise<ValidationResult<PublishOutcome[]>> {
     const checked = inputs.map((input) => this.#check(topic, input, appender));
-    const issues: ValidationIssue[] = [];
+    const issues = new IssueList();
     checked.forEach((r, i) => {
-      if (!r.ok) for (const issue of r.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
+      if (!r.ok) for (const issue of r.issues) issues.add(issue, i);
     });
-    if (issues.length > 0) {
+    if (issues.total > 0) {
       this.#observer.rejected?.(topic);
-      return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid`, issues);
+      return invalid(`${checked.filter((r) => !r.ok).length} of ${inputs.length} events are invalid${issues.note()}`, issues.kept);
     }
     const events = checked.map((r) => (r as {value: Envelope}).value);
     let value: PublishOutcome[];
     try {
+      const creates = await this.#admitTopic(topic, appender);
       if (this.#log.appendMany !== undefined) {
         // One call to the log: all appended or, if it refuses or is unreachable, none.
-        const results = await this.#log.appendMany(topic, events);
+        const results = await this.#log.appendMany(topic, events, appender.kind === 'server' ? 'server' : 'client');
         value = results.map((result, i) => this.#report(topic, events[i]!, result, appender));
       } else {
         value = [];
         for (const event of events) value.push(await this.#append(topic, event, appender));
       }
+      if (creates) this.#budget.created(appender, topic);
     } catch (error) {
       return this.#refused(topic, error);
     }
@@ -214,15 +263,30 @@ export class EventService {
       return result;
     }
     try {
-      return {ok: true, value: await this.#append(topic, result.value, appender)};
+      const creates = await this.#admitTopic(topic, appender);
+      const value = await this.#append(topic, result.value, appender);
+      if (creates) this.#budget.created(appender, topic);
+      return {ok: true, value};
     } catch (error) {
       return this.#refused(topic, error);
     }
   }
 
+  /**
+   * For a client's publish: whether it would create `topic` (then it counts against the client's
+   * topic budget); throws {@link TopicLimitError} when the client's budget is spent.
+   */
+  async #admitTopic(topic: string, appender: Appender): Promise<boolean> {
+    if (appender.kind === 'server') return false;
+    const exists = this.#log.has !== undefined ? this.#log.has(topic) : (await this.#log.head(topic)) !== null;
+    if (exists) return false;
+    if (!this.#budget.allows(appender)) throw new TopicBudgetError(this.#budget.quotaOf(appender));
+    return true;
+  }
+
   /** A publish the log refused for a limit (a new topic past the cap), as a result with code {@link TOPIC_LIMIT}. */
   #refused<T>(topic: string, error: unknown): ValidationResult<T> {
-    if (!(error instanceof TopicLimitError)) throw error;
+    if (!(error instanceof TopicLimitError) && !(error instanceof TopicBudgetError)) throw error;
     this.#observer.rejected?.(topic);
     this.#logger.warn({topic, limit: error.limit}, 'publish refused: topic limit');
     return invalid(error.message, [{path: 'topic', message: error.message, code: TOPIC_LIMIT}]);
@@ -256,7 +320,7 @@ export class EventService {
 
   /** Appends to the log; the log's feed pushes the event to subscribers on every hub process. */
   async #append(topic: string, event: Envelope, appender: Appender): Promise<PublishOutcome> {
-    return this.#report(topic, event, await this.#log.append(topic, event), appender);
+    return this.#report(topic, event, await this.#log.append(topic, event, appender.kind === 'server' ? 'server' : 'client'), appender);
   }
 
   /** Reports an append the log made (observer, log line, listeners); duplicates are not reported. */
@@ -302,15 +366,32 @@ export class EventService {
       .method(HubMethods.publish, {
         params: {topic: topicSchema, envelope: z.unknown()},
         handler: async ({topic, envelope}, {caller}): Promise<PublishResult> => {
-          const result = await unavailableAsHubError(this.publish(topic, envelope, clientAppender('hub', caller.request.principal)));
+          const appender = clientAppender('hub', caller.request.principal, caller.request.remoteAddress);
+          rateLimitAsHubError(() => this.takePublish(appender));
+          const result = await unavailableAsHubError(this.publish(topic, envelope, appender));
           if (!result.ok) throw new HubError(describe(result.error, result.issues));
           return {offset: result.value.offset};
         },
       })
       .method(HubMethods.command, {
         params: {envelope: z.unknown()},
-        handler: ({envelope}, {caller}) => this.command(envelope, {principal: caller.request.principal}),
+        handler: ({envelope}, {caller}) => {
+          const key = this.#budget.keyOf(clientAppender('hub', caller.request.principal, caller.request.remoteAddress));
+          const decision = key === undefined ? undefined : this.#commandLimiter?.take(key);
+          if (decision !== undefined && !decision.allowed) throw new HubError(new RateLimitError('commands', decision.retryAfterMs).message);
+          return this.command(envelope, {principal: caller.request.principal});
+        },
       });
+  }
+}
+
+/** Thrown when a client's publish would create a topic past its topic budget. */
+export class TopicBudgetError extends Error {
+  override readonly name = 'TopicBudgetError';
+  constructor(readonly limit: number) {
+    super(
+      `Topic budget reached: a client may create at most ${limit} topics (option topicsPerClient, or a "topicQuota" claim in its token); publish to an existing topic, or retry once some have idled out.`,
+    );
   }
 }
 
@@ -324,6 +405,16 @@ function forbidden<T>(reason: string): ValidationResult<T> {
 /** Who appended, for logs: `server`, or the client's user id. */
 function byOf(appender: Appender): string {
   return appender.kind === 'server' ? 'server' : `${appender.via}:${appender.principal?.userId ?? 'anonymous'}`;
+}
+
+/** A rate-limit refusal as an invocation error saying when to retry. */
+function rateLimitAsHubError(take: () => void): void {
+  try {
+    take();
+  } catch (error) {
+    if (error instanceof RateLimitError) throw new HubError(error.message);
+    throw error;
+  }
 }
 
 /** A refusal the caller can act on when the engine is down: nothing was stored, so retrying is safe. */

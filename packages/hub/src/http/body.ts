@@ -5,6 +5,17 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
+/**
+ * Thrown by {@link readBody} when the client went away (or was cut by the body timeout) before the
+ * body ended: a client's fault, logged as one quiet line, never with a stack.
+ */
+export class RequestAbortedError extends Error {
+  override readonly name = 'RequestAbortedError';
+  constructor() {
+    super('the request was aborted before its body ended');
+  }
+}
+
 /** Default of `drainLimit` in {@link readBody}: 16 MB. */
 export const DEFAULT_DRAIN_BYTES = 16 * 1024 * 1024;
 
@@ -46,8 +57,8 @@ export function readBody(req: IncomingMessage, limit: number, drainLimit = DEFAU
       chunks.push(chunk);
     };
     const onEnd = (): void => finish(refusal);
-    const onError = (error: Error): void => finish(refusal ?? error);
-    const onClose = (): void => finish(refusal ?? new Error('the request was aborted'));
+    const onError = (): void => finish(refusal ?? new RequestAbortedError());
+    const onClose = (): void => finish(refusal ?? new RequestAbortedError());
     if (refusal !== undefined && Number.isFinite(declared) && declared > drainLimit) {
       // Too large to drain: answer now.
       req.resume();

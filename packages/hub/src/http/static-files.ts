@@ -14,6 +14,12 @@ export interface StaticFilesOptions {
    * `/assets/`, where Vite (and this project's build) put hashed files.
    */
   readonly immutable?: (pathname: string) => boolean;
+  /**
+   * Look every request's file up on disk (one `stat`), so a file changed or added under a running
+   * server (a rebuild, a deploy) is served whole with its new length and ETag. Default true; false
+   * lists the folder once at start (a little less work per request, but rebuild means restart).
+   */
+  readonly fresh?: boolean;
 }
 
 /** A request handler for static files; `next` runs when no file matches. */
@@ -23,7 +29,8 @@ export type StaticHandler = (req: IncomingMessage, res: ServerResponse, next: ()
  * Serves a built folder as a production web server does: a precompressed `.br` or `.gz` sibling
  * (see {@link precompress}) when the client accepts it, with `Vary: Accept-Encoding`; ETags and
  * `304 Not Modified`; content-hashed paths `immutable`, all others `no-cache` (revalidated).
- * The folder is listed once at start: rebuild, then restart.
+ * Each request looks its file up on disk, so a rebuild or a deploy under a running server is
+ * served as it is now, never a stale length or ETag (see {@link StaticFilesOptions.fresh}).
  *
  * ```ts
  * await precompress('dist');                 // at build time
@@ -32,9 +39,9 @@ export type StaticHandler = (req: IncomingMessage, res: ServerResponse, next: ()
  */
 export function staticFiles(dir: string, options: StaticFilesOptions = {}): StaticHandler {
   const immutable = options.immutable ?? ((pathname: string) => pathname.startsWith('/assets/'));
-  return sirv(dir, {
+  const serve = sirv(dir, {
     etag: true,
-    dev: false,
+    dev: options.fresh ?? true,
     gzip: true,
     brotli: true,
     setHeaders: (res, pathname) => {
@@ -43,11 +50,13 @@ export function staticFiles(dir: string, options: StaticFilesOptions = {}): Stat
       answerVanishedFiles(res as ServerResponse);
     },
   });
+  // Looked up per request, dotfiles (build bookkeeping) would be served too: they are not.
+  return (req, res, next) => (/(^|\/)\./.test(decodePath(req.url ?? '/')) ? next() : serve(req, res, next));
 }
 
 /**
- * The folder is listed once, so a file removed since (a rebuild, a deploy, a hand) fails to open
- * after sirv wrote its status line, on a stream nobody listened to for errors: that ended the
+ * A file removed after it was found (a rebuild, a deploy, a hand; or, with `fresh: false`, after
+ * the folder was listed) fails to open after sirv wrote its status line, on a stream nobody listened to for errors: that ended the
  * process. Here the status line waits for the file to open; a file that does not answers 404, kept
  * by no cache. An error once bytes went out can only cut that response.
  */
@@ -73,4 +82,13 @@ function answerVanishedFiles(res: ServerResponse): void {
       res.end(JSON.stringify({error: 'not found'}));
     });
   });
+}
+
+function decodePath(url: string): string {
+  const path = url.split('?')[0]!;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

@@ -15,11 +15,18 @@ import {MemoryTopicLog, type SyncTopicLog} from '../log/topic-log.js';
 import type {Engine} from '../engines/engine.js';
 import {accessToken, type Authenticator, type Principal} from '../transports/authenticator.js';
 import {HubEndpoint, type HubEndpointOptions} from '../transports/hub-endpoint.js';
+import {hasScope} from '../auth/grants.js';
+import {ClientFaultLog, clientFault} from './client-faults.js';
 import {Cors, type CorsOptions} from './cors.js';
 import {Metrics, type MetricsOptions} from './metrics.js';
 import {sendJson} from './respond.js';
 import {handleTopicsApi} from './topics-api.js';
 import {staticFiles} from './static-files.js';
+
+/** Default of {@link SwitchboardServerOptions.bodyTimeoutMs}: 30 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+/** Default of {@link SwitchboardServerOptions.writeTimeoutMs}: 30 s. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
 /** Where the events hub is served. */
 export const HUB_PATH = '/hubs/events';
@@ -61,13 +68,35 @@ export interface SwitchboardServerOptions {
   /**
    * Failure drills: `POST /api/connections/{id}/drop?mode=abort|reconnect` cuts a connection (as a
    * network failure would) or closes it inviting a reconnect (as a restarting server does). Off by
-   * default; for resilience tests and game days.
+   * default; for resilience tests and game days. With an authenticator, a drill needs a token with
+   * the `drills` scope.
    */
   readonly drills?: boolean;
+  /**
+   * How long a request may take to arrive in full (headers and body); a slower one is answered 408
+   * and closed. Default 30 s (Node's own `requestTimeout` is 300 s).
+   */
+  readonly bodyTimeoutMs?: number;
+  /**
+   * How long a written answer may wait for the client to take it; a client that does not read is
+   * dropped (its socket destroyed), so unread answers cannot pile up in memory. Default 30 s.
+   */
+  readonly writeTimeoutMs?: number;
+  /**
+   * The scope (in the token's `scope` claim) `GET /metrics` needs when an authenticator is set,
+   * even where anonymous clients are let in; default `metrics`. Without an authenticator it is open.
+   */
+  readonly metricsScope?: string;
   /** Largest HTTP ingest body, in bytes; default 64 KB. */
   readonly maxBodyBytes?: number;
   /** Bounds of metric labels (topics, event types with series of their own). */
   readonly metrics?: MetricsOptions;
+  /** Topics one client may create (by user id, or remote address when anonymous; a `topicQuota` claim overrides it); default 100. */
+  readonly topicsPerClient?: number;
+  /** Commands one client may send through the hub (token bucket; default 50 at once, then 10/s; `false`: off). */
+  readonly commandRateLimit?: EventServiceOptions['commandRateLimit'];
+  /** Publishes one client may send (hub and HTTP; HTTP answers 429 with Retry-After); off by default. */
+  readonly publishRateLimit?: EventServiceOptions['publishRateLimit'];
   /** Topics one connection may follow at once; default 100. */
   readonly maxSubscriptionsPerConnection?: number;
   /** Live events held for a connection whose replay waits for it to read, past which it is cut as a slow consumer; default 10,000. */
@@ -116,6 +145,9 @@ export class SwitchboardServer {
   readonly #expiry = new ExpiryWatch();
   readonly #routes: Route[] = [];
   readonly #engine: Engine | undefined;
+  readonly #writeTimeoutMs: number;
+  readonly #metricsScope: string;
+  readonly #faults: ClientFaultLog;
   readonly #health = new Map<string, () => HealthReport>();
 
   constructor(options: SwitchboardServerOptions) {
@@ -153,6 +185,9 @@ export class SwitchboardServer {
       ...(options.serverOwned === undefined ? {} : {serverOwned: options.serverOwned}),
       ...(options.maxSubscriptionsPerConnection === undefined ? {} : {maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection}),
       ...(options.maxHeldDuringReplay === undefined ? {} : {maxHeldDuringReplay: options.maxHeldDuringReplay}),
+      ...(options.topicsPerClient === undefined ? {} : {topicsPerClient: options.topicsPerClient}),
+      ...(options.commandRateLimit === undefined ? {} : {commandRateLimit: options.commandRateLimit}),
+      ...(options.publishRateLimit === undefined ? {} : {publishRateLimit: options.publishRateLimit}),
     });
     this.#authenticate = options.endpoint?.authenticate;
     this.#endpoint = new HubEndpoint({...options.endpoint, path: HUB_PATH, handler: this.hub});
@@ -161,13 +196,35 @@ export class SwitchboardServer {
     this.#drills = options.drills ?? false;
     this.#staticDir = options.staticDir;
     this.#notBuilt = options.notBuilt ?? `Nothing to serve yet: ${options.staticDir ?? ''} does not exist. Build the pages into it, then reload.`;
-    this.#http = createServer((req, res) => {
-      this.#route(req, res).catch((error: unknown) => {
-        this.logger.error({err: error, url: redactUrl(req.url)}, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, {error: 'internal error'});
-        else res.destroy();
-      });
-    });
+    this.#writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+    this.#metricsScope = options.metricsScope ?? 'metrics';
+    this.#faults = new ClientFaultLog(this.logger.child({component: 'http'}));
+    const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+    this.#http = createServer(
+      {
+        // Node answers 408 and closes a request not received in full in time; it checks on an interval.
+        requestTimeout: bodyTimeoutMs,
+        headersTimeout: Math.min(60_000, bodyTimeoutMs),
+        connectionsCheckingInterval: Math.max(50, Math.min(30_000, bodyTimeoutMs / 4)),
+      },
+      (req, res) => {
+        this.#route(req, res).then(
+          () => this.#dropUnread(res),
+          (error: unknown) => {
+            const fault = clientFault(error);
+            if (fault !== undefined) {
+              this.#faults.log(fault, {method: req.method, url: redactUrl(req.url), remoteAddress: req.socket.remoteAddress});
+              if (!res.headersSent && !res.destroyed) sendJson(res, fault.status, {error: fault.message}, req.complete ? {} : {connection: 'close'});
+              else res.destroy();
+              return;
+            }
+            this.logger.error({err: error, url: redactUrl(req.url)}, 'request failed');
+            if (!res.headersSent) sendJson(res, 500, {error: 'internal error'});
+            else res.destroy();
+          },
+        );
+      },
+    );
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Browsers apply no CORS to WebSockets: refuse foreign pages here, or any site could ride a user's cookies.
       const origin = req.headers.origin;
@@ -258,15 +315,21 @@ export class SwitchboardServer {
       }
       principal = who;
     }
+    if (url.pathname === '/metrics' && this.#authenticate !== undefined && !hasScope(principal, this.#metricsScope)) {
+      return sendJson(res, 403, {error: `Forbidden: /metrics needs a token with the "${this.#metricsScope}" scope.`});
+    }
     if (url.pathname === '/metrics' && req.method === 'GET') {
       const text = await this.metrics.registry.metrics();
       res.writeHead(200, {'content-type': this.metrics.registry.contentType});
       res.end(text);
       return;
     }
-    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes, principal, appender: clientAppender('http', principal)})) return;
+    if (await handleTopicsApi(req, res, url, this.events, {maxBodyBytes: this.#maxBodyBytes, principal, appender: clientAppender('http', principal, req.socket.remoteAddress)})) return;
     const drill = /^\/api\/connections\/([^/]+)\/drop$/.exec(url.pathname);
     if (drill !== null && req.method === 'POST' && this.#drills) {
+      if (this.#authenticate !== undefined && !hasScope(principal, 'drills')) {
+        return sendJson(res, 403, {error: 'Forbidden: drills need a token with the "drills" scope.'});
+      }
       const c = this.hub.connection(decodeURIComponent(drill[1]!));
       if (c === undefined || c.phase !== 'open') return sendJson(res, 404, {error: 'no such connection'});
       const mode = url.searchParams.get('mode') ?? 'abort';
@@ -294,6 +357,16 @@ export class SwitchboardServer {
       if (this.#static !== undefined) return this.#static(req, res, () => sendJson(res, 404, {error: 'not found'}));
     }
     sendJson(res, 404, {error: 'not found'});
+  }
+
+  /** Drops a finished answer the client has not taken within the write timeout (it stops reading). */
+  #dropUnread(res: ServerResponse): void {
+    if (!res.writableEnded || res.writableFinished || res.destroyed) return;
+    const timer = setTimeout(() => res.destroy(), this.#writeTimeoutMs);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    res.once('finish', clear);
+    res.once('close', clear);
   }
 
   #healthz(): Record<string, unknown> {

@@ -4,6 +4,8 @@ import type {EventService} from '../events/event-service.js';
 import {FORBIDDEN, TOPIC_LIMIT, TOPIC_PATTERN} from '../events/event-service.js';
 import type {Principal} from '../transports/authenticator.js';
 import type {ValidationIssue} from '@switchboard/contracts';
+import {IssueList} from '../events/issue-list.js';
+import {RateLimitError} from '../limits/rate-limiter.js';
 import {BodyTooLargeError, readBody} from './body.js';
 import {binaryCloudEvent, fromCloudEvent, isBinaryCloudEvent} from './cloudevents.js';
 import {sendJson} from './respond.js';
@@ -66,6 +68,21 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
     sendJson(res, 415, {error: `unsupported media type "${mediaType}"; send ${JSON_TYPE}, ${CLOUDEVENT} or ${CLOUDEVENT_BATCH}`});
     return;
   }
+  try {
+    events.takePublish(options.appender);
+  } catch (error) {
+    if (!(error instanceof RateLimitError)) throw error;
+    req.resume();
+    sendJson(res, 429, {error: error.message}, {'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)))});
+    return;
+  }
+  // The policy first: a client that may not publish here costs no body read and no validation.
+  const decision = events.canPublishOn(topic, options.appender);
+  if (!decision.allowed) {
+    req.resume();
+    sendJson(res, 403, {error: `Forbidden: ${decision.reason}.`, issues: [{path: 'topic', message: decision.reason, code: FORBIDDEN}]});
+    return;
+  }
   let body: Buffer;
   try {
     body = await readBody(req, limit);
@@ -84,13 +101,15 @@ async function ingest(req: IncomingMessage, res: ServerResponse, topic: string, 
   if (mediaType === CLOUDEVENT_BATCH) {
     if (!Array.isArray(input)) return void sendJson(res, 400, {error: 'a batch must be a JSON array of CloudEvents', issues: []});
     const envelopes: unknown[] = [];
-    const issues: ValidationIssue[] = [];
+    const issues = new IssueList();
     input.forEach((item, i) => {
       const mapped = fromCloudEvent(item);
       if (mapped.ok) envelopes.push(mapped.value);
-      else for (const issue of mapped.issues) issues.push({...issue, path: `${i}${issue.path === '' ? '' : `.${issue.path}`}`});
+      else for (const issue of mapped.issues) issues.add(issue, i);
     });
-    if (issues.length > 0) return void sendJson(res, 400, {error: 'invalid CloudEvents in batch', issues});
+    if (issues.total > 0) {
+      return void sendJson(res, 400, {error: `invalid CloudEvents in batch${issues.note()}`, issues: issues.kept, omittedIssues: issues.omitted});
+    }
     const result = await events.publishMany(topic, envelopes, options.appender).catch(unavailable(res));
     if (result === undefined) return;
     if (!result.ok) sendJson(res, statusOf(result.issues), {error: result.error, issues: result.issues});

@@ -1,5 +1,5 @@
 import type {Envelope} from '@switchboard/contracts';
-import type {AppendResult, ReadResult, SyncTopicLog} from './topic-log.js';
+import type {AppendBy, AppendResult, ReadResult, SyncTopicLog} from './topic-log.js';
 
 /** An event appended to a topic, as every hub process sharing the log hears of it. */
 export interface AppendedEvent {
@@ -36,13 +36,13 @@ export interface LogWatcher {
  */
 export interface TopicLog {
   /** Appends `event` unless an event with its id is retained already (idempotent publish). Rejects with {@link TopicLogUnavailableError} when the engine is unreachable. */
-  append(topic: string, event: Envelope): Promise<AppendResult>;
+  append(topic: string, event: Envelope, by?: AppendBy): Promise<AppendResult>;
   /**
    * Appends several events to one topic in order, all or none (optional: callers fall back to one
    * {@link append} each). A duplicate in the batch (of a retained event or of an earlier one in the
    * batch) is reported as such and appended once; a refusal appends nothing.
    */
-  appendMany?(topic: string, events: readonly Envelope[]): Promise<AppendResult[]>;
+  appendMany?(topic: string, events: readonly Envelope[], by?: AppendBy): Promise<AppendResult[]>;
   /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
   read(topic: string, after: string | null, limit: number): Promise<ReadResult>;
   /** The offset of the newest event, or `null` for an empty topic. */
@@ -102,14 +102,14 @@ export function asyncTopicLog(log: SyncTopicLog): TopicLog {
     for (const w of watchers) if (typeof w.topics !== 'object' || w.topics.includes(topic)) w.appended({topic, offset, event});
   };
   return {
-    async append(topic, event) {
-      const result = log.append(topic, event);
+    async append(topic, event, by) {
+      const result = log.append(topic, event, by);
       if (!result.duplicate) tell(topic, result.offset, event);
       return result;
     },
-    async appendMany(topic, events) {
+    async appendMany(topic, events, by) {
       // Synchronous, so all or none: only the first append can create the topic (and hit the topic cap).
-      const results = events.map((event) => log.append(topic, event));
+      const results = events.map((event) => log.append(topic, event, by));
       results.forEach((result, i) => {
         if (!result.duplicate) tell(topic, result.offset, events[i]!);
       });

@@ -35,12 +35,18 @@ export interface ReadResult {
 }
 
 /**
+ * Who appends, for the topic cap: a topic the server's own code creates never counts against
+ * `maxTopics` and is never refused, so clients filling the table cannot starve the server's appends.
+ */
+export type AppendBy = 'server' | 'client';
+
+/**
  * A per-topic retained log answering at once (in process). The hub uses logs through the
  * asynchronous `TopicLog` seam; `asyncTopicLog` adapts one of these to it.
  */
 export interface SyncTopicLog {
-  /** Appends `event` unless an event with its id is retained already (idempotent publish). */
-  append(topic: string, event: Envelope): AppendResult;
+  /** Appends `event` unless an event with its id is retained already (idempotent publish); `by` defaults to `'client'`. */
+  append(topic: string, event: Envelope, by?: AppendBy): AppendResult;
   /** Up to `limit` events after `after` (`null`: from the oldest retained), in order. */
   read(topic: string, after: string | null, limit: number): ReadResult;
   /** The offset of the newest event, or `null` for an empty topic. */
@@ -92,6 +98,8 @@ interface Ring {
   active: number;
   /** The first sequence number this ring handed out (above every number of an earlier, forgotten ring of the topic). */
   readonly origin: number;
+  /** A client created it: it counts against `maxTopics`. */
+  readonly counted: boolean;
 }
 
 /** How much of a topic is kept: by count, by age, or both. */
@@ -104,14 +112,17 @@ export interface Retention {
 
 /** Retention and bounds of the in-memory log. */
 export interface MemoryTopicLogOptions extends Retention {
-  /** Per-topic retention, overriding the defaults (10,000 events, no age limit). */
+  /** Per-topic retention, overriding the defaults (10,000 events, 1 hour). */
   readonly topics?: Readonly<Record<string, Retention>>;
   /**
    * Bytes retained across all topics (each event counted as its JSON length); past it the oldest
    * events of any topic go first, and readers from before them get `truncated`. Default 64 MB.
    */
   readonly maxRetainedBytes?: number;
-  /** Topics the log holds; an append that would create one more throws {@link TopicLimitError}. Default 10,000. */
+  /**
+   * Topics clients may have created; a client's append that would create one more throws
+   * {@link TopicLimitError}. Topics the server's own appends create do not count. Default 10,000.
+   */
   readonly maxTopics?: number;
   /**
    * A topic with no retained events (none appended, or all dropped by age or bytes) and no
@@ -127,6 +138,12 @@ export interface MemoryTopicLogOptions extends Retention {
 
 /** Default of {@link MemoryTopicLogOptions.maxRetainedBytes}: 64 MB. */
 export const DEFAULT_MAX_RETAINED_BYTES = 64 * 1024 * 1024;
+/**
+ * Default age limit of retained events: 1 hour. A client that comes back within the hour resumes
+ * where it left off; after that it is told `truncated`. Finite so a topic's events age out and the
+ * topic itself idles out of the table (Ably keeps messages 2 minutes by default, Kafka 7 days).
+ */
+export const DEFAULT_MAX_AGE_MS = 60 * 60 * 1000;
 /** Default of {@link MemoryTopicLogOptions.maxTopics}. */
 export const DEFAULT_MAX_TOPICS = 10_000;
 /** Default of {@link MemoryTopicLogOptions.idleTopicMs}: 10 minutes. */
@@ -160,9 +177,11 @@ export class MemoryTopicLog implements SyncTopicLog {
   #lastSweep: number;
   #lastCapSweep = Number.NEGATIVE_INFINITY;
   #forgotten = 0;
+  /** Topics held that clients created (those count against the cap). */
+  #clientTopics = 0;
 
   constructor(options: MemoryTopicLogOptions = {}) {
-    this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? Number.POSITIVE_INFINITY};
+    this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS};
     this.#perTopic = options.topics ?? {};
     this.#maxBytes = options.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES;
     this.#maxTopics = options.maxTopics ?? DEFAULT_MAX_TOPICS;
@@ -198,6 +217,7 @@ export class MemoryTopicLog implements SyncTopicLog {
       if (ring.head < ring.entries.length || this.#inUse(topic)) ring.active = now;
       else if (now - ring.active >= this.#idleTopicMs) {
         this.#topics.delete(topic);
+        if (ring.counted) this.#clientTopics--;
         this.#floor = Math.max(this.#floor, ring.next);
         forgotten.push(topic);
       }
@@ -230,9 +250,9 @@ export class MemoryTopicLog implements SyncTopicLog {
     return this.#topics.has(topic);
   }
 
-  append(topic: string, event: Envelope): AppendResult {
+  append(topic: string, event: Envelope, by: AppendBy = 'client'): AppendResult {
     if (this.#now() - this.#lastSweep >= Math.min(SWEEP_EVERY_MS, this.#idleTopicMs)) this.forgetIdle();
-    const ring = this.#ring(topic);
+    const ring = this.#ring(topic, by);
     this.#expire(ring);
     const existing = ring.ids.get(event.id);
     if (existing !== undefined) return {offset: formatOffset(this.epoch, existing), duplicate: true};
@@ -287,15 +307,17 @@ export class MemoryTopicLog implements SyncTopicLog {
     return {entries, truncated, next: entries.length > 0 ? entries[entries.length - 1]!.offset : after};
   }
 
-  #ring(topic: string): Ring {
+  #ring(topic: string, by: AppendBy): Ring {
     let ring = this.#topics.get(topic);
     if (ring === undefined) {
-      if (this.#topics.size >= this.#maxTopics && this.#now() - this.#lastCapSweep >= CAP_SWEEP_EVERY_MS) {
+      const counted = by === 'client';
+      if (counted && this.#clientTopics >= this.#maxTopics && this.#now() - this.#lastCapSweep >= CAP_SWEEP_EVERY_MS) {
         // At the cap: forget idle topics first (at most once a second, so refused appends cannot make every append scan).
         this.#lastCapSweep = this.#now();
         this.forgetIdle();
       }
-      if (this.#topics.size >= this.#maxTopics) throw new TopicLimitError(this.#maxTopics);
+      if (counted && this.#clientTopics >= this.#maxTopics) throw new TopicLimitError(this.#maxTopics);
+      if (counted) this.#clientTopics++;
       const own = this.#perTopic[topic] ?? {};
       ring = {
         first: this.#floor,
@@ -307,6 +329,7 @@ export class MemoryTopicLog implements SyncTopicLog {
         ids: new Map(),
         maxEvents: own.maxEvents ?? this.#defaults.maxEvents!,
         maxAgeMs: own.maxAgeMs ?? this.#defaults.maxAgeMs!,
+        counted,
       };
       this.#topics.set(topic, ring);
     }

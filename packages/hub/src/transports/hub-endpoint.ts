@@ -2,7 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {BodyTooLargeError, readBody} from '../http/body.js';
 import {accessToken, type Authenticator, type Principal} from './authenticator.js';
-import {ConnectionRegistry, PendingLimitError, type ConnectionEntry, type PendingConnectionOptions} from './connection-registry.js';
+import {clientKey, ConnectionRegistry, type ConnectionEntry, type PendingConnectionOptions} from './connection-registry.js';
 import {LongPollingTransport, type LongPollingOptions} from './long-polling-transport.js';
 import {negotiateResponse, requestedNegotiateVersion} from './negotiate.js';
 import {ServerSentEventsTransport} from './server-sent-events-transport.js';
@@ -108,12 +108,7 @@ export class HubEndpoint {
       // skipNegotiation: the client connects straight away and the connection starts here.
       const principal = await this.#principal(req, url);
       if (principal === null) return rejectUpgrade(socket, 401, 'Unauthorized');
-      try {
-        entry = this.#registry.create({negotiateVersion: 1, principal});
-      } catch (error) {
-        if (error instanceof PendingLimitError) return rejectUpgrade(socket, 429, 'Too Many Requests');
-        throw error;
-      }
+      entry = this.#registry.create({negotiateVersion: 1, principal, client: clientKey(principal, req.socket.remoteAddress)});
     } else {
       const found = this.#registry.get(token);
       if (found === undefined) return rejectUpgrade(socket, 404, 'Not Found');
@@ -162,14 +157,7 @@ export class HubEndpoint {
     const version = requestedNegotiateVersion(url);
     // Echoed only when asked: the official client fails if a server offers it unasked.
     const statefulReconnect = url.searchParams.get('useStatefulReconnect') === 'true';
-    let entry: ConnectionEntry;
-    try {
-      entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect});
-    } catch (error) {
-      if (!(error instanceof PendingLimitError)) throw error;
-      reply(res, 429, error.message, {'retry-after': '1'});
-      return;
-    }
+    const entry = this.#registry.create({negotiateVersion: version, principal, statefulReconnect, client: clientKey(principal, req.socket.remoteAddress)});
     const body = negotiateResponse({
       requestedVersion: version,
       connectionId: entry.connectionId,

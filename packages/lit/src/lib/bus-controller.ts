@@ -1,4 +1,4 @@
-import {requestBus, type Bus, type Handler, type PublishOptions, type SubscribeOptions} from '@switchboard/bus';
+import {requestBus, type Bus, type Handler, type PublishOptions, type RequestOptions, type SubscribeOptions} from '@switchboard/bus';
 import type {Contract, EnvelopeOf, InputOf} from '@switchboard/contracts';
 import type {ReactiveController, ReactiveControllerHost} from 'lit';
 
@@ -75,6 +75,15 @@ export class BusController implements ReactiveController {
   /** Publishes `data` as `contract` with this element as its source; throws when the data is invalid. */
   emit<C extends Contract>(contract: C, data: InputOf<C>, options: PublishOptions = {}): EnvelopeOf<C> {
     return this.bus.publish(contract, data, {source: this.source, ...options});
+  }
+
+  /**
+   * Sends a request (or a command) with this element as its source; it is abandoned (rejects with
+   * an `AbortError`) when the host disconnects, so an unmounted element leaves no request pending.
+   */
+  request<C extends Contract, R = unknown>(contract: C, data: InputOf<C>, options: Omit<RequestOptions, 'signal'> = {}): Promise<R> {
+    const signal = this.#abort?.signal ?? AbortSignal.abort(new DOMException(`<${this.#host.localName}> is not connected`, 'AbortError'));
+    return this.bus.request<C, R>(contract, data, {source: this.source, ...options, signal});
   }
 
   hostConnected(): void {

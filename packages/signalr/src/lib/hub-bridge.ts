@@ -248,6 +248,16 @@ export class HubBridge {
     return [...this.#offsets.keys()];
   }
 
+  /**
+   * What the bridge holds now, for leak checks: topics followed (by interest, watch or follow),
+   * topics pinned by {@link HubBridge.follow}, watchers over all topics, commands waiting in the outbox.
+   */
+  stats(): {readonly following: number; readonly pinned: number; readonly watchers: number; readonly outbox: number} {
+    let watchers = 0;
+    for (const set of this.#watchers.values()) watchers += set.size;
+    return {following: this.#offsets.size, pinned: this.#pinned.size, watchers, outbox: this.#outbox.size};
+  }
+
   /** The offset of the last event received on `topic`, or `null`. */
   offset(topic: string): string | null {
     return this.#offsets.get(topic) ?? null;

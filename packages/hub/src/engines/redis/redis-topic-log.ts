@@ -3,7 +3,7 @@ import type {Envelope} from '@switchboard/contracts';
 import type {Logger} from 'pino';
 import type {LogWatcher, TopicLog} from '../../log/async-topic-log.js';
 import {positionOf} from '../../log/async-topic-log.js';
-import type {AppendResult, LogEntry, ReadResult, Retention} from '../../log/topic-log.js';
+import {DEFAULT_MAX_AGE_MS, type AppendResult, type LogEntry, type ReadResult, type Retention} from '../../log/topic-log.js';
 import type {RedisKeys} from './keys.js';
 import type {RedisConnection} from './redis-connection.js';
 import {APPEND, READ} from './scripts.js';
@@ -13,7 +13,7 @@ export interface RedisTopicLogOptions extends Retention {
   readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   readonly logger: Logger;
-  /** Per-topic retention, overriding the defaults (10,000 events, no age limit). */
+  /** Per-topic retention, overriding the defaults (10,000 events, 1 hour; `maxAgeMs: 0` keeps events regardless of age). */
   readonly topics?: Readonly<Record<string, Retention>>;
   /** How long an envelope id is remembered for idempotent publish, in seconds; default 1 hour. */
   readonly dedupeTtlSeconds?: number;
@@ -44,7 +44,7 @@ export class RedisTopicLog implements TopicLog {
     this.#redis = options.connection;
     this.#keys = options.keys;
     this.#logger = options.logger;
-    this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? 0};
+    this.#defaults = {maxEvents: options.maxEvents ?? 10_000, maxAgeMs: options.maxAgeMs ?? DEFAULT_MAX_AGE_MS};
     this.#perTopic = options.topics ?? {};
     this.#dedupeTtl = options.dedupeTtlSeconds ?? 3600;
   }

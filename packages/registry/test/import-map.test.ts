@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {resolveShared} from '../federation/import-map';
+import {resolveShared} from '@switchboard/registry';
 
 const builds = {
   lit: {'2.8.0': '/s/lit@2.8.0.js', '3.1.0': '/s/lit@3.1.0.js', '3.3.3': '/s/lit@3.3.3.js'},

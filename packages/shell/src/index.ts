@@ -1,0 +1,15 @@
+export {createShell, Shell, SHELL_KEY} from './lib/shell.js';
+export type {RouteDetail, ShellHub, ShellOptions, ShellStats} from './lib/shell.js';
+export {activeSlots, checkLayout, matchRoute} from './lib/routes.js';
+export type {Layout, RouteLayout, RouteMatch, SlotLayout} from './lib/routes.js';
+export {CompositionError, loadComposition, toComposition} from './lib/composition-source.js';
+export type {CompositionOrigin, CompositionSourceOptions, LoadedComposition} from './lib/composition-source.js';
+export {DEFAULT_RETRY, loadApp, preloadModule, retryUrl} from './lib/loader.js';
+export type {LoadStep, ModuleImporter, RetryPolicy} from './lib/loader.js';
+export {AppFrame} from './lib/app-frame.js';
+export type {AppFrameOptions, FrameState} from './lib/app-frame.js';
+export {retryUntilLoaded} from './lib/error-page.js';
+export type {ErrorPageOptions} from './lib/error-page.js';
+export {decideDeploy, onDeploys, showUpdateNotice} from './lib/deploys.js';
+export type {DeployAction, DeployNotice} from './lib/deploys.js';
+export {anchorOf, interceptNavigation, isShellLink} from './lib/navigation.js';
