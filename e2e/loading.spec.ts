@@ -87,6 +87,12 @@ test('a slow app shows its loading content and holds up no other app', async ({p
 
 test('the shell shows a clear error page while the composition cannot be loaded, then recovers', async ({page}) => {
   let failing = true;
+  // The server puts the composition into the page itself: take it out, so the shell has to fetch it.
+  await page.route('**/ops', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/<script type="application\/json" id="switchboard-composition">[\s\S]*?<\/script>/, '');
+    await route.fulfill({response, body});
+  });
   await page.route('**/composition.json', (route) => (failing ? route.fulfill({status: 503, body: 'registry down'}) : route.continue()));
   await page.route('**/manifest.json', (route) => (failing ? route.abort('failed') : route.continue()));
   await page.goto('/ops');

@@ -23,7 +23,7 @@ process.env['SB_E2E_ON_REDIS_PORT'] ??= String(await freePort());
 /** The demo runs with tokens on (anonymous pages allowed); specs act as a granted producer with this secret's token. */
 const authSecret = 'e2e-only-secret-of-at-least-32-bytes!';
 process.env['SB_E2E_AUTH_SECRET'] = authSecret;
-process.env['SB_E2E_PRODUCER_TOKEN'] ??= await mintToken(authSecret, {sub: 'e2e-producer', scope: 'publish:orders admin', ttlSeconds: 4 * 3600});
+process.env['SB_E2E_PRODUCER_TOKEN'] ??= await mintToken(authSecret, {sub: 'e2e-producer', scope: 'publish:orders admin drills', ttlSeconds: 4 * 3600});
 const port = Number(process.env['SB_E2E_PORT']);
 const otherPort = Number(process.env['SB_E2E_OTHER_PORT']);
 const baseURL = `http://localhost:${port}`;

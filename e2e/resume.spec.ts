@@ -39,7 +39,7 @@ for (const transport of ['WebSockets', 'LongPolling'] as const) {
     await expect(row(page, before['id'])).toHaveCount(1);
 
     // The server closes the connection (inviting a reconnect) and keeps publishing meanwhile.
-    expect((await request.post(`/api/connections/${await connectionId(page)}/drop?mode=reconnect`)).status()).toBe(202);
+    expect((await request.post(`/api/connections/${await connectionId(page)}/drop?mode=reconnect`, {headers: producer})).status()).toBe(202);
     const during = [orderPlaced('o-during-1'), orderPlaced('o-during-2')];
     for (const e of during) expect((await request.post('/api/topics/orders/events', {data: e, headers: producer})).status()).toBe(202);
 

@@ -100,9 +100,16 @@ test('the timeline shows an order’s whole causal chain, from the click to the 
 });
 
 test('a broken app stays in its tile while the others keep working', async ({page}) => {
+  // The page's import map pins each module's integrity: drop it, so the stand-in module below runs
+  // (with it, the stand-in would fail as tampered, which is not what this test is about).
+  await page.route(/\/$/, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/"integrity":\s*\{[^}]*\}/, '"integrity":{}');
+    await route.fulfill({response, body});
+  });
   // Every try of both variants (retries carry ?sb-retry=n) fails.
   await page.route('**/apps/inventory*.js*', (route) => route.fulfill({status: 500, body: 'down'}));
-  await page.route('**/apps/live-metrics*.js', (route) =>
+  await page.route('**/apps/live-metrics*.js*', (route) =>
     route.fulfill({
       contentType: 'text/javascript',
       body: `customElements.define('shop-live-metrics', class extends HTMLElement { constructor() { super(); throw new Error('metrics exploded'); } });`,

@@ -1,7 +1,7 @@
 import {expect, type Page} from '@playwright/test';
 
 /**
- * Headers of a granted producer (scope `publish:orders admin`, minted by playwright.config.ts): the
+ * Headers of a granted producer (scope `publish:orders admin drills`, minted by playwright.config.ts): the
  * demo runs with tokens on and anonymous pages allowed, and only a granted producer may publish
  * `order.placed` or change the settings.
  */

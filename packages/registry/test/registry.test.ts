@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {DeployRegistry, inCanary, MemoryRegistryStore, RegistryRefusal} from '@switchboard/registry';
+import {DeployRegistry, deployRecordSchema, inCanary, MemoryRegistryStore, RegistryRefusal} from '@switchboard/registry';
 import {app, moduleServer, registryOn, type ModuleServer} from './helpers.js';
 
 let modules: ModuleServer;
@@ -214,5 +214,13 @@ describe('seeding from a build', () => {
     const state = await registry.state();
     expect([state.apps['orders']!.stable, state.apps['stock']!.stable]).toEqual(['0.1.0+cccc', '2.0.0']);
     expect(state.shell?.module).toBe('/assets/index.js');
+  });
+});
+
+describe('shared module names', () => {
+  it('are npm package names or their entry points (what a bare import names), nothing else', () => {
+    const record = (name: string) => deployRecordSchema.safeParse({kind: 'shared', name, version: '19.3.1', module: `/assets/shared/x.js`}).success;
+    expect(['react', 'react-dom/client', 'react/jsx-runtime', '@microsoft/signalr', '@scope/pkg/sub/path'].map(record)).toEqual([true, true, true, true, true]);
+    expect(['../etc', 'react//client', '/react', 'React', 'react/'].map(record)).toEqual([false, false, false, false, false]);
   });
 });

@@ -8,7 +8,8 @@ const moduleUrl = z
   .max(2048)
   .refine((u) => u.startsWith('/') || /^https?:\/\//.test(u), 'a module URL is absolute (http(s)://…) or a path on this server (/…)');
 const APP_NAME = /^[a-z][a-z0-9-]{0,63}$/;
-const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}$/;
+/** An npm package name, or one of its entry points (`react-dom/client`, `react/jsx-runtime`): what a bare import names. */
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}(\/[a-z0-9][a-z0-9._-]{0,100}){0,4}$/;
 
 /**
  * What a deploy sends: one version of one app (or of one shared package), immutable once deployed.
@@ -39,7 +40,7 @@ export const deployRecordSchema = z
       if (!APP_NAME.test(r.name)) ctx.addIssue({code: 'custom', path: ['name'], message: 'an app name is lower-case letters, digits and dashes'});
       if (r.tag === undefined) ctx.addIssue({code: 'custom', path: ['tag'], message: 'an app needs the custom element tag its module defines'});
     } else if (!PACKAGE_NAME.test(r.name)) {
-      ctx.addIssue({code: 'custom', path: ['name'], message: 'a shared module is named after its npm package'});
+      ctx.addIssue({code: 'custom', path: ['name'], message: 'a shared module is named after its npm package or one of its entry points (react-dom/client)'});
     }
   });
 

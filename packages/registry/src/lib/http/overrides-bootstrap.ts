@@ -12,8 +12,12 @@ export const OVERRIDES_BOOTSTRAP = `(function () {
   var KEY = '${OVERRIDES_STORAGE_KEY}';
   var compEl = document.getElementById('switchboard-composition');
   var mapEl = document.getElementById('switchboard-importmap');
-  var composition = JSON.parse(compEl.textContent);
   var map = JSON.parse(mapEl.textContent);
+  // Without a readable composition (a proxy stripped it, a cached page) the import map is still
+  // written: the shell then fetches its composition, or shows why it cannot.
+  var composition = {apps: []};
+  try { if (compEl) composition = JSON.parse(compEl.textContent); } catch (e) { compEl = null; }
+  if (!composition || !Array.isArray(composition.apps)) { composition = {apps: []}; compEl = null; }
   var overrides = {};
   try { overrides = JSON.parse(localStorage.getItem(KEY) || '{}') || {}; } catch (e) { overrides = {}; }
   var params = new URLSearchParams(location.search).getAll('${OVERRIDE_QUERY}');
@@ -40,7 +44,7 @@ export const OVERRIDES_BOOTSTRAP = `(function () {
     }
   });
   composition.overrides = active;
-  compEl.textContent = JSON.stringify(composition);
+  if (compEl) compEl.textContent = JSON.stringify(composition);
   var s = document.createElement('script');
   s.type = 'importmap';
   s.textContent = JSON.stringify(map);
