@@ -1,6 +1,6 @@
 import {execFile} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
-import {startVictim, type Victim} from './target.js';
+import {startVictim, type Victim} from './victim.js';
 
 let victim: Victim | undefined;
 afterEach(async () => {
@@ -59,7 +59,7 @@ describe('hostile: CloudEvents batch error amplification', () => {
       expect(state).toBe('eof');
       expect(Number(answers)).toBeLessThan(20);
     }
-    expect(victim.alive()).toBe(true);
+    expect(victim.alive).toBe(true);
     expect(await victim.healthy()).toBe(true);
     expect((await fetch(`${url}/api/topics/t1/events?limit=1`)).status).toBe(200);
     expect(victim.rss() - before).toBeLessThan(150 * 1024 * 1024);

@@ -3,7 +3,7 @@ import {createEnvelope} from '@switchboard/contracts';
 import {SignJWT} from 'jose';
 import {afterEach, describe, expect, it} from 'vitest';
 import {PlaceOrder} from '../fixtures.js';
-import {startVictim, type Victim} from './target.js';
+import {startVictim, type Victim} from './victim.js';
 
 const SECRET = 'command-flood-secret-of-at-least-32-bytes';
 let victim: Victim | undefined;
@@ -42,7 +42,7 @@ describe('hostile: an anonymous client sends commands as fast as it can', () => 
     const alice = connect(url, token);
     await alice.start();
     await expect(alice.invoke('command', createEnvelope(PlaceOrder, {sku: 'tea', quantity: 1}, {source: 'alice'}))).resolves.toMatchObject({orderId: expect.any(String)});
-    expect(victim.alive()).toBe(true);
+    expect(victim.alive).toBe(true);
     expect(await victim.healthy()).toBe(true);
     expect(victim.rss() - before).toBeLessThan(100 * 1024 * 1024);
   });

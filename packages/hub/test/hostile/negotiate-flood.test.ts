@@ -1,7 +1,7 @@
 import {request} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import {client} from '../helpers.js';
-import {startVictim, type Victim} from './target.js';
+import {startVictim, type Victim} from './victim.js';
 
 let victim: Victim | undefined;
 afterEach(async () => {
@@ -51,7 +51,7 @@ describe('hostile: one address floods negotiate', () => {
     flooding = false;
     await flood;
     expect(outcomes).toEqual(Array(10).fill('connected'));
-    expect(victim.alive()).toBe(true);
+    expect(victim.alive).toBe(true);
     expect(await victim.healthy()).toBe(true);
     expect(victim.rss() - before).toBeLessThan(100 * 1024 * 1024);
   });

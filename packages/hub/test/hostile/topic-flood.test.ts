@@ -1,7 +1,7 @@
 import {request} from 'node:http';
 import {afterEach, describe, expect, it} from 'vitest';
 import {orderPlaced} from '../helpers.js';
-import {startVictim, type Victim} from './target.js';
+import {startVictim, type Victim} from './victim.js';
 
 let victim: Victim | undefined;
 afterEach(async () => {
@@ -32,7 +32,7 @@ describe('hostile: one producer creates topics as fast as it can', () => {
     expect(statuses.filter((s) => s === 202)).toHaveLength(50);
     expect(statuses.filter((s) => s === 429)).toHaveLength(450);
     expect(await postFrom(url, 'someone-else', '127.0.0.1')).toBe(202);
-    expect(victim.alive()).toBe(true);
+    expect(victim.alive).toBe(true);
     expect(await victim.healthy()).toBe(true);
     expect(victim.rss() - before).toBeLessThan(100 * 1024 * 1024);
   });

@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process';
+import {readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import * as signalR from '@microsoft/signalr';
 import {expect} from 'vitest';
@@ -12,6 +13,10 @@ export interface Victim {
   readonly stderr: string;
   /** Resident set and used heap after a full GC, in bytes. */
   memory(): Promise<{rss: number; heapUsed: number}>;
+  /** Its resident set size now, in bytes (from /proc, no request: works while it is flooded). */
+  rss(): number;
+  /** Whether it still answers `/healthz` with 200 within 5 s. */
+  healthy(): Promise<boolean>;
   /** Ends the process (by its pid) and waits for it. */
   stop(): Promise<void>;
 }
@@ -45,6 +50,14 @@ export async function startVictim(options: Record<string, unknown> = {}): Promis
       return stderr;
     },
     memory: async () => (await (await fetch(`${url}/test/memory`)).json()) as {rss: number; heapUsed: number},
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    healthy: async () => {
+      try {
+        return (await fetch(`${url}/healthz`, {signal: AbortSignal.timeout(5_000)})).status === 200;
+      } catch {
+        return false;
+      }
+    },
     stop: async () => {
       if (alive) child.kill('SIGTERM');
       await exited;
