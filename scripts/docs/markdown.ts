@@ -41,10 +41,26 @@ export interface CodeBlock {
   readonly code: string;
   /** The text of a `<!-- snippet: … -->` comment just before the fence, if any. */
   readonly marker?: string;
+  /** The text of a `<!-- walk: … -->` comment just before the fence, if any (see scripts/consumer/walk.ts). */
+  readonly walk?: string;
+}
+
+/**
+ * The file a block is the whole content of, from a `[path]` after the fence's language
+ * (```` ```ts [src/contract.ts] ````, VitePress's code-title syntax): the page tells users to
+ * write that file with that text. Relative, forward slashes, no `..`.
+ */
+export function fileOf(block: CodeBlock): string | undefined {
+  const flag = block.flags.find((f) => /^\[.+\]$/.test(f));
+  if (flag === undefined) return undefined;
+  const path = flag.slice(1, -1);
+  if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`a code block's file must be a relative path inside the project, not ${path} (line ${block.line})`);
+  return path;
 }
 
 const fenceOpen = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)(.*)$/;
 const markerComment = /^\s*<!--\s*snippet:\s*([\s\S]*?)\s*-->\s*$/;
+const walkComment = /^\s*<!--\s*walk:\s*([\s\S]*?)\s*-->\s*$/;
 
 /** The fenced code blocks of a Markdown text, with the `<!-- snippet: … -->` marker on the line before each. */
 export function codeBlocks(markdown: string): CodeBlock[] {
@@ -62,12 +78,14 @@ export function codeBlocks(markdown: string): CodeBlock[] {
       body.push(l.startsWith(indent) ? l.slice(indent.length) : l.trimStart());
     }
     const before = i > 0 ? markerComment.exec(lines[i - 1]!) : null;
+    const walk = i > 0 ? walkComment.exec(lines[i - 1]!) : null;
     blocks.push({
       lang: lang.toLowerCase(),
       flags: rest.trim().split(/\s+/).filter(Boolean),
       line: i + 1,
       code: body.join('\n'),
       ...(before ? {marker: before[1]!} : {}),
+      ...(walk ? {walk: walk[1]!} : {}),
     });
     i = j;
   }

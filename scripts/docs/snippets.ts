@@ -10,14 +10,19 @@
  * - `<!-- snippet: declare const bus: Bus; declare function render(o: unknown): void; -->` compiles
  *   the block with those ambient declarations after it, for names the surrounding prose introduces.
  *
+ * A block that is a whole file of the reader's project (```` ```ts [src/contract.ts] ````) is
+ * compiled under that path, in one project shared by every page, so its relative imports
+ * (`./contract.js`) resolve to the other files the pages name; one path shown twice must be the
+ * same text.
+ *
  * `npm run docs:snippets` runs it alone; `scripts/docs/test/docs-snippets.test.ts` runs it in `npm test`.
  */
 import {spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {codeBlocks, docPages, readPage, repoRoot} from './markdown';
+import {codeBlocks, docPages, fileOf, readPage, repoRoot} from './markdown';
 
 /** Where a problem is: a page and a line of it. */
 export interface SnippetProblem {
@@ -41,7 +46,12 @@ interface Snippet {
   readonly code: string;
   readonly declarations: string;
   readonly runnable: boolean;
+  /** The project file this block is, when the page names one (`[path]`). */
+  readonly path?: string;
 }
+
+/** Where the files pages name are written in the generated project. */
+const PROJECT_FILES = 'files';
 
 const tsLangs = new Set(['ts', 'typescript']);
 
@@ -65,12 +75,25 @@ export function collectSnippets(pages: readonly string[], root = repoRoot) {
         problems.push({file, line: block.line, message: `unknown snippet marker "${marker}" (use "skip <reason>", or ambient declarations starting with "declare")`});
         continue;
       }
+      let path: string | undefined;
+      try {
+        path = fileOf(block);
+      } catch (error) {
+        problems.push({file, line: block.line, message: (error as Error).message});
+        continue;
+      }
+      const same = path === undefined ? undefined : snippets.find((s) => s.path === path);
+      if (same !== undefined) {
+        if (same.code !== block.code) problems.push({file, line: block.line, message: `${path} is shown with other text at ${same.file}:${same.firstLine - 1}: a reader cannot write both`});
+        continue;
+      }
       snippets.push({
         file,
         firstLine: block.line + 1,
         code: block.code,
         declarations: declare ? marker : '',
         runnable: block.flags.includes('runnable'),
+        ...(path === undefined ? {} : {path}),
       });
     }
   }
@@ -82,7 +105,8 @@ function writeProject(dir: string, snippets: readonly Snippet[], kitRoot: string
   writeFileSync(join(dir, 'package.json'), JSON.stringify({private: true, type: 'module'}));
   symlinkSync(join(kitRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const files = snippets.map((s, i) => {
-    const name = `snippet-${String(i).padStart(3, '0')}.ts`;
+    const name = s.path === undefined ? `snippet-${String(i).padStart(3, '0')}.ts` : `${PROJECT_FILES}/${s.path}`;
+    mkdirSync(dirname(join(dir, name)), {recursive: true});
     // Declarations go after the code so the snippet's lines keep their numbers; `export {}` makes every snippet a module.
     writeFileSync(join(dir, name), `${s.code}\n${s.declarations}\nexport {};\n`);
     return name;
@@ -107,29 +131,30 @@ function writeProject(dir: string, snippets: readonly Snippet[], kitRoot: string
   return files;
 }
 
-const tscError = /^(snippet-(\d{3})\.ts)\((\d+),(\d+)\): error (TS\d+): (.*)$/;
+const tscError = /^(\S+\.[cm]?tsx?)\((\d+),(\d+)\): error (TS\d+): (.*)$/;
 
 /** tsc's errors, each at its page and line. */
-function compile(dir: string, snippets: readonly Snippet[], kitRoot: string): SnippetProblem[] {
+function compile(dir: string, snippets: readonly Snippet[], files: readonly string[], kitRoot: string): SnippetProblem[] {
+  const byFile = new Map(files.map((name, i) => [name, snippets[i]!]));
   const tsc = join(kitRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   const run = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], {cwd: dir, encoding: 'utf8'});
   if (run.status === 0) return [];
   const problems: SnippetProblem[] = [];
   for (const line of `${run.stdout}${run.stderr}`.split('\n')) {
     const m = tscError.exec(line);
-    if (m) {
-      const s = snippets[Number(m[2])]!;
-      const codeLine = Number(m[3]);
+    const s = m ? byFile.get(m[1]!) : undefined;
+    if (m && s) {
+      const codeLine = Number(m[2]);
       const inDeclarations = codeLine > s.code.split('\n').length;
       problems.push({
         file: s.file,
         line: inDeclarations ? s.firstLine - 2 : s.firstLine + codeLine - 1,
-        message: `${m[5]}: ${m[6]}${inDeclarations ? ' (in the snippet marker\'s declarations)' : ''}`,
+        message: `${m[4]}: ${m[5]}${inDeclarations ? ' (in the snippet marker\'s declarations)' : ''}`,
       });
     } else if (line.startsWith(' ') && problems.length > 0) {
       const last = problems.pop()!;
       problems.push({...last, message: `${last.message}\n${line}`});
-    } else if (line.trim() && !/^snippet-\d{3}\.ts/.test(line)) {
+    } else if (line.trim() && !byFile.has(line.split('(')[0]!)) {
       problems.push({file: 'tsconfig', line: 0, message: line});
     }
   }
@@ -160,7 +185,7 @@ export function checkSnippets(root = repoRoot, pages = docPages(root), kitRoot =
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-snippets-'));
   try {
     const files = writeProject(dir, snippets, kitRoot);
-    const compileProblems = compile(dir, snippets, kitRoot);
+    const compileProblems = compile(dir, snippets, files, kitRoot);
     let ran = 0;
     const runProblems: SnippetProblem[] = [];
     if (compileProblems.length === 0) {

@@ -1,12 +1,17 @@
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {dirname, join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {codeBlocks} from '../markdown';
-import {checkSnippets, formatProblems} from '../snippets';
+import {checkSnippets, collectSnippets, formatProblems} from '../snippets';
 
 const scratch = mkdtempSync(join(tmpdir(), 'docs-snippets-test-'));
 afterAll(() => rmSync(scratch, {recursive: true, force: true}));
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(join(scratch, path)), {recursive: true});
+  writeFileSync(join(scratch, path), text);
+}
 
 describe('the TypeScript snippets of the docs', () => {
   it('all compile against the kit (and the runnable ones run)', {timeout: 180_000}, () => {
@@ -71,5 +76,15 @@ describe('the snippet check', () => {
     expect(run.problems).toHaveLength(1);
     expect(run.problems[0]).toMatchObject({file: 'docs/page.md', line: 5});
     expect(run.problems[0]!.message).toContain('the snippet broke');
+  });
+});
+
+describe('files a page names', () => {
+  it('are one project across pages: the same path shown twice must be the same text', () => {
+    write('docs/a.md', ['In `src/a.ts`:', '```ts [src/a.ts]', 'export const a = 1;', '```'].join('\n'));
+    write('docs/b.md', ['In `src/a.ts`:', '```ts [src/a.ts]', 'export const a = 2;', '```', 'In `src/b.ts`:', '```ts [src/b.ts]', "import {a} from './a.js';", '```'].join('\n'));
+    const {snippets, problems} = collectSnippets(['docs/a.md', 'docs/b.md'], scratch);
+    expect(snippets.map((s) => s.path)).toEqual(['src/a.ts', 'src/b.ts']);
+    expect(problems.map((p) => `${p.file}:${p.line}: ${p.message}`)).toEqual(['docs/b.md:2: src/a.ts is shown with other text at docs/a.md:2: a reader cannot write both']);
   });
 });
