@@ -98,6 +98,7 @@ const services =
         shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
       })
     : undefined;
+if (services !== undefined) server.addHealthCheck('shopServices', () => ({ok: services.connected, connected: services.connected, handled: services.handled}));
 // GET /auth/token, the shell's token URL: PAGE_TOKEN_TTL=<seconds> (with AUTH_JWT_SECRET) hands pages
 // short-lived tokens without grants, a stand-in for a login, so the demo runs without AUTH_ALLOW_ANONYMOUS.
 const pageTokenTtl = Number(process.env['PAGE_TOKEN_TTL'] ?? Number.NaN);

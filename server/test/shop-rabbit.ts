@@ -14,6 +14,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** A hub whose shop keeps commands and read models while the services run elsewhere, bridged to RabbitMQ. */
 export interface RabbitHub {
   readonly server: SwitchboardServer;
+  /** Its HTTP base, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
   readonly shop: Shop;
   readonly bridge: RabbitBridge;
   close(): Promise<void>;
@@ -21,7 +23,7 @@ export interface RabbitHub {
 
 /** Starts a hub as `AMQP_URL=… SHOP_SERVICES=external npm start` runs it, on a free port, with an in-memory log. */
 export async function startRabbitHub(amqpUrl: string): Promise<RabbitHub> {
-  const {server} = await startServer();
+  const {server, url} = await startServer();
   const shop = new Shop({events: server.events, logger: pino({level: 'silent'}), runServices: false});
   server.addRoutes(shop.routes);
   const bridge = shopBridge(amqpUrl, server);
@@ -29,6 +31,7 @@ export async function startRabbitHub(amqpUrl: string): Promise<RabbitHub> {
   await bridge.start();
   return {
     server,
+    url,
     shop,
     bridge,
     async close() {
@@ -44,6 +47,8 @@ export interface ServicesProcess {
   readonly child: ChildProcess;
   /** Deliveries acknowledged so far, from its debug log. */
   handled(): number;
+  /** Of those, deliveries the broker had given another consumer before (redeliveries). */
+  redelivered(): number;
   /** SIGKILL, like a crash; resolves once it is gone. */
   kill(): Promise<void>;
   /** SIGTERM (a clean stop); resolves once it is gone. */
@@ -58,6 +63,7 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let handled = 0;
+  let redelivered = 0;
   let output = '';
   let buffered = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -67,7 +73,10 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line.includes('"msg":"handled"')) handled++;
+        if (line.includes('"msg":"handled"')) {
+          handled++;
+          if (line.includes('"redelivered":true')) redelivered++;
+        }
         if (line.includes('consume from RabbitMQ')) resolveReady();
         if (output.length < 20_000) output += line + '\n';
       }
@@ -81,7 +90,7 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return {child, handled: () => handled, kill: () => end('SIGKILL'), stop: () => end('SIGTERM')};
+  return {child, handled: () => handled, redelivered: () => redelivered, kill: () => end('SIGKILL'), stop: () => end('SIGTERM')};
 }
 
 /** The stock each product should have after `reserved` units were taken of it, starting from the default 20. */

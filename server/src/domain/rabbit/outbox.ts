@@ -67,6 +67,11 @@ export class Outbox implements ConnectionUser {
     await Promise.all(ids.map((id) => this.#pending.get(id)?.confirmed));
   }
 
+  /** Resolves once everything published so far is confirmed. */
+  async drained(): Promise<void> {
+    await Promise.all([...this.#pending.values()].map((p) => p.confirmed));
+  }
+
   #send(pending: Pending, channel: ConfirmChannel, generation: number): void {
     const {event} = pending;
     try {

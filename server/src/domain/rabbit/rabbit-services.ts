@@ -25,10 +25,12 @@ export interface RabbitServicesOptions extends ShopServiceSettings {
   readonly prefetch?: number;
   /** Longest wait for the projections to include an event before it is handled anyway; default 10 s. */
   readonly catchUpMs?: number;
+  /** Larger messages in a service's queue are dead-lettered unread; default 64 KB. */
+  readonly maxMessageBytes?: number;
 }
 
 /** Defaults of {@link RabbitServicesOptions}. */
-export const RABBIT_SERVICES_DEFAULTS = {prefetch: 20, catchUpMs: 10_000, retry: {attempts: 3, backoffMs: 100}} as const;
+export const RABBIT_SERVICES_DEFAULTS = {prefetch: 20, catchUpMs: 10_000, maxMessageBytes: 64 * 1024, retry: {attempts: 3, backoffMs: 100}} as const;
 
 /** Services that wait inside their handler (shipping): their deliveries are handled side by side. */
 const CONCURRENT: ReadonlySet<string> = new Set(['shipping']);
@@ -71,6 +73,7 @@ export class RabbitServices {
     const queueOptions = {
       prefetch: options.prefetch ?? RABBIT_SERVICES_DEFAULTS.prefetch,
       catchUpMs: options.catchUpMs ?? RABBIT_SERVICES_DEFAULTS.catchUpMs,
+      maxMessageBytes: options.maxMessageBytes ?? RABBIT_SERVICES_DEFAULTS.maxMessageBytes,
     };
     const host = {
       registry,
@@ -79,6 +82,7 @@ export class RabbitServices {
       logger: options.logger,
       run: (service: string, event: Envelope, handlers: readonly QueueHandler[]) => this.#run(service, event, handlers),
       confirmed: (ids: readonly string[]) => this.#outbox.confirmed(ids),
+      drained: () => this.#outbox.drained(),
     };
     this.#scoped = this.#scopedBus();
     const ctx: ServiceContext = {

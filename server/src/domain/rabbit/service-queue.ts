@@ -18,6 +18,8 @@ export interface ServiceQueueHost {
   run(service: string, event: Envelope, handlers: readonly QueueHandler[]): Promise<{ids: readonly string[]; failure?: string}>;
   /** Resolves once the events of these ids are confirmed by the broker. */
   confirmed(ids: readonly string[]): Promise<void>;
+  /** Resolves once everything published so far is confirmed. */
+  drained(): Promise<void>;
 }
 
 /** Options of one service's queue. */
@@ -34,6 +36,8 @@ export interface ServiceQueueOptions {
   readonly exclusive: boolean;
   /** Longest wait for the projections before handling anyway (with a warning); default 10 s. */
   readonly catchUpMs: number;
+  /** Larger messages are dead-lettered unread; default 64 KB. */
+  readonly maxMessageBytes: number;
 }
 
 /**
@@ -84,7 +88,7 @@ export class ServiceQueue implements ConnectionUser {
     this.#waiting.length = 0;
     await channel.consume(this.#queue, (message) => {
       if (message === null || generation !== this.#generation) return;
-      if (this.#options.concurrent) void this.#handle(message, generation);
+      if (this.#options.concurrent) void this.#handle(message, generation).catch((error: unknown) => this.#failed(error));
       else {
         this.#waiting.push(message);
         void this.#drain(generation);
@@ -103,14 +107,25 @@ export class ServiceQueue implements ConnectionUser {
     this.#draining = true;
     try {
       while (generation === this.#generation && this.#waiting.length > 0) await this.#handle(this.#waiting.shift()!, generation);
+    } catch (error) {
+      this.#failed(error);
     } finally {
       this.#draining = false;
     }
     if (generation !== this.#generation && this.#waiting.length > 0) void this.#drain(this.#generation);
   }
 
+  /** Nothing in a handling is meant to throw; if something does, start over from a new connection (the broker redelivers). */
+  #failed(error: unknown): void {
+    this.#host.logger.error({err: error, service: this.#service}, 'handling a delivery failed unexpectedly: reconnecting');
+    this.#host.connection.fail(error);
+  }
+
   async #handle(message: ConsumeMessage, generation: number): Promise<void> {
     const {logger, feed, registry} = this.#host;
+    if (message.content.length > this.#options.maxMessageBytes) {
+      return this.#deadLetter(message, generation, `too large: ${message.content.length} bytes, the limit is ${this.#options.maxMessageBytes}`);
+    }
     let input: unknown;
     try {
       input = JSON.parse(message.content.toString('utf8'));
@@ -121,25 +136,28 @@ export class ServiceQueue implements ConnectionUser {
     if (!valid.ok) return this.#deadLetter(message, generation, `not an event of the shop's contracts: ${valid.error}`);
     const event = valid.value;
     const handlers = this.#handlers.get(event.type);
-    if (handlers !== undefined) {
-      const headers = message.properties.headers ?? {};
-      const topic = headers[EGRESS_HEADERS.topic];
-      const offset = headers[EGRESS_HEADERS.offset];
-      const wait = this.#options.catchUpMs;
-      // Decide on projections that include the event itself (the services read their own state from them).
-      if (typeof topic === 'string' && typeof offset === 'string' && !(await feed.reached(topic, offset, wait))) {
-        logger.warn({service: this.#service, topic, offset}, 'the projections did not reach the event in time: handling it anyway');
-      }
-      if (this.#options.exclusive) {
-        const caughtUp = (await feed.seenAll(this.#lastPublished, wait)) && (await feed.barrier(wait));
-        if (!caughtUp) logger.warn({service: this.#service}, 'the projections did not catch up in time: handling anyway');
-      }
-      if (generation !== this.#generation) return; // the channel is gone: the broker delivers it again
-      const {ids, failure} = await this.#host.run(this.#service, event, handlers);
-      await this.#host.confirmed(ids);
-      this.#lastPublished = ids;
-      if (failure !== undefined) return this.#deadLetter(message, generation, failure);
+    // Only sent straight to the queue (its bindings are the handled types): not lost in silence.
+    if (handlers === undefined) return this.#deadLetter(message, generation, `the ${this.#service} service does not handle "${event.type}"`);
+    const headers = message.properties.headers ?? {};
+    const topic = headers[EGRESS_HEADERS.topic];
+    const offset = headers[EGRESS_HEADERS.offset];
+    const wait = this.#options.catchUpMs;
+    // Decide on projections that include the event itself (the services read their own state from them).
+    if (typeof topic === 'string' && typeof offset === 'string' && !(await feed.reached(topic, offset, wait))) {
+      logger.warn({service: this.#service, topic, offset}, 'the projections did not reach the event in time: handling it anyway');
     }
+    if (this.#options.exclusive) {
+      const caughtUp = (await feed.seenAll(this.#lastPublished, wait)) && (await feed.barrier(wait));
+      if (!caughtUp) logger.warn({service: this.#service}, 'the projections did not catch up in time: handling anyway');
+    }
+    if (generation !== this.#generation) return; // the channel is gone: the broker delivers it again
+    const {ids, failure} = await this.#host.run(this.#service, event, handlers);
+    await this.#host.confirmed(ids);
+    // Handled again here after a lost connection, a handler may publish nothing (it remembers the
+    // first time); what it published then may still be waiting for its confirm: wait for all.
+    if (message.fields.redelivered) await this.#host.drained();
+    this.#lastPublished = ids;
+    if (failure !== undefined) return this.#deadLetter(message, generation, failure);
     if (generation !== this.#generation || this.#channel === undefined) return;
     this.#channel.ack(message);
     this.handled++;
