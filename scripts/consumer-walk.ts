@@ -200,17 +200,28 @@ function serve(command: string, cwd: string, env: NodeJS.ProcessEnv, where: stri
   const server = spawn('bash', ['-c', `exec ${command}`], {cwd, env: {...env, PORT: '0'}, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
   return new Promise((done, fail) => {
     let out = '';
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-server.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      fail(new Error(`${where}: "${command}" printed no "listening on <url>" within 30 s:\n${out}`));
+    }, 30_000);
+    timer.unref();
     const read = (chunk: Buffer) => {
       out = (out + chunk.toString()).slice(-20_000);
       const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) done({server, serverUrl: match[1]!});
+      if (match) {
+        clearTimeout(timer);
+        done({server, serverUrl: match[1]!});
+      }
     };
     server.stdout!.on('data', read);
     server.stderr!.on('data', read);
-    server.once('exit', (code) => fail(new Error(`${where}: "${command}" exited with ${code} before listening:\n${out}`)));
-    setTimeout(() => {
-      if (server.exitCode === null) process.kill(-server.pid!, 'SIGKILL');
-      fail(new Error(`${where}: "${command}" printed no "listening on <url>" within 30 s:\n${out}`));
-    }, 30_000).unref();
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${where}: "${command}" exited with ${code} before listening:\n${out}`));
+    });
   });
 }
