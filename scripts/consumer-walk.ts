@@ -155,7 +155,7 @@ export async function walkGettingStarted(options: WalkOptions): Promise<Walked> 
           await page.getByText(s.shows, {exact: true}).waitFor({timeout: 15_000});
           step(`${where}: the page shows "${s.shows}"`);
           // The reader has seen it: nothing later needs the tab or the server, so neither is left
-          // running through the next pages' work (other processes on a shared machine included).
+          // running through the next pages' work.
           if (pageErrors.length > 0) throw new Error(`${where}: the page logged errors: ${pageErrors.join(' | ')}`);
           await close();
           browser = undefined;
