@@ -186,7 +186,7 @@ if (SAVE) {
     'docs/bench/soak.svg',
     renderLineChart({
       title: `Soak: server memory per minute (${CONNECTIONS.toLocaleString('en-US')} WebSockets, ${RATE} events/s)`,
-      subtitle: `${verdicts.join('; ')}. ${machine()}, ${new Date().toISOString().slice(0, 10)}`,
+      subtitle: `${verdicts.join('; ')}; ${new Date().toISOString().slice(0, 10)}`,
       unit: 'MB',
       xLabel: 'minute',
       x: samples.map((s) => s.minute),
