@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts', 'scripts/docs/test/**/*.test.ts'],
     environment: 'node',
+    // Test servers started as child processes run from one bundle made here, not through tsx each start.
+    globalSetup: ['scripts/test-servers.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
