@@ -6,6 +6,7 @@
  * `switchboard-source` condition gives them); dependencies stay imports of node_modules.
  */
 import {existsSync, mkdirSync, renameSync} from 'node:fs';
+import {isBuiltin} from 'node:module';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build, type Plugin} from 'esbuild';
@@ -35,11 +36,20 @@ export const TEST_SERVERS = {
 /** The name of a test server. */
 export type TestServer = keyof typeof TEST_SERVERS;
 
-/** Keeps every bare import but the kit's own packages external: node_modules stay node_modules. */
+/**
+ * Keeps every dependency but the kit's own packages external, imported by the absolute path it has
+ * from the importing file: a package may have its own copy of a dependency in a nested
+ * node_modules (another version than the root's), and the bundle must load that copy.
+ */
 const dependenciesExternal: Plugin = {
   name: 'dependencies-external',
   setup(build) {
-    build.onResolve({filter: /^[^./]/}, (args) => (args.path.startsWith('@switchboard/') ? undefined : {path: args.path, external: true}));
+    build.onResolve({filter: /^[^./]/}, async (args) => {
+      if (args.path.startsWith('@switchboard/') || args.pluginData === 'dependencies-external') return undefined;
+      if (isBuiltin(args.path)) return {path: args.path, external: true};
+      const found = await build.resolve(args.path, {kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'dependencies-external'});
+      return found.errors.length > 0 ? {errors: found.errors} : {path: found.path, external: true};
+    });
   },
 };
 
