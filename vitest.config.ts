@@ -11,6 +11,9 @@ export default defineConfig({
     environment: 'node',
     // Test servers started as child processes run from one bundle made here, not through tsx each start.
     globalSetup: ['scripts/test-servers.ts'],
+    // Vitest's default on 2 cores is one worker (cores - 1), and most files here wait on sockets,
+    // child processes and timers: three workers overlap those waits (measured: docs/reference/tests.md).
+    maxWorkers: 3,
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
