@@ -6,6 +6,7 @@
  */
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import {expect, test, type Page} from '@playwright/test';
 import type {OwnServer} from './own-server';
 import {appCopy, compositionOf, moduleServer, openShell, privateBuild, seedRecord, slow, startDemo, startDevApp} from './registry-support';
@@ -159,6 +160,9 @@ test.describe('where overrides are allowed', () => {
       await expect(row(page, name)).toHaveAttribute('data-state', 'refused');
       await expect(row(page, name).locator('.override-state')).toHaveText(`refused: ${reason}`);
     }
+    // Refusals are read out (alerts) and the open panel passes axe.
+    const {violations} = await new AxeBuilder({page}).include('sb-event-log').analyze();
+    expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     await page.locator('sb-event-log details.overrides button', {hasText: 'Clear all'}).click();
     expect(await savedOverrides(page)).toBeNull();
   });
