@@ -28,7 +28,9 @@ if (!string.IsNullOrEmpty(redis))
 }
 var app = builder.Build();
 app.UseWebSockets();
-app.MapHub<EventsHub>("/hubs/events");
+// Stateful reconnect allowed, as the Switchboard hub allows it: the kill benchmark's official
+// clients ask for it (as the page bridge does), so both servers see the same client behaviour.
+app.MapHub<EventsHub>("/hubs/events", options => options.AllowStatefulReconnects = true);
 
 var hub = app.Services.GetRequiredService<IHubContext<EventsHub>>();
 var epoch = DateTime.UnixEpoch.Ticks;

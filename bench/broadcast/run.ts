@@ -6,7 +6,8 @@
  * - throughput: ~200-byte events to 100 and 1,000 clients, sent in bursts (20 broadcasts per turn of
  *   the event loop) and one per turn; delivered messages per second and server CPU microseconds per
  *   delivered message (median of interleaved repetitions);
- * - latency: p50/p99 one-way at a fixed moderate rate (20,000 deliveries/s), medians of interleaved runs;
+ * - latency: p50/p99 one-way at a fixed moderate rate (20,000 deliveries/s) over BENCH_LATENCY_MS (4000)
+ *   windows, medians of interleaved runs, with what held each Node server's event loop (GC, loop delay);
  * - memory: server memory per idle connection with 10,000 connections held.
  *
  * Environment: BENCH_REPS (3), BENCH_IDLE (10000), BENCH_CLIENTS (e.g. "1000"), BENCH_SERVERS
@@ -25,6 +26,7 @@ import {loadavg} from 'node:os';
 import type {ChildProcess} from 'node:child_process';
 import {renderBarChart} from '../chart';
 import {ask, machine, median, percentile, spawn, stop, table} from '../lib';
+import type {WindowStats} from '../server-commands';
 import {cpuMicros, prepareAspNet, rssBytes, startServer, type Kind, type ServerHandle} from './servers';
 
 const NAMES: Record<Kind, string> = {switchboard: 'Switchboard hub', aspnet: 'ASP.NET Core SignalR', socketio: 'Socket.IO 4', ws: 'raw ws'};
@@ -51,6 +53,9 @@ const payload = {
   data: {orderId: 'o-42', sku: 'tea-sencha', quantity: 2},
 };
 
+// A latency window: at 1,000 clients (20 broadcasts/s), 2 s held 40 broadcasts, so one slow
+// broadcast was the p99; 4 s halves that weight.
+const LATENCY_MS = Number(process.env['BENCH_LATENCY_MS'] ?? 4000);
 const STEP_MS = Number(process.env['BENCH_STEP_MS'] ?? 120_000);
 const STALL_MS = Number(process.env['BENCH_STALL_MS'] ?? 60_000);
 
@@ -103,12 +108,12 @@ async function burst(pair: Pair, messages: number, batch: number, clients: numbe
   return {rate: delivered / seconds, cpu: (cpuMicros(pair.server.pid) - before) / delivered};
 }
 
-async function latency(pair: Pair, clients: number): Promise<{p50: number; p99: number}> {
+async function latency(pair: Pair, clients: number): Promise<{p50: number; p99: number; server: WindowStats | undefined}> {
   const perSecond = Math.max(1, Math.round(20_000 / clients));
-  await Promise.race([pair.server.rate(perSecond, 2000, payload), pair.broken]);
+  const server = await Promise.race([pair.server.rate(perSecond, LATENCY_MS, payload), pair.broken]);
   await new Promise((r) => setTimeout(r, 300));
   const {samples} = await Promise.race([ask<{samples: number[]}>(pair.clients, {cmd: 'latency'}, 'latency', STEP_MS), pair.broken]);
-  return {p50: percentile(samples, 50), p99: percentile(samples, 99)};
+  return {p50: percentile(samples, 50), p99: percentile(samples, 99), server};
 }
 
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', {maximumFractionDigits: digits, minimumFractionDigits: digits});
@@ -125,6 +130,7 @@ const MODES = [
 const results: string[][] = [];
 const ratios: string[][] = [];
 const latencies: string[][] = [];
+const windows: string[][] = [];
 const record: Array<{clients: number; mode: string; server: Kind; rate: number; cpu: number}> = [];
 const latencyRecord: Array<{clients: number; server: Kind; p50: number; p99: number}> = [];
 for (const clients of CLIENT_COUNTS) {
@@ -150,13 +156,20 @@ for (const clients of CLIENT_COUNTS) {
     }
   }
   // Interleaved repetitions too: on a shared machine one 2-second window says little about a p99.
-  const latencyRuns = new Map<Kind, Array<{p50: number; p99: number}>>(KINDS.map((k) => [k, []]));
+  const latencyRuns = new Map<Kind, Array<{p50: number; p99: number; server: WindowStats | undefined}>>(KINDS.map((k) => [k, []]));
   for (let rep = 0; rep < REPS; rep++) for (const kind of KINDS) latencyRuns.get(kind)!.push(await latency(pairs.get(kind)!, clients));
   for (const kind of KINDS) {
     const runs = latencyRuns.get(kind)!;
     const lat = {p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99))};
     latencyRecord.push({clients, server: kind, ...lat});
     latencies.push([clients.toLocaleString('en-US'), NAMES[kind], fmt(lat.p50, 2), fmt(lat.p99, 2)]);
+    // What held each Node server's loop in its windows: the worst window per column, since one
+    // pause in a window is enough to move that window's p99.
+    const stats = runs.map((r) => r.server).filter((w): w is WindowStats => w !== undefined);
+    if (stats.length > 0) {
+      const worst = (pick: (w: WindowStats) => number) => fmt(Math.max(...stats.map(pick)), 1);
+      windows.push([clients.toLocaleString('en-US'), NAMES[kind], stats.map((w) => w.gcCount).join(' / '), `${worst((w) => w.gcMaxMs)} (${stats.reduce((a, b) => (b.gcMaxMs > a.gcMaxMs ? b : a)).gcLongestKind})`, worst((w) => w.gcTotalMs), worst((w) => w.loopP99Ms), worst((w) => w.loopMaxMs)]);
+    }
   }
   for (const pair of pairs.values()) await Promise.all([stop(pair.clients), pair.server.stop()]);
 }
@@ -168,6 +181,10 @@ if (ratios.length > 0) {
 }
 console.log(`\nOne-way latency at a fixed moderate rate (20,000 deliveries/s; medians of ${REPS} interleaved runs):\n`);
 console.log(table(['clients', 'server', 'p50 ms', 'p99 ms'], latencies));
+if (windows.length > 0) {
+  console.log(`\nWhat held each Node server's event loop during those windows (GCs per window; the worst window's longest and total GC pause and event-loop delay):\n`);
+  console.log(table(['clients', 'server', 'GCs', 'longest GC ms', 'GC total ms', 'loop delay p99 ms', 'loop delay max ms'], windows));
+}
 
 const memoryRecord: Array<{server: Kind; connections: number; heapKB: number; rssKB: number}> = [];
 if (IDLE > 0) {

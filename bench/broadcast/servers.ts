@@ -6,6 +6,7 @@
 import {spawn as spawnProcess, spawnSync, type ChildProcess} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import {ask, spawn, stop, track} from '../lib';
+import type {WindowStats} from '../server-commands';
 
 /** The servers the benchmark compares. */
 export type Kind = 'switchboard' | 'aspnet' | 'socketio' | 'ws';
@@ -17,8 +18,8 @@ export interface ServerHandle {
   readonly pid: number;
   /** Starts `count` broadcasts, `batch` per turn; resolves once they are under way, not delivered. */
   burst(count: number, batch: number, payload: object): Promise<void>;
-  /** Broadcasts stamped messages at a fixed rate; resolves when the last was sent. */
-  rate(perSecond: number, durationMs: number, payload: object): Promise<void>;
+  /** Broadcasts stamped messages at a fixed rate; resolves when the last was sent, with what held a Node server's event loop meanwhile. */
+  rate(perSecond: number, durationMs: number, payload: object): Promise<WindowStats | undefined>;
   /** Connections the server holds now. */
   clients(): Promise<number>;
   /** Collects garbage and returns the managed heap in use (bytes). */
@@ -67,7 +68,9 @@ export function startServer(kind: Kind, profile = false): Promise<ServerHandle> 
 }
 
 async function startNode(kind: Exclude<Kind, 'aspnet'>, profile: boolean): Promise<ServerHandle> {
-  const flags = ['--expose-gc', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=profiles'] : [])];
+  // BENCH_NODE_FLAGS (e.g. "--trace-gc-nvp") adds V8/Node flags to the Node servers, for profiling.
+  const extra = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const flags = ['--expose-gc', ...extra, ...(profile ? ['--cpu-prof', '--cpu-prof-dir=profiles'] : [])];
   const child = spawn('bench/broadcast/server.ts', [kind], flags);
   const {port} = await ask<{port: number}>(child, undefined, 'ready', STEP_MS);
   return {
@@ -75,7 +78,7 @@ async function startNode(kind: Exclude<Kind, 'aspnet'>, profile: boolean): Promi
     port,
     pid: child.pid!,
     burst: async (count, batch, payload) => void child.send({cmd: 'burst', count, batch, payload}),
-    rate: async (perSecond, durationMs, payload) => void (await ask(child, {cmd: 'rate', perSecond, durationMs, payload}, 'rate-sent', durationMs + STEP_MS)),
+    rate: (perSecond, durationMs, payload) => ask<WindowStats>(child, {cmd: 'rate', perSecond, durationMs, payload}, 'rate-sent', durationMs + STEP_MS),
     clients: async () => (await ask<{clients: number}>(child, {cmd: 'cpu'}, 'cpu', STEP_MS)).clients,
     heapUsed: async () => (await ask<{heapUsed: number}>(child, {cmd: 'memory'}, 'memory', STEP_MS)).heapUsed,
     stop: () => (profile ? exitNormally(child) : stop(child)),
@@ -125,7 +128,10 @@ async function startAspNet(): Promise<ServerHandle> {
     port,
     pid: child.pid!,
     burst: async (count, batch) => void (await call('POST', `/burst?count=${count}&batch=${batch}`)),
-    rate: async (perSecond, durationMs) => void (await call('POST', `/rate?perSecond=${perSecond}&durationMs=${durationMs}`, durationMs + STEP_MS)),
+    rate: async (perSecond, durationMs) => {
+      await call('POST', `/rate?perSecond=${perSecond}&durationMs=${durationMs}`, durationMs + STEP_MS);
+      return undefined;
+    },
     clients: async () => (await call<{clients: number}>('GET', '/clients')).clients,
     heapUsed: async () => (await call<{heapUsed: number}>('GET', '/memory')).heapUsed,
     stop: async () => {

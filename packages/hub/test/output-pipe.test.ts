@@ -36,6 +36,49 @@ describe('Flusher', () => {
     expect(flusher.waiting).toBe(0);
   });
 
+  it('write-through: an idle flusher lets a turn write at once, once per writer, until the idle budget is spent', async () => {
+    const flusher = new Flusher(1000, 1, 1000);
+    // Idle: the first sends of the turn may write now, each writer once.
+    const a = flusher.writeThrough(0);
+    expect(a).toBeGreaterThan(0);
+    const b = flusher.writeThrough(0);
+    expect(b).toBe(a);
+    // The same writer again in this turn: it must queue (its sends coalesce in the end-of-turn flush).
+    expect(flusher.writeThrough(a)).toBe(0);
+    const log: string[] = [];
+    const w = writer('a', log);
+    w.queue.push('2', '3');
+    flusher.schedule(w);
+    // Something is queued now: nobody writes through any more this turn, order stays the flusher's.
+    expect(flusher.writeThrough(0)).toBe(0);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(log).toEqual(['a:2,3']);
+    // Right after a pass the flusher is not idle: sends queue.
+    expect(flusher.writeThrough(0)).toBe(0);
+    await new Promise((r) => setTimeout(r, 5));
+    // Idle again: a new turn, a new number, the same writer may write through again.
+    const next = flusher.writeThrough(a);
+    expect(next).toBeGreaterThan(a);
+  });
+
+  it('write-through stops when the idle budget is spent, and the rest goes out as a continuation', async () => {
+    const flusher = new Flusher(1000, 1, 2);
+    expect(flusher.writeThrough(0)).toBeGreaterThan(0);
+    const until = performance.now() + 5;
+    while (performance.now() < until);
+    expect(flusher.writeThrough(0)).toBe(0);
+    const log: string[] = [];
+    const w = writer('a', log);
+    w.queue.push('1');
+    flusher.schedule(w);
+    // Not in this turn's microtasks (the budget is spent): after the turn's other work.
+    await Promise.resolve();
+    expect(log).toEqual([]);
+    await turn();
+    expect(log).toEqual(['a:1']);
+  });
+
   it('past its budget, yields to the turn and resumes round-robin; queues collect meanwhile', async () => {
     // A budget of 0 (idle or not) writes one queue per turn: the order of writes is the flusher's alone.
     const flusher = new Flusher(0, 1, 0);

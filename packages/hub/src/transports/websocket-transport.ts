@@ -58,13 +58,15 @@ export function frame(parts: readonly Uint8Array[], binary: boolean): Buffer {
  */
 let lastCoalesced: {parts: readonly Uint8Array[]; binary: boolean; bytes: Buffer} | undefined;
 
-/** The frame for `parts`, built once per distinct payload (one part) or run of identical part lists. */
+/** The frame for one payload, built once per distinct payload (a broadcast shares one). */
+function framedOne(payload: Uint8Array, binary: boolean): Buffer {
+  let bytes = prepared.get(payload);
+  if (bytes === undefined) prepared.set(payload, (bytes = frame([payload], binary)));
+  return bytes;
+}
+
+/** The frame for several payloads, built once per run of identical part lists. */
 function framed(parts: readonly Uint8Array[], binary: boolean): Buffer {
-  if (parts.length === 1) {
-    let bytes = prepared.get(parts[0]!);
-    if (bytes === undefined) prepared.set(parts[0]!, (bytes = frame(parts, binary)));
-    return bytes;
-  }
   const last = lastCoalesced;
   if (last !== undefined && last.binary === binary && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i])) return last.bytes;
   const bytes = frame(parts, binary);
@@ -109,7 +111,16 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
   #finished = false;
   #window: ReturnType<typeof setTimeout> | undefined;
   /** The output pipe: payloads queued since the last write, all text or all binary. */
-  #pending: Uint8Array[] = [];
+  /**
+   * What is queued since the last write: the first message alone, the rest (if any) in an array.
+   * Most flushes carry one message, and an array per flush per connection (a broadcast to 1,000
+   * sockets makes 1,000) was the hub's largest source of objects that survive a scavenge: they
+   * live from the send to the flusher's pass, across the allocations of the rest of the broadcast.
+   */
+  #first: Uint8Array | undefined;
+  #rest: Uint8Array[] | undefined;
+  /** The flusher's turn this connection last wrote through in (Flusher.writeThrough). */
+  #throughTurn = 0;
   #pendingBytes = 0;
   #pendingBinary = false;
   /** Waiting in the flusher's ring. */
@@ -181,11 +192,24 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     if (ws === undefined || ws.readyState !== ws.OPEN) return;
     // A frame is text or binary as a whole: a change of kind (the text handshake reply before
     // MessagePack) or a full batch goes out first.
-    if (this.#pending.length > 0 && (binary !== this.#pendingBinary || this.#pendingBytes + payload.byteLength > COALESCE_LIMIT)) {
+    if (this.#first !== undefined && (binary !== this.#pendingBinary || this.#pendingBytes + payload.byteLength > COALESCE_LIMIT)) {
       this.#write(ws);
       if (ws.readyState !== ws.OPEN) return;
     }
-    this.#pending.push(payload);
+    if (this.#first === undefined) {
+      this.#first = payload;
+      this.#pendingBinary = binary;
+      if (!this.#scheduled) {
+        const turn = this.flusher.writeThrough(this.#throughTurn);
+        if (turn !== 0) {
+          // An idle flusher: written now, as a plain write would be (output-pipe.ts).
+          this.#throughTurn = turn;
+          this.#pendingBytes = payload.byteLength;
+          this.#write(ws);
+          return;
+        }
+      }
+    } else (this.#rest ??= []).push(payload);
     this.#pendingBytes += payload.byteLength;
     this.#pendingBinary = binary;
     if (!this.#scheduled) {
@@ -197,6 +221,12 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     if (this.#pendingBytes + this.#socketBuffered > this.maxBufferedBytes) this.#checkBound(ws);
   }
 
+  #dropQueued(): void {
+    this.#first = undefined;
+    this.#rest = undefined;
+    this.#pendingBytes = 0;
+  }
+
   /** Writes the queue as one frame (the flusher's call). */
   flushQueued(): void {
     this.#scheduled = false;
@@ -205,15 +235,21 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
   }
 
   #write(ws: WebSocket): void {
-    const parts = this.#pending;
-    if (parts.length === 0) return;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const first = this.#first;
+    if (first === undefined) return;
+    const rest = this.#rest;
+    this.#dropQueued();
     if (ws.readyState !== ws.OPEN) return;
     const binary = this.#pendingBinary;
     const socket = socketFor(ws);
-    if (socket === undefined) ws.send(parts.length === 1 ? parts[0]! : Buffer.concat(parts), {binary});
-    else socket.write(framed(parts, binary));
+    if (rest === undefined) {
+      if (socket === undefined) ws.send(first, {binary});
+      else socket.write(framedOne(first, binary));
+    } else {
+      const parts = [first, ...rest];
+      if (socket === undefined) ws.send(Buffer.concat(parts), {binary});
+      else socket.write(framed(parts, binary));
+    }
     this.#checkBound(ws);
     if (this.#drains.size > 0) this.#bytesLeft();
   }
@@ -228,8 +264,7 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
     const buffered = (this.#socketBuffered = ws.bufferedAmount) + this.#pendingBytes;
     if (buffered <= this.maxBufferedBytes) return;
     this.#overflow = new SendBufferOverflowError(this.maxBufferedBytes, buffered);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#dropQueued();
     // A close frame would wait behind the backlog the client does not read: destroy the socket,
     // which frees the backlog now.
     ws.terminate();
@@ -289,8 +324,7 @@ export class WebSocketConnection implements TransportConnection, PipeWriter {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       // Unsent messages die with the socket; after a reattach the hub resends what was not acked.
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#dropQueued();
       // Nothing is unsent any more: whoever paced itself by this socket carries on (and finds it gone).
       this.#drains.end();
       if (this.#overflow !== undefined) return this.#finish(this.#overflow);

@@ -53,4 +53,6 @@ export const test = base.extend<SwitchboardFixtures>({
   },
 });
 
-export {expect} from '@playwright/test';
+import {expect as playwrightExpect} from '@playwright/test';
+/** Playwright's `expect`, re-exported so a test imports everything from `@switchboard/testing`. */
+export const expect = playwrightExpect;
