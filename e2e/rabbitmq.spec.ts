@@ -94,6 +94,34 @@ test('an order published to RabbitMQ shows in the page; the page\'s own order re
   expect(seen.filter((e) => e.data.orderId === orderId).map((e) => e.type)).toContain('order.placed');
 });
 
+test('with SHOP_SERVICES=external the page\'s order waits for the services, and ships once `npm run services` runs', async ({page}) => {
+  test.setTimeout(120_000);
+  const url = await rabbit.vhost();
+  const demo = await startDemo({AMQP_URL: url, SHOP_SERVICES: 'external', PAYMENT_FAILURE_RATE: '0'});
+  let services: ReturnType<typeof spawn> | undefined;
+  try {
+    await expect.poll(async () => ((await (await fetch(`${demo.url}/healthz`)).json()) as {rabbitmq?: {connected: boolean}}).rabbitmq?.connected, {timeout: 30_000}).toBe(true);
+    await page.goto(demo.url);
+    await shellReady(page);
+    // No services anywhere yet: the order is placed and its event waits in the services' queues.
+    const own = await placeOrder(page, 'tea-oolong', 1);
+    await expect(tracked(page, own)).toHaveAttribute('data-status', 'placed');
+    services = spawn(process.execPath, ['--import', 'tsx', 'server/src/services-main.ts'], {
+      cwd: root,
+      env: {...process.env, AMQP_URL: url, PAYMENT_FAILURE_RATE: '0', SHIPPING_DELAY_MS: '100', LOG_LEVEL: 'warn'},
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await expect(tracked(page, own)).toHaveAttribute('data-status', 'shipped', {timeout: 60_000});
+  } finally {
+    if (services !== undefined && services.exitCode === null) {
+      const exited = new Promise<void>((resolve) => services!.once('exit', () => resolve()));
+      services.kill('SIGTERM');
+      await exited;
+    }
+    await demo.stop();
+  }
+});
+
 test('a wrong AMQP_URL stops npm start with a clear message', async () => {
   const wrong = new URL(rabbit.url);
   wrong.password = 'wrong';

@@ -1,7 +1,8 @@
 /**
  * `npm start`: serves the built demo and the hub on http://localhost:${PORT:-8080}, in memory, or
  * on Redis when REDIS_URL is set (several such processes then share topics and connections).
- * AMQP_URL joins a RabbitMQ broker: orders from `shop.sales` in, the shop's topics out to `shop.events`.
+ * AMQP_URL joins a RabbitMQ broker: orders from `shop.sales` in, the shop's topics out to `shop.events`,
+ * and the shop's services consume durable queues there (SHOP_SERVICES=external: in `npm run services` processes only).
  * Ctrl-C (SIGINT) or SIGTERM closes every connection cleanly and exits.
  */
 import {dirname, resolve} from 'node:path';
@@ -11,7 +12,8 @@ import {shopRegistry} from '@switchboard/shop-contracts';
 import {Shop, shopPolicies} from './domain/shop';
 import {pageTokenRoute} from './page-tokens';
 import {startDeploys} from './deploys';
-import {shopBridge} from './rabbitmq';
+import {declareShopQueues, shopBridge} from './rabbitmq';
+import {RabbitServices} from './domain/rabbit/rabbit-services';
 import {redactAmqpUrl} from '@switchboard/rabbitmq';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
@@ -58,6 +60,19 @@ const server = new SwitchboardServer({
   drills: process.env['SWITCHBOARD_DRILLS'] === '1',
   notBuilt: 'Nothing is built yet: run "npm run build" (or "npm start", which builds and serves), then reload this page.',
 });
+// AMQP_URL: the RabbitMQ bridge (see server/src/rabbitmq.ts and docs/guide/rabbitmq.md); the services
+// then consume durable queues there, in this process unless SHOP_SERVICES=external (`npm run services`).
+const amqpUrl = process.env['AMQP_URL'];
+const onRabbit = amqpUrl !== undefined && amqpUrl !== '';
+const servicesWhere = process.env['SHOP_SERVICES'] ?? 'in-process';
+if (servicesWhere !== 'in-process' && servicesWhere !== 'external') {
+  console.error(`SHOP_SERVICES must be "in-process" or "external" (got "${servicesWhere}")`);
+  process.exit(2);
+}
+if (servicesWhere === 'external' && !onRabbit) {
+  console.error('SHOP_SERVICES=external needs AMQP_URL: the services run in `npm run services` processes on that broker');
+  process.exit(2);
+}
 // The demo's services. PAYMENT_FAILURE_RATE (0–1, default 0.2) makes the compensation path easy to
 // see; PUT /api/settings {"paymentFailureRate": 1} changes it while running.
 const shop = new Shop({
@@ -69,11 +84,21 @@ const shop = new Shop({
   ...(authenticate === undefined ? {} : {canChangeSettings: (principal) => hasScope(principal, 'admin')}),
   // On Redis: the services consume through consumer groups, this process being one consumer.
   ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
+  // On RabbitMQ the services' handlers consume from queues (RabbitServices); this shop keeps commands and read models.
+  runServices: !onRabbit,
 });
 server.addRoutes(shop.routes);
-// AMQP_URL: the RabbitMQ bridge (see server/src/rabbitmq.ts and docs/guide/rabbitmq.md).
-const amqpUrl = process.env['AMQP_URL'];
-const bridge = amqpUrl === undefined || amqpUrl === '' ? undefined : shopBridge(amqpUrl, server);
+const bridge = onRabbit ? shopBridge(amqpUrl, server) : undefined;
+const services =
+  onRabbit && servicesWhere === 'in-process'
+    ? new RabbitServices({
+        url: amqpUrl,
+        logger: server.logger.child({component: 'shop-services'}),
+        paymentFailureRate: Number(process.env['PAYMENT_FAILURE_RATE'] ?? 0.2),
+        shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
+      })
+    : undefined;
+if (services !== undefined) server.addHealthCheck('shopServices', () => ({ok: services.connected, connected: services.connected, handled: services.handled}));
 // GET /auth/token, the shell's token URL: PAGE_TOKEN_TTL=<seconds> (with AUTH_JWT_SECRET) hands pages
 // short-lived tokens without grants, a stand-in for a login, so the demo runs without AUTH_ALLOW_ANONYMOUS.
 const pageTokenTtl = Number(process.env['PAGE_TOKEN_TTL'] ?? Number.NaN);
@@ -112,7 +137,10 @@ try {
   const url = await server.listen(port, host);
   await shop.start();
   await deploys.seed();
+  // The services' queues exist before the hub publishes, so nothing it publishes meanwhile is unroutable.
+  if (onRabbit) await declareShopQueues(amqpUrl, server.logger.child({component: 'rabbitmq'}));
   await bridge?.start();
+  await services?.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);
   if (notBuilt) console.error(`Nothing is built in ${staticDir}: run "npm run build" first (or "npm start", which builds and serves). The hub and /api run meanwhile.`);
   if (authenticate !== undefined) console.log('Access tokens are required' + (process.env['AUTH_ALLOW_ANONYMOUS'] === '1' ? ' when sent (anonymous requests allowed).' : ': mint one with "npm run token -- --sub alice".'));
@@ -128,7 +156,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.log('Stopping…');
     shop.close();
-    void (bridge?.close() ?? Promise.resolve())
+    void (services?.close() ?? Promise.resolve())
+      .then(() => bridge?.close())
       .then(() => deploys.close())
       .then(() => server.close())
       .then(() => process.exit(0));

@@ -1,18 +1,30 @@
 import {ORDERS_TOPIC, shopTopics} from '@switchboard/shop-contracts';
 import type {SwitchboardServer} from '@switchboard/hub';
-import {RabbitBridge} from '@switchboard/rabbitmq';
+import {RabbitBridge, RabbitConnection, type IngestBinding} from '@switchboard/rabbitmq';
+import type {Logger} from 'pino';
+import {shopServiceTypes} from './domain/rabbit/shop-services';
+import {declareShopTopology, SERVICE_TOPICS, SHOP_EVENTS_EXCHANGE, SHOP_SERVICES_EXCHANGE, servicesIngestQueue, topicPatterns} from './domain/rabbit/topology';
 
 /** Exchange other sales channels publish `order.placed` to (as envelopes or CloudEvents). */
 export const SALES_EXCHANGE = 'shop.sales';
 /** Exchange the shop's topics are published to, routing key = event type, for services in any language. */
-export const EVENTS_EXCHANGE = 'shop.events';
+export const EVENTS_EXCHANGE = SHOP_EVENTS_EXCHANGE;
 
 /**
  * The demo on RabbitMQ (`AMQP_URL`): orders another sales channel publishes to `shop.sales` reach
  * the orders topic as a granted producer's (so the saga runs and pages show them); every shop
- * topic is published to `shop.events` with confirms, for back-end services to consume.
+ * topic is published to `shop.events` with confirms, where the shop's services (`RabbitServices`)
+ * consume it; what they decide comes back through `shop.services` and is appended to its topic as
+ * the server's (one ingest queue per topic, exactly once by envelope id).
  */
 export function shopBridge(url: string, server: SwitchboardServer): RabbitBridge {
+  const services: IngestBinding[] = SERVICE_TOPICS.map((topic) => ({
+    topic,
+    queue: servicesIngestQueue(topic),
+    exchange: SHOP_SERVICES_EXCHANGE,
+    routingKeys: topicPatterns(topic),
+    as: 'server',
+  }));
   return new RabbitBridge({
     url,
     server,
@@ -24,7 +36,27 @@ export function shopBridge(url: string, server: SwitchboardServer): RabbitBridge
         routingKeys: ['order.placed'],
         as: {userId: 'amqp:sales-channel', claims: {scope: `publish:${ORDERS_TOPIC}`}},
       },
+      ...services,
     ],
     egress: [{topics: Object.keys(shopTopics), exchange: EVENTS_EXCHANGE}],
   });
+}
+
+/**
+ * Declares the shop's exchanges and queues (the services' queues included) before the hub
+ * publishes, so the events it publishes while no services process runs wait in their queues.
+ * Rejects with a clear message when the broker cannot be reached.
+ */
+export async function declareShopQueues(url: string, logger: Logger): Promise<void> {
+  const connection = new RabbitConnection({url, logger, name: 'switchboard-hub-setup'});
+  connection.use({
+    opened: async (model) => {
+      const channel = await model.createChannel();
+      await declareShopTopology(channel, shopServiceTypes());
+      await channel.close();
+    },
+    closed: () => {},
+  });
+  await connection.start();
+  await connection.close();
 }

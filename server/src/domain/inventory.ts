@@ -11,6 +11,17 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
   /** Inventory's write model: units on the shelf, and what each order holds. */
   const stock = new Map(initialStock);
   const reservations = new Map<string, {sku: string; quantity: number}>();
+  /**
+   * This service's own events whose levels it set when it decided. On streams the projection hears
+   * them later, after decisions made since: applying their (older) levels then would put back stock
+   * already reserved, and the next order could take it again. Bounded: in memory the projection
+   * hears them during publish, before they are noted, and they are never removed.
+   */
+  const decided = new Set<string>();
+  const noteDecided = (id: string): void => {
+    decided.add(id);
+    if (decided.size > 10_000) decided.delete(decided.values().next().value!);
+  };
   // The write model follows inventory's own events too, whichever node published them: with several
   // nodes (consumer groups) another node may have handled the last order, and a rebuild replays them.
   ctx.project(
@@ -18,7 +29,8 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
     'service:inventory-projection',
     (e) => {
       const {orderId, sku, quantity, level} = e.data as {orderId?: string; sku?: string; quantity?: number; level?: number};
-      if (typeof sku === 'string' && typeof level === 'number' && stock.has(sku)) stock.set(sku, level);
+      const mine = decided.delete(e.id);
+      if (!mine && typeof sku === 'string' && typeof level === 'number' && stock.has(sku)) stock.set(sku, level);
       if (typeof orderId !== 'string' || typeof sku !== 'string' || typeof quantity !== 'number') return;
       if (e.type === 'inventory.reserved') reservations.set(orderId, {sku, quantity});
       else if (e.type === 'inventory.released') reservations.set(orderId, {sku, quantity: 0});
@@ -26,6 +38,7 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
     () => {
       for (const [sku, level] of initialStock) stock.set(sku, level);
       reservations.clear();
+      decided.clear();
     },
   );
   ctx.on(OrderPlaced, 'inventory', (e) => {
@@ -39,7 +52,7 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
     }
     stock.set(sku, level - quantity);
     reservations.set(orderId, {sku, quantity});
-    bus.publish(StockReserved, {orderId, sku, quantity, level: level - quantity}, {source: 'service:inventory'});
+    noteDecided(bus.publish(StockReserved, {orderId, sku, quantity, level: level - quantity}, {source: 'service:inventory'}).id);
   });
   ctx.on(PaymentFailed, 'inventory', (e) => {
     const held = reservations.get(e.data.orderId);
@@ -47,7 +60,7 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
     const level = (stock.get(held.sku) ?? 0) + held.quantity;
     stock.set(held.sku, level);
     reservations.set(e.data.orderId, {sku: held.sku, quantity: 0});
-    bus.publish(StockReleased, {orderId: e.data.orderId, sku: held.sku, quantity: held.quantity, level}, {source: 'service:inventory'});
+    noteDecided(bus.publish(StockReleased, {orderId: e.data.orderId, sku: held.sku, quantity: held.quantity, level}, {source: 'service:inventory'}).id);
   });
   ctx.defer(
     ctx.events.handle(Restock, (command) => {
@@ -55,7 +68,7 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
       if (level === undefined) throw new HubError(`Unknown product "${command.data.sku}".`);
       const next = level + command.data.quantity;
       stock.set(command.data.sku, next);
-      bus.publish(Restocked, {sku: command.data.sku, quantity: command.data.quantity, level: next}, {source: 'service:inventory', parent: command});
+      noteDecided(bus.publish(Restocked, {sku: command.data.sku, quantity: command.data.quantity, level: next}, {source: 'service:inventory', parent: command}).id);
       return {level: next};
     }),
   );

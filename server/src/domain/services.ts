@@ -7,8 +7,8 @@ import {PRODUCTS} from '@switchboard/shop-contracts';
 export interface ServiceContext {
   /** The server's bus: the services' only way to talk to each other. */
   readonly bus: Bus;
-  /** The hub's topics and commands. */
-  readonly events: EventService;
+  /** Where a service answers commands: the hub's (a services process on RabbitMQ leaves commands to the hub). */
+  readonly events: Pick<EventService, 'handle'>;
   /** A service's subscription to one contract: retried, then dead-lettered. */
   on<C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>): void;
   /** Registers what to undo on `Shop.close()` (a subscription, a command handler, a timer). */

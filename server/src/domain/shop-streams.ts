@@ -1,10 +1,10 @@
-import {createHash} from 'node:crypto';
 import type {Bus, DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
 import {HubError, positionOf, type CommandHandler, type EventService} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import {ConsumerGroups, type ServiceHandler, type ShopStreams} from './consumer-groups';
 import {StreamFollower, type TopicEvent} from './stream-follower';
+import {uuidOf} from './derived-id';
 
 export type {ShopStreams} from './consumer-groups';
 
@@ -190,10 +190,4 @@ export class ShopOnStreams {
     else if (options.parent !== undefined) basis = `${options.source ?? ''}:${options.parent.id}:${type}`;
     return basis === undefined ? undefined : uuidOf(basis);
   }
-}
-
-/** Shaped as a UUID (version 8: derived, not random), like the ids the bus makes. */
-function uuidOf(basis: string): string {
-  const h = createHash('sha256').update(basis).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -69,6 +69,12 @@ export interface ShopOptions {
    * among all nodes) and the read models are rebuilt from the streams; call {@link Shop.start}.
    */
   readonly streams?: ShopStreams;
+  /**
+   * Whether this process runs the services' handlers (default true). False: they consume elsewhere
+   * (on RabbitMQ, `RabbitServices`, in this process or others); this shop keeps the commands, the
+   * read models and the routes, and what the services append to the topics reaches its projections.
+   */
+  readonly runServices?: boolean;
 }
 
 /** Orders one `GET /api/orders` returns unless `limit` says otherwise. */
@@ -102,6 +108,9 @@ export class Shop {
   readonly #canChangeSettings: (principal: Principal | undefined) => boolean;
   readonly #onStreams: ShopOnStreams | undefined;
   readonly #fromTopics = new Set<string>();
+  readonly #runServices: boolean;
+  /** With the services elsewhere: ids this shop appended itself (already on its bus), so its listener skips them. */
+  readonly #ownAppends = new Set<string>();
   /** The projections services keep, for a rebuild from the topics. */
   readonly #projections: Array<{matches: (type: string) => boolean; handler: (e: Envelope) => void; reset: (() => void) | undefined}> = [];
   readonly #initialRate: number;
@@ -114,6 +123,7 @@ export class Shop {
     this.#logger = options.logger;
     this.paymentFailureRate = this.#initialRate = options.paymentFailureRate ?? 0.2;
     this.#canChangeSettings = options.canChangeSettings ?? (() => true);
+    this.#runServices = options.runServices ?? true;
     this.#topicOf = Object.entries(shopTopics).flatMap(([topic, patterns]) => patterns.map((p) => ({topic, matches: matcher(p)})));
     this.bus = new Bus({
       registry: options.events.registry,
@@ -143,6 +153,7 @@ export class Shop {
       bus: onStreams?.scopedBus() ?? this.bus,
       events: onStreams?.scopedEvents(this.#events) ?? this.#events,
       on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
+        if (!this.#runServices) return;
         if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void | Promise<void>);
         else this.#stops.push(this.bus.subscribe(contract, handler, {name: `service:${service}`, retry, replay: false}));
       },
@@ -297,6 +308,10 @@ export class Shop {
   /** Appends a service's event to its topic, after those before it; retried while the engine is unreachable. */
   #storeInTopic(topic: string, event: Envelope): void {
     if (this.#onStreams === undefined) {
+      if (!this.#runServices) {
+        this.#ownAppends.add(event.id);
+        if (this.#ownAppends.size > REMEMBERED) this.#ownAppends.delete(this.#ownAppends.values().next().value!);
+      }
       // In memory the append is done before publish returns: nothing to wait for or retry.
       this.#events.append(topic, event).catch((error: unknown) => this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic'));
       return;
@@ -339,7 +354,11 @@ export class Shop {
     if (this.#onStreams === undefined) {
       this.#stops.push(
         this.#events.onAppended((topic, _offset, event, by) => {
-          if (by.kind === 'server') return;
+          // With the services elsewhere, their events are appended by the server's RabbitMQ binding: this shop's projections need them.
+          if (by.kind === 'server') {
+            if (!this.#runServices && !this.#ownAppends.has(event.id)) this.#ingest(topic, event);
+            return;
+          }
           if (!isGrantedProducer(topic, by)) {
             this.#logger.warn({topic, type: event.type, id: event.id}, 'event from an ungranted client kept away from the services');
             return;

@@ -1,0 +1,99 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {dirname, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {SwitchboardServer} from '@switchboard/hub';
+import {PRODUCTS} from '@switchboard/shop-contracts';
+import type {RabbitBridge} from '@switchboard/rabbitmq';
+import {pino} from 'pino';
+import {Shop} from '../src/domain/shop';
+import {declareShopQueues, shopBridge} from '../src/rabbitmq';
+import {startServer} from './helpers';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A hub whose shop keeps commands and read models while the services run elsewhere, bridged to RabbitMQ. */
+export interface RabbitHub {
+  readonly server: SwitchboardServer;
+  /** Its HTTP base, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly shop: Shop;
+  readonly bridge: RabbitBridge;
+  close(): Promise<void>;
+}
+
+/** Starts a hub as `AMQP_URL=… SHOP_SERVICES=external npm start` runs it, on a free port, with an in-memory log. */
+export async function startRabbitHub(amqpUrl: string): Promise<RabbitHub> {
+  const {server, url} = await startServer();
+  const shop = new Shop({events: server.events, logger: pino({level: 'silent'}), runServices: false});
+  server.addRoutes(shop.routes);
+  const bridge = shopBridge(amqpUrl, server);
+  await declareShopQueues(amqpUrl, pino({level: 'silent'}));
+  await bridge.start();
+  return {
+    server,
+    url,
+    shop,
+    bridge,
+    async close() {
+      shop.close();
+      await bridge.close();
+      await server.close();
+    },
+  };
+}
+
+/** A `npm run services` process: its child process and the events it reported handling. */
+export interface ServicesProcess {
+  readonly child: ChildProcess;
+  /** Deliveries acknowledged so far, from its debug log. */
+  handled(): number;
+  /** Of those, deliveries the broker had given another consumer before (redeliveries). */
+  redelivered(): number;
+  /** SIGKILL, like a crash; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (a clean stop); resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+/** Starts `server/src/services-main.ts` against `amqpUrl`; resolves once it consumes. */
+export async function startServicesProcess(amqpUrl: string, env: Record<string, string> = {}): Promise<ServicesProcess> {
+  const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'server/src/services-main.ts'], {
+    cwd: root,
+    env: {...process.env, AMQP_URL: amqpUrl, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', SHIPPING_DELAY_MS: '0', PAYMENT_FAILURE_RATE: '0', ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let handled = 0;
+  let redelivered = 0;
+  let output = '';
+  let buffered = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ready = new Promise<void>((resolveReady, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (line.includes('"msg":"handled"')) {
+          handled++;
+          if (line.includes('"redelivered":true')) redelivered++;
+        }
+        if (line.includes('consume from RabbitMQ')) resolveReady();
+        if (output.length < 20_000) output += line + '\n';
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    void exited.then(() => reject(new Error(`the services process exited before it was ready:\n${output}`)));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await ready.finally(() => clearTimeout(timer));
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {child, handled: () => handled, redelivered: () => redelivered, kill: () => end('SIGKILL'), stop: () => end('SIGTERM')};
+}
+
+/** The stock each product should have after `reserved` units were taken of it, starting from the default 20. */
+export function stockAfter(reserved: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries(PRODUCTS.map((p) => [p.sku, 20 - (reserved.get(p.sku) ?? 0)]));
+}
