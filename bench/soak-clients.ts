@@ -82,6 +82,9 @@ process.on('message', async (message: {cmd: string} & Partial<Options>) => {
       }
     }, 1000);
     process.send!({cmd: 'opened'});
+  } else if (message.cmd === 'count') {
+    // A running count, sampled by the soak once a minute, so a stall shows in the table.
+    process.send!({cmd: 'count', received: clients.reduce((n, c) => n + c.received, 0), reconnects});
   } else if (message.cmd === 'report') {
     clearInterval(churn);
     const received = clients.reduce((n, c) => n + c.received, 0);

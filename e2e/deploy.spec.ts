@@ -1,29 +1,15 @@
 /**
  * Deploying one app on a running server: through the `switchboard` CLI, with no rebuild of the
- * shell and no restart; rollback, canary, refusals, restarts, two nodes on Redis, local overrides,
- * and deploys and rebuilds under open pages. Each group runs its own servers on a private copy of
+ * shell and no restart; rollback, canary, refusals, restarts, two nodes on Redis, and deploys and rebuilds under open pages. Each group runs its own servers on a private copy of
  * the build, so nothing here changes what other specs see.
  */
-import {createServer, type Server} from 'node:http';
 import {copyFileSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {expect, request, test, type Page} from '@playwright/test';
 import {startRedis, type RedisServer} from '../packages/hub/test/redis-server';
-import {appVersion, cli, DemoServer, privateBuild, seedRecord} from './registry-support';
+import type {OwnServer} from './own-server';
+import {appVersion, cli, compositionOf, openShell, privateBuild, seedRecord, startDemo, versionIn, type PageComposition} from './registry-support';
 import {followingTopic, pageErrors} from './support';
-
-interface PageComposition {
-  revision: string;
-  overridesAllowed: boolean;
-  apps: Array<{name: string; version: string; module: string; channel?: string}>;
-}
-
-/** The composition the server put into the page. */
-async function compositionOf(page: Page): Promise<PageComposition> {
-  return JSON.parse((await page.locator('#switchboard-composition').textContent()) ?? '{}') as PageComposition;
-}
-
-const versionIn = (c: PageComposition, name: string) => c.apps.find((a) => a.name === name)?.version;
 
 /** Records every `app.*` event that reaches the page's bus, once the page follows the deploys topic. */
 async function listenForDeploys(page: Page): Promise<void> {
@@ -38,16 +24,6 @@ async function listenForDeploys(page: Page): Promise<void> {
 
 const deploysSeen = (page: Page) => page.evaluate(() => (window as unknown as {deploys: Array<Record<string, unknown>>}).deploys);
 
-/** Readiness waits allow for a busy machine (each spec here runs its own servers and CLI processes). */
-const slow = expect.configure({timeout: 30_000});
-
-async function openShell(page: Page, path = '/'): Promise<void> {
-  await page.goto(path);
-  await slow(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
-  await slow(page.locator('.tile:not([data-state])')).toHaveCount(0);
-  await slow(page.locator('.tile[data-state="ready"]')).toHaveCount(await page.locator('.tile').count());
-}
-
 // Each CLI call and server start is a Node process loading TypeScript: allow for a busy machine, and
 // run the groups one after another (in one worker), not all their servers at once.
 test.describe.configure({mode: 'default', timeout: 120_000});
@@ -55,11 +31,11 @@ test.describe.configure({mode: 'default', timeout: 120_000});
 test.describe('deploy, rollback, canary and refusals on one server', () => {
   test.describe.configure({mode: 'serial'});
   let build: ReturnType<typeof privateBuild>;
-  let server: DemoServer;
+  let server: OwnServer;
   test.beforeAll(async () => {
     test.setTimeout(180_000);
     build = privateBuild();
-    server = await DemoServer.start({DATA_DIR: build.data, STATIC_DIR: build.dist});
+    server = await startDemo({DATA_DIR: build.data, STATIC_DIR: build.dist});
   });
   test.afterAll(async () => {
     await server?.stop();
@@ -196,71 +172,20 @@ test.describe('deploy, rollback, canary and refusals on one server', () => {
     expect(server.alive).toBe(true);
     for (const p of [open, next, ...fresh]) await p.close();
   });
-
-  test('an override points an app at another URL, shows a badge, and is cleared from it', async ({page}) => {
-    const other: Server = createServer((_req, res) => {
-      res.writeHead(200, {'content-type': 'text/javascript', 'access-control-allow-origin': '*'});
-      res.end("customElements.define('shop-activity-feed', class extends HTMLElement { connectedCallback() { this.textContent = 'activity from the override'; } });\n");
-    });
-    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(other.address() as {port: number}).port}/feed.js`;
-      await openShell(page, `${server.url}/?sb-override=activity-feed=${encodeURIComponent(url)}`);
-      await expect(page.locator('shop-activity-feed')).toHaveText('activity from the override');
-      await expect(page.locator('#switchboard-overrides-badge')).toContainText('activity-feed');
-      // Kept in localStorage for the next load, until cleared from the badge.
-      await openShell(page, server.url);
-      await expect(page.locator('shop-activity-feed')).toHaveText('activity from the override');
-      await page.locator('#switchboard-overrides-badge').click();
-      await page.waitForURL(`${server.url}/`);
-      await slow(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
-      await expect(page.locator('#switchboard-overrides-badge')).toHaveCount(0);
-      await expect(page.locator('shop-activity-feed')).not.toHaveText('activity from the override');
-    } finally {
-      await new Promise((r) => other.close(r));
-    }
-  });
-});
-
-test.describe('where overrides are not allowed', () => {
-  let build: ReturnType<typeof privateBuild>;
-  let server: DemoServer;
-  test.beforeAll(async () => {
-    test.setTimeout(180_000);
-    build = privateBuild();
-    server = await DemoServer.start({DATA_DIR: build.data, STATIC_DIR: build.dist, SWITCHBOARD_ENV: 'production'});
-  });
-  test.afterAll(async () => {
-    await server?.stop();
-    build?.remove();
-  });
-
-  test('production refuses them: one native import map, no bootstrap, no badge, the deployed app', async ({page}) => {
-    const loaded: string[] = [];
-    page.on('request', (r) => loaded.push(r.url()));
-    await openShell(page, `${server.url}/?sb-override=activity-feed=${encodeURIComponent('http://127.0.0.1:9/feed.js')}`);
-    const composition = await compositionOf(page);
-    expect(composition.overridesAllowed).toBe(false);
-    expect(await page.locator('script[type="importmap"]').count()).toBe(1);
-    expect(await page.locator('#switchboard-importmap').count()).toBe(0);
-    await expect(page.locator('#switchboard-overrides-badge')).toHaveCount(0);
-    expect(loaded.some((u) => u.includes('127.0.0.1:9'))).toBe(false);
-    expect(loaded.some((u) => u.includes(composition.apps.find((a) => a.name === 'activity-feed')!.module))).toBe(true);
-  });
 });
 
 test.describe('on Redis', () => {
   let build: ReturnType<typeof privateBuild>;
   let redis: RedisServer;
-  let a: DemoServer;
-  let b: DemoServer;
+  let a: OwnServer;
+  let b: OwnServer;
   test.beforeAll(async () => {
     test.setTimeout(180_000);
     build = privateBuild();
     redis = await startRedis();
     const env = {STATIC_DIR: build.dist, DATA_DIR: build.data, REDIS_URL: redis.url};
-    a = await DemoServer.start(env);
-    b = await DemoServer.start(env);
+    a = await startDemo(env);
+    b = await startDemo(env);
   });
   test.afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

@@ -1,7 +1,7 @@
 /**
- * A demo server a spec controls itself: started as `npm start` serves (the built dist/), on a free
- * loopback port, stopped and started again on that same port (a server restart while pages stay
- * open), and always stopped at the end.
+ * A demo server a spec controls itself: started as `npm start` serves (the built dist/, or the
+ * private copy a spec names in STATIC_DIR), on a free loopback port, stopped and started again on
+ * that same port (a server restart while pages stay open), and always stopped at the end.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
 import {createServer} from 'node:net';
@@ -22,6 +22,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Options of {@link OwnServer.start}. */
+export interface OwnServerOptions {
+  /** Paths that must answer 2xx before the server counts as started; default `/healthz`. */
+  readonly readyPaths?: readonly string[];
+  /** Run the kit's packages from their TypeScript sources (`--conditions=switchboard-source`) rather than their built `dist/`. */
+  readonly fromSource?: boolean;
+}
+
 /** One demo server process, restartable on the same port. */
 export class OwnServer {
   #child: ChildProcess | undefined;
@@ -29,11 +37,12 @@ export class OwnServer {
   private constructor(
     readonly port: number,
     readonly env: Readonly<Record<string, string>>,
+    readonly options: OwnServerOptions,
   ) {}
 
   /** A server on a free port, started. */
-  static async start(env: Readonly<Record<string, string>> = {}): Promise<OwnServer> {
-    const server = new OwnServer(await freePort(), env);
+  static async start(env: Readonly<Record<string, string>> = {}, options: OwnServerOptions = {}): Promise<OwnServer> {
+    const server = new OwnServer(await freePort(), env, options);
     await server.start();
     return server;
   }
@@ -43,24 +52,37 @@ export class OwnServer {
     return `http://localhost:${this.port}`;
   }
 
-  /** Starts the process and resolves once `/healthz` answers. */
+  /** The running process's id (a restart gives another). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Starts the process and resolves once every ready path answers (a busy machine gets 60 s). */
   async start(): Promise<void> {
     if (this.#child !== undefined) return;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    const conditions = this.options.fromSource === true ? ['--conditions=switchboard-source'] : [];
+    const child = spawn(process.execPath, [...conditions, '--import', 'tsx', 'server/src/main.ts'], {
       cwd: root,
       env: {...process.env, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHIPPING_DELAY_MS: '100', ...this.env},
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     this.#child = child;
-    const deadline = Date.now() + 30_000;
+    const paths = this.options.readyPaths ?? ['/healthz'];
+    const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
       try {
-        if ((await fetch(`${this.url}/healthz`)).ok) return;
+        const answers = await Promise.all(paths.map((p) => fetch(`${this.url}${p}`)));
+        if (answers.every((a) => a.ok)) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`the server did not answer on ${this.url} within 30 s`);
+      if (Date.now() > deadline) throw new Error(`the server did not answer ${paths.join(' and ')} on ${this.url} within 60 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

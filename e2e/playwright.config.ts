@@ -38,6 +38,11 @@ const onRedisURL = `http://localhost:${process.env['SB_E2E_ON_REDIS_PORT']}`;
 const demoEnv = {LOG_LEVEL: 'warn', SWITCHBOARD_DRILLS: '1', SHIPPING_DELAY_MS: '100', AUTH_JWT_SECRET: authSecret, AUTH_ALLOW_ANONYMOUS: '1'};
 /** Specs that run on Redis too: the shop's flows, resume from offsets, and restarts of nodes and of Redis. */
 const onRedis = ['shop.spec.ts', 'resume.spec.ts', 'redis.spec.ts'];
+/**
+ * Tests of those specs whose behaviour does not depend on the engine, run once (on memory): how the
+ * shell contains an app that fails to load, and each app's standalone bundle on a plain page.
+ */
+const engineIndependent = [/a broken app stays in its tile/, / works alone on a plain page$/];
 
 export default defineConfig({
   testDir: '.',
@@ -62,7 +67,7 @@ export default defineConfig({
     // Everything against the in-memory demo.
     {name: 'memory', testIgnore: ['redis.spec.ts']},
     // A subset against the demo on Redis (REDIS_URL), the other engine.
-    {name: 'redis', testMatch: onRedis, use: {baseURL: onRedisURL}},
+    {name: 'redis', testMatch: onRedis, grepInvert: engineIndependent, use: {baseURL: onRedisURL}},
   ],
   webServer: [
     {

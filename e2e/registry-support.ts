@@ -1,15 +1,17 @@
 /**
  * What the deploy specs need: a private copy of the build (so deploys and "rebuilds" touch no other
- * spec's server), demo servers on it with their own registry, the `switchboard` CLI, and app
+ * spec's server), demo servers on it with their own registry (an {@link OwnServer}), the `switchboard` CLI, and app
  * versions laid out as `npm run build:app` lays them out (dist/deploys/<app>/<version>-<hash>/).
  */
-import {spawn, type ChildProcess} from 'node:child_process';
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {createServer} from 'node:http';
 import {createHash, randomUUID} from 'node:crypto';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {freePort} from './own-server';
+import {expect, type Page} from '@playwright/test';
+import {OwnServer} from './own-server';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,63 +25,9 @@ export function privateBuild(): {dist: string; data: string; remove: () => void}
   return {dist, data, remove: () => rmSync(base, {recursive: true, force: true})};
 }
 
-/** A demo server process with its own registry. */
-export class DemoServer {
-  #child: ChildProcess | undefined;
-  constructor(
-    readonly port: number,
-    readonly env: Readonly<Record<string, string>>,
-  ) {}
-
-  static async start(env: Readonly<Record<string, string>>): Promise<DemoServer> {
-    const server = new DemoServer(await freePort(), env);
-    await server.start();
-    return server;
-  }
-
-  get url(): string {
-    return `http://localhost:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.#child?.pid;
-  }
-
-  /** Whether the process is still running. */
-  get alive(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'server/src/main.ts'], {
-      cwd: root,
-      env: {...process.env, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHIPPING_DELAY_MS: '100', ...this.env},
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    this.#child = child;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`${this.url}/healthz`)).ok && (await fetch(`${this.url}/composition.json`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`the server did not answer on ${this.url} within 60 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
+/** A demo server with its own registry (as `env` says), the kit from source as the CLI runs it, started once it composes pages. */
+export function startDemo(env: Readonly<Record<string, string>>): Promise<OwnServer> {
+  return OwnServer.start(env, {readyPaths: ['/healthz', '/composition.json'], fromSource: true});
 }
 
 /** Runs `switchboard <args>` (the package's CLI) against `server`; its exit code and output. */
@@ -137,4 +85,94 @@ export function appVersion(dist: string, name: string, version: string, changes:
   const record = {...rest, kind: 'app', version, module: `${url}/${name}.js`, integrity: sri(shared), standalone: `${url}/${name}.standalone.js`, standaloneIntegrity: sri(alone), ...changes};
   writeFileSync(join(dir, 'deploy.json'), JSON.stringify(record, null, 2));
   return dir;
+}
+
+/** What the specs read of a page's composition. */
+export interface PageComposition {
+  revision: string;
+  environment: string;
+  overridesAllowed: boolean;
+  apps: Array<{name: string; version: string; module: string; standalone?: string; channel?: string}>;
+  overrides?: string[];
+  refusedOverrides?: Array<{name: string; url: string; reason: string}>;
+}
+
+/** The composition in the page (as the server put it, with overrides applied where allowed). */
+export async function compositionOf(page: Page): Promise<PageComposition> {
+  return JSON.parse((await page.locator('#switchboard-composition').textContent()) ?? '{}') as PageComposition;
+}
+
+/** The version of app `name` a composition gives. */
+export const versionIn = (c: PageComposition, name: string): string | undefined => c.apps.find((a) => a.name === name)?.version;
+
+/** Readiness waits allow for a busy machine (these specs run their own servers and CLI processes). */
+export const slow = expect.configure({timeout: 30_000});
+
+/** Opens the demo shell at `path` and waits until the hub is connected and every tile is ready. */
+export async function openShell(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
+  await slow(page.locator('#hub-status')).toHaveAttribute('data-status', 'connected');
+  await slow(page.locator('.tile:not([data-state])')).toHaveCount(0);
+  await slow(page.locator('.tile[data-state="loading"]')).toHaveCount(0);
+  await slow(page.locator('.tile[data-state="ready"]')).toHaveCount(await page.locator('.tile').count());
+}
+
+/** A plain HTTP server on loopback answering every path with `body` as JavaScript (any origin may load it); the paths asked. */
+export async function moduleServer(body: string): Promise<{url: string; asked: string[]; close: () => Promise<void>}> {
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    res.writeHead(200, {'content-type': 'text/javascript', 'access-control-allow-origin': '*'});
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {url: `http://127.0.0.1:${(server.address() as {port: number}).port}`, asked, close: () => new Promise((r) => server.close(() => r()))};
+}
+
+/**
+ * A copy of apps/<name> in a temporary folder, beside what its files expect (tsconfig.base.json,
+ * node_modules), so an edit touches no file of the repository.
+ */
+export function appCopy(name: string): {dir: string; remove: () => void} {
+  const base = mkdtempSync(join(tmpdir(), 'sb-app-copy-'));
+  const dir = join(base, 'apps', name);
+  cpSync(join(root, 'apps', name), dir, {recursive: true});
+  cpSync(join(root, 'tsconfig.base.json'), join(base, 'tsconfig.base.json'));
+  symlinkSync(join(root, 'node_modules'), join(base, 'node_modules'), 'dir');
+  return {dir, remove: () => rmSync(base, {recursive: true, force: true})};
+}
+
+/** `npm run dev:app -- <name> --dir <dir> --port 0` in a process group of its own; the URL it prints, and how to stop it. */
+export async function startDevApp(name: string, dir: string): Promise<{url: string; stop: () => Promise<void>}> {
+  const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'scripts/dev-app.ts', name, '--dir', dir, '--port', '0'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    process.kill(-child.pid!, 'SIGTERM');
+    const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`npm run dev:app printed no URL within 60 s: ${out}`)), 60_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const found = /override URL: (\S+)/.exec(out);
+        if (found === null) return;
+        clearTimeout(timer);
+        resolveUrl(found[1]!);
+      });
+      void exited.then(() => reject(new Error(`npm run dev:app exited with ${child.exitCode}: ${out}`)));
+    });
+    return {url, stop};
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -24,8 +24,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/** Starts Redis, two hub nodes and nginx; `log` receives their output lines. */
-export async function startCluster(options: {port?: number; log?: (line: string) => void; env?: Record<string, string>} = {}): Promise<Cluster> {
+/**
+ * Starts Redis, two hub nodes and nginx; `log` receives their output lines. `serverArgs` are the
+ * Node arguments that start a node (the demo's server through tsx by default; tests pass a bundle).
+ */
+export async function startCluster(options: {port?: number; log?: (line: string) => void; env?: Record<string, string>; serverArgs?: readonly string[]} = {}): Promise<Cluster> {
   const log = options.log ?? (() => {});
   // Check the balancer before starting anything, so a missing nginx leaves no redis-server or node behind.
   const probe = spawnSync('nginx', ['-v'], {stdio: 'ignore'});
@@ -42,7 +45,7 @@ export async function startCluster(options: {port?: number; log?: (line: string)
   try {
     const nodes: Array<{name: string; url: string; process: ChildProcess; port: number}> = [];
     const launch = async (name: string, port: number): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
+      const child = spawn(process.execPath, [...(options.serverArgs ?? ['--import', 'tsx', join(root, 'server/src/main.ts')])], {
         cwd: root,
         env: {...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
           // The nodes write into a pipe; their lines reach a terminal here, so make them readable there.

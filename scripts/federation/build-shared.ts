@@ -38,6 +38,11 @@ const WITH_DEFAULT = new Set(['zod', 'react', 'react-dom']);
  */
 const COMMONJS = new Set(['react', 'react-dom', 'react-dom/client', 'react/jsx-runtime']);
 
+/** Whether the page's shared module of `pkg` has a default export (see `entryOf`). */
+export function sharedHasDefault(pkg: string): boolean {
+  return WITH_DEFAULT.has(pkg) || COMMONJS.has(pkg);
+}
+
 /** The package a bare specifier belongs to (`react/jsx-runtime` → `react`). */
 export function packageOf(specifier: string): string {
   const parts = specifier.split('/');

@@ -1,13 +1,14 @@
 import * as signalR from '@microsoft/signalr';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startCluster, type Cluster} from '../../scripts/cluster.js';
+import {testServerArgs} from '../../scripts/test-servers.js';
 import {producerAccess} from './helpers';
 
 let cluster: Cluster;
 let access: Awaited<ReturnType<typeof producerAccess>>;
 beforeAll(async () => {
   access = await producerAccess('orders');
-  cluster = await startCluster({env: access.env});
+  cluster = await startCluster({env: access.env, serverArgs: testServerArgs('demo-server')});
 }, 120_000);
 afterAll(async () => {
   await cluster?.stop();

@@ -2,6 +2,7 @@ import {createRequire} from 'node:module';
 import {chromium, type Browser, type Page} from '@playwright/test';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startCluster, type Cluster} from '../../scripts/cluster.js';
+import {testServerArgs} from '../../scripts/test-servers.js';
 import {CHROMIUM_ARGS, findChromium} from '../../scripts/chromium.js';
 import {producerAccess} from './helpers';
 
@@ -14,7 +15,7 @@ let access: Awaited<ReturnType<typeof producerAccess>>;
 let browser: Browser;
 beforeAll(async () => {
   access = await producerAccess(TOPIC);
-  [cluster, browser] = await Promise.all([startCluster({env: access.env}), chromium.launch({executablePath: findChromium(), args: CHROMIUM_ARGS})]);
+  [cluster, browser] = await Promise.all([startCluster({env: access.env, serverArgs: testServerArgs('demo-server')}), chromium.launch({executablePath: findChromium(), args: CHROMIUM_ARGS})]);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

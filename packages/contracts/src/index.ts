@@ -14,3 +14,5 @@ export {HubMethods, HubTargets, publishResultSchema, subscribeResultSchema, topi
 export type {HubMethod, HubTarget, PublishResult, SubscribeResult, TopicEvent} from './lib/wire.js';
 export {AppDeployed, AppRolledBack, COMPOSITION_ELEMENT_ID, COMPOSITION_PATH, compositionAppSchema, compositionSchema, DEPLOYS_TOPIC, OVERRIDE_QUERY, OVERRIDES_STORAGE_KEY} from './lib/composition.js';
 export type {Composition, CompositionApp} from './lib/composition.js';
+export {checkOverrideUrl, isLoopbackHost, MAX_OVERRIDE_URL_LENGTH} from './lib/override-url.js';
+export type {OverrideSource, OverrideUrlCheck} from './lib/override-url.js';

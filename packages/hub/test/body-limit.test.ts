@@ -1,19 +1,14 @@
-import {afterEach, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {orderPlaced, startChildServer} from './helpers.js';
 
-let stopChild: (() => Promise<void>) | undefined;
-
-afterEach(async () => {
-  await stopChild?.();
-  stopChild = undefined;
+/** The server in a process of its own: in the test's process, the event loop hides the TCP race. One for the file: each test also shows it unharmed by the ones before. */
+let child: Awaited<ReturnType<typeof startChildServer>>;
+let url: string;
+beforeAll(async () => {
+  child = await startChildServer();
+  url = child.url;
 });
-
-/** The server in a process of its own: in the test's process, the event loop hides the TCP race. */
-async function setup(): Promise<string> {
-  const child = await startChildServer();
-  stopChild = child.stop;
-  return child.url;
-}
+afterAll(async () => child?.stop());
 
 /** A body of `bytes` bytes sent chunked (no Content-Length), in 16 KB pieces. */
 function chunked(bytes: number): ReadableStream<Uint8Array> {
@@ -30,7 +25,6 @@ function chunked(bytes: number): ReadableStream<Uint8Array> {
 
 describe('an ingest body over the limit (64 KB) gets a readable 413 from fetch', () => {
   it('with a Content-Length over the limit', async () => {
-    const url = await setup();
     const body = JSON.stringify(orderPlaced({source: 'x'.repeat(8 * 1024 * 1024)}));
     for (let i = 0; i < 10; i++) {
       const response = await fetch(`${url}/api/topics/orders/events`, {method: 'POST', headers: {'content-type': 'application/json'}, body});
@@ -40,7 +34,6 @@ describe('an ingest body over the limit (64 KB) gets a readable 413 from fetch',
   });
 
   it('with a chunked body that passes the limit on the way', async () => {
-    const url = await setup();
     for (let i = 0; i < 10; i++) {
       const response = await fetch(`${url}/api/topics/orders/events`, {
         method: 'POST',
@@ -57,7 +50,6 @@ describe('an ingest body over the limit (64 KB) gets a readable 413 from fetch',
   });
 
   it('a hub POST (SSE / long polling send) over the transport limit (1 MB) gets a readable 413 too', async () => {
-    const url = await setup();
     for (let i = 0; i < 5; i++) {
       const {connectionToken} = (await (await fetch(`${url}/hubs/events/negotiate?negotiateVersion=1`, {method: 'POST'})).json()) as {connectionToken: string};
       const hubUrl = `${url}/hubs/events?id=${encodeURIComponent(connectionToken)}`;

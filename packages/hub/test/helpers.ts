@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
+import {testServerArgs} from '../../../scripts/test-servers.js';
 import * as signalR from '@microsoft/signalr';
 import {testRegistry} from './fixtures.js';
 import {pino} from 'pino';
@@ -71,7 +71,7 @@ export function offsetAt(server: SwitchboardServer, seq: number): string {
 
 /** Starts `child-server.ts` in its own Node process; `stop` ends it (by its pid). */
 export async function startChildServer(options: Record<string, unknown> = {}): Promise<{url: string; stop: () => Promise<void>}> {
-  const child = spawn(process.execPath, ['--conditions', 'switchboard-source', '--import', 'tsx', fileURLToPath(new URL('./child-server.ts', import.meta.url)), JSON.stringify(options)], {
+  const child = spawn(process.execPath, [...testServerArgs('child-server'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

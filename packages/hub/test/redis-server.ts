@@ -12,6 +12,10 @@ export interface RedisServer {
   readonly dir: string;
   /** Kills the process (SIGKILL: like a crash, so only what AOF kept survives); the directory stays. */
   kill(): Promise<void>;
+  /** Freezes the process (SIGSTOP): its sockets stay open, it answers nothing, as when it swaps or its VM pauses. */
+  pause(): void;
+  /** Lets a paused process run on (SIGCONT); it then runs what it was sent meanwhile. */
+  resume(): void;
   /** Starts it again on the same port and directory, after {@link RedisServer.kill}. */
   restart(): Promise<void>;
   /** Kills the process and removes its directory. */
@@ -89,6 +93,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     url: `redis://127.0.0.1:${port}`,
     dir,
     kill,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     restart: launch,
     async stop() {
       await kill();

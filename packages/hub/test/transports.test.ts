@@ -65,7 +65,9 @@ describe('the POST send path', () => {
     expect((await fetch(`${hub}?id=${connectionToken}`)).status).toBe(200); // first poll: long polling claims it
     const slow = httpRequest(`${hub}?id=${connectionToken}`, {method: 'POST', headers: {'content-length': '100'}});
     const slowDone = new Promise<number>((resolve) => slow.on('response', (r) => resolve(r.statusCode ?? 0)));
-    slow.write('{"protocol":"json",');
+    // Once the first bytes are on the socket (after the lookup and connect, slow on a busy machine),
+    // the server in this process reads them before this timer fires.
+    await new Promise<void>((resolve) => slow.write('{"protocol":"json",', () => resolve()));
     await new Promise((r) => setTimeout(r, 50));
     expect((await post(hub, connectionToken, 'x')).status).toBe(409);
     slow.end(`"version":1}${RS}`.padEnd(100 - '{"protocol":"json",'.length, ' '));

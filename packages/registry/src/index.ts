@@ -23,7 +23,7 @@ export type {RedisRegistryStoreOptions} from './lib/store/redis-store.js';
 export {DEPLOY_SCOPE, REGISTRY_API, registryRoutes} from './lib/http/routes.js';
 export type {RegistryAccess, RegistryRoutesOptions} from './lib/http/routes.js';
 export {renderPage, scriptJson} from './lib/http/page.js';
-export {OVERRIDES_BOOTSTRAP} from './lib/http/overrides-bootstrap.js';
+export {OVERRIDE_URL_RULE, OVERRIDES_BOOTSTRAP} from './lib/http/overrides-bootstrap.js';
 export {RegistryClient, ApiError} from './cli/client.js';
 export type {RegistryClientOptions, RegistryOverview} from './cli/client.js';
 export {cookiesOf, VISITOR_COOKIE, visitorOf} from './lib/http/visitor.js';

@@ -120,6 +120,8 @@ describe('decideDeploy', () => {
     expect(decideDeploy({...notice, version: '1.0.0'}, apps, new Set(['a'])).kind).toBe('ignore');
     expect(decideDeploy({...notice, name: 'b'}, apps, new Set(['a'])).kind).toBe('ignore');
     expect(decideDeploy({...notice, channel: 'canary'}, apps, new Set(['a'])).kind).toBe('ignore');
+    // A developer's override runs on the page: a deploy neither swaps nor announces it.
+    expect(decideDeploy(notice, [{...apps[0]!, override: true}], new Set(['a'])).kind).toBe('ignore');
     expect(AppDeployed.type).toBe('app.deployed');
   });
 });

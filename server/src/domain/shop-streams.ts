@@ -88,7 +88,7 @@ export class ShopOnStreams {
   scopedEvents(events: EventService): EventService {
     const handle = <C extends Contract>(contract: C, handler: CommandHandler<C>) =>
       events.handle(contract, async (command, sender) => {
-        if (!this.#o.streams.connection.client.isReady) throw new HubError('The event store is unavailable (Redis is unreachable); nothing was done. Try again.');
+        if (!this.#o.streams.connection.isReady) throw new HubError('The event store is unavailable (Redis is unreachable); nothing was done. Try again.');
         this.#scope = {id: `command:${command.id}`, n: 0};
         let result: unknown;
         try {

@@ -55,6 +55,8 @@ export const compositionAppSchema = z.object({
   remountable: z.boolean().optional(),
   /** `canary` when this visitor was put in the app's canary cohort. */
   channel: z.enum(['stable', 'canary']).optional(),
+  /** Set by the page's overrides bootstrap: a developer pointed this app at another URL, so deploys of it neither swap nor notify. */
+  override: z.boolean().optional(),
 });
 
 /** One app as a page gets it. */

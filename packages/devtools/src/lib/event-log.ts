@@ -55,6 +55,8 @@ export class EventLog extends LitElement {
     .overrides li { display: flex; gap: 0.3rem; align-items: end; margin-bottom: 0.2rem; }
     .overrides label { flex: 1; }
     .overrides input { margin: 0; }
+    .override-state { color: var(--sb-muted, #5c6370); }
+    .overrides [data-state='refused'] .override-state, .overrides [data-allowed='false'] p { color: var(--sb-bad, #c92a2a); }
   `;
 
   declare records: readonly TraceRecord[];

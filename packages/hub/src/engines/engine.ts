@@ -11,6 +11,11 @@ export interface Engine {
   readonly backplane: Backplane;
   /** Connects; the server calls it before listening. */
   start(logger: Logger): Promise<void>;
+  /**
+   * The engine's state, shown in `GET /healthz` under `engine`; `ok: false` makes the status
+   * `degraded` (optional).
+   */
+  health?(): {readonly ok: boolean; readonly [detail: string]: unknown};
   /** Disconnects; the server calls it when closing. */
   close(): Promise<void>;
 }

@@ -153,6 +153,8 @@ export class SwitchboardServer {
   constructor(options: SwitchboardServerOptions) {
     this.logger = options.logger ?? createLogger();
     this.#engine = options.engine;
+    const engineHealth = options.engine?.health?.bind(options.engine);
+    if (engineHealth !== undefined) this.#health.set('engine', engineHealth);
     const hubOptions = options.hub ?? {};
     const backplane = hubOptions.backplane ?? options.engine?.backplane;
     this.hub = new Hub({

@@ -1,8 +1,8 @@
 import {spawn} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
 import * as signalR from '@microsoft/signalr';
 import {expect} from 'vitest';
+import {testServerArgs} from '../../../../scripts/test-servers.js';
 
 /** A server process under attack (see victim-server.ts). */
 export interface Victim {
@@ -23,7 +23,7 @@ export interface Victim {
 
 /** Starts victim-server.ts in its own Node process with `options` (JSON). */
 export async function startVictim(options: Record<string, unknown> = {}): Promise<Victim> {
-  const child = spawn(process.execPath, ['--conditions', 'switchboard-source', '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./victim-server.ts', import.meta.url)), JSON.stringify(options)], {
+  const child = spawn(process.execPath, ['--expose-gc', ...testServerArgs('victim-server'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -15,13 +15,14 @@ export interface DeployNotice {
 
 /**
  * Decides, purely, what a deploy means to this page: nothing when the page does not show the app,
- * already has that version, or the change is a canary this visitor was not put in; a swap in place
+ * already has that version, runs a local override of it, or the change is a canary this visitor was not put in; a swap in place
  * when both the deploy and the page's entry say the app is remountable; else a notice with a Reload
  * button.
  */
 export function decideDeploy(notice: DeployNotice, apps: readonly CompositionApp[], mounted: ReadonlySet<string>): DeployAction {
   const app = apps.find((a) => a.name === notice.name);
-  if (app === undefined || app.version === notice.version) return {kind: 'ignore'};
+  // An app a developer overrode runs their code: a deploy of it is not this page's to apply.
+  if (app === undefined || app.version === notice.version || app.override === true) return {kind: 'ignore'};
   if (notice.channel === 'canary' && app.channel !== 'canary') return {kind: 'ignore'};
   if (notice.remountable && app.remountable === true && mounted.has(app.name)) return {kind: 'swap', app};
   return {kind: 'notify', app};

@@ -5,5 +5,7 @@ export type {RedisTopicLogOptions} from './redis-topic-log.js';
 export {RedisBackplane} from './redis-backplane.js';
 export type {OutboxOptions, RedisBackplaneOptions} from './redis-backplane.js';
 export {RedisConnection} from './redis-connection.js';
-export type {Listener, RedisConnectionOptions} from './redis-connection.js';
+export {DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS} from './timed-commands.js';
+export type {Listener, RedisConnectionOptions, RedisHealth} from './redis-connection.js';
+export type {CommandOptions} from './timed-commands.js';
 export {RedisKeys} from './keys.js';

@@ -2,16 +2,33 @@ import {createHash} from 'node:crypto';
 import type {Logger} from 'pino';
 import {createClient, type RedisClientType} from 'redis';
 import {TopicLogUnavailableError} from '../../log/async-topic-log.js';
+import {DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS, TimedCommands, type CommandOptions} from './timed-commands.js';
 
 /** Options of {@link RedisConnection}. */
 export interface RedisConnectionOptions {
   /** `redis://host:port[/db]`. */
   readonly url: string;
   readonly logger: Logger;
-  /** How long one command may take before it is refused as unavailable; default 5 s. */
+  /**
+   * How long a command (an append, a hub send, a lease) may take before it is refused as
+   * unavailable; default {@link DEFAULT_COMMAND_TIMEOUT_MS}. A timeout also marks Redis as stalled:
+   * later commands are refused at once until it answers a PING.
+   */
   readonly commandTimeoutMs?: number;
+  /** How long reading a page of a topic may take; default {@link DEFAULT_READ_TIMEOUT_MS}. */
+  readonly readTimeoutMs?: number;
   /** How long {@link RedisConnection.start} waits for Redis before giving up; default 10 s. */
   readonly startTimeoutMs?: number;
+}
+
+/** What `GET /healthz` shows of the Redis connections. */
+export interface RedisHealth {
+  readonly ok: boolean;
+  readonly commands: 'ready' | 'stalled' | 'disconnected';
+  readonly pubsub: 'ready' | 'disconnected';
+  /** Since when Redis has not answered (ms since the epoch), while stalled. */
+  readonly stalledSince?: number;
+  readonly error?: string;
 }
 
 /** Hears a message published on a channel (or on one matching a pattern). */
@@ -24,12 +41,16 @@ export type Listener = (message: string, channel: string) => void;
  * Both reconnect by themselves; the subscriber re-subscribes every channel and pattern it was
  * asked for (also those asked for while Redis was down), then `onResumed` listeners hear that
  * messages published meanwhile were missed, and `onReady` listeners that commands work again.
+ *
+ * Every command has a timeout; a Redis that is connected but does not answer is a stall, during
+ * which commands are refused at once ({@link TimedCommands}); `onReady` listeners hear its end too.
  */
 export class RedisConnection {
   readonly client: RedisClientType;
   readonly #subscriber: RedisClientType;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #readTimeoutMs: number;
   readonly #startTimeoutMs: number;
   readonly #url: string;
   readonly #patterns = new Map<string, Set<Listener>>();
@@ -43,16 +64,21 @@ export class RedisConnection {
   #started: Promise<void> | undefined;
   #subscribedOnce = false;
   #lastErrorLog = 0;
+  readonly #commands: TimedCommands;
 
   constructor(options: RedisConnectionOptions) {
     this.#logger = options.logger;
-    this.#timeoutMs = options.commandTimeoutMs ?? 5000;
+    this.#timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.#readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.#url = options.url;
     // Reconnect quickly at first, then every 1 s: a restarted Redis is noticed within about a second.
     const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
     this.client = createClient({url: options.url, disableOfflineQueue: true, socket: {reconnectStrategy, connectTimeout: 2000}});
     this.#subscriber = createClient({url: options.url, socket: {reconnectStrategy, connectTimeout: 2000}});
+    this.#commands = new TimedCommands(this.client, this.#logger, () => {
+      for (const ready of this.#ready) ready();
+    });
     for (const [name, c] of [['commands', this.client], ['pubsub', this.#subscriber]] as const) {
       c.on('error', (error: Error) => this.#warn(name, error));
     }
@@ -66,7 +92,9 @@ export class RedisConnection {
     });
     this.client.on('ready', () => {
       if (!this.#subscribedOnce) return;
-      for (const ready of this.#ready) ready();
+      void this.#commands.syncClock(this.#timeoutMs);
+      // A stall ends with its PING's answer, on this fresh socket too.
+      if (this.#commands.stalled === undefined) for (const ready of this.#ready) ready();
     });
   }
 
@@ -84,6 +112,7 @@ export class RedisConnection {
         await Promise.race([
           (async () => {
             await Promise.all([this.client.connect(), this.#subscriber.connect()]);
+            await this.#commands.syncClock(this.#timeoutMs);
             for (const pattern of this.#patterns.keys()) await this.#pSubscribe(pattern);
             if (this.#channels.size > 0) await this.#subscribeAll([...this.#channels.keys()]);
           })(),
@@ -101,6 +130,7 @@ export class RedisConnection {
 
   /** Closes both connections. */
   async close(): Promise<void> {
+    this.#commands.close();
     for (const c of [this.client, this.#subscriber]) if (c.isOpen) c.destroy();
   }
 
@@ -132,7 +162,8 @@ export class RedisConnection {
       if (!this.#subscriber.isReady) throw new TopicLogUnavailableError('Redis is unreachable');
       subscribed = this.#subscribeAll([channel]);
     }
-    await subscribed;
+    // A stalled Redis confirms nothing: refuse in time; the SUBSCRIBE stays and completes when it wakes.
+    await within(subscribed, this.#timeoutMs, () => new TopicLogUnavailableError(`Redis did not confirm a subscription within ${this.#timeoutMs} ms`));
   }
 
   /** Stops calling `listener` for `channel`; unsubscribes from it when it was the last one. */
@@ -166,9 +197,32 @@ export class RedisConnection {
     return () => this.#ready.delete(listener);
   }
 
-  /** Whether commands can run now. */
+  /** Whether commands can run now: connected, and not stalled. */
   get isReady(): boolean {
-    return this.client.isReady;
+    return this.client.isReady && this.#commands.stalled === undefined;
+  }
+
+  /** The command timeout, and the longer one for reading a page of a topic. */
+  get timeouts(): {readonly command: number; readonly read: number} {
+    return {command: this.#timeoutMs, read: this.#readTimeoutMs};
+  }
+
+  /** The connections' state, for `GET /healthz`: not ok while commands cannot run or pub/sub is down. */
+  health(): RedisHealth {
+    const stalled = this.#commands.stalled;
+    const commands = !this.client.isReady ? 'disconnected' : stalled === undefined ? 'ready' : 'stalled';
+    const pubsub = this.#subscriber.isReady ? 'ready' : 'disconnected';
+    return {
+      ok: commands === 'ready' && pubsub === 'ready',
+      commands,
+      pubsub,
+      ...(stalled === undefined ? {} : {stalledSince: stalled.since, error: stalled.reason}),
+    };
+  }
+
+  /** See {@link TimedCommands.writeDeadline}: when a write sent now must no longer run, on Redis's clock. */
+  writeDeadline(timeoutMs = this.#timeoutMs): number {
+    return this.#commands.writeDeadline(timeoutMs);
   }
 
   /** Calls `listener` each time the subscriber is back after an outage. */
@@ -177,25 +231,29 @@ export class RedisConnection {
     return () => this.#resumed.delete(listener);
   }
 
-  /** Runs a command; refuses with {@link TopicLogUnavailableError} when Redis cannot be reached. */
-  async command<T>(args: readonly string[]): Promise<T> {
+  /**
+   * Runs a command; refuses with {@link TopicLogUnavailableError} when Redis cannot be reached, is
+   * stalled, or does not answer within the timeout.
+   */
+  async command<T>(args: readonly string[], options: CommandOptions = {}): Promise<T> {
     if (!this.client.isReady) throw new TopicLogUnavailableError('Redis is unreachable');
     try {
-      return await this.client.sendCommand<T>(args, {timeout: this.#timeoutMs});
+      return await this.#commands.send<T>(args, options.timeoutMs ?? this.#timeoutMs);
     } catch (error) {
       throw this.#unavailable(error);
     }
   }
 
-  /** Runs a Lua script by its SHA, loading it on first use or after Redis lost it. */
-  async script<T>(source: string, keys: readonly string[], args: readonly string[]): Promise<T> {
+  /** Runs a Lua script by its SHA, loading it on first use or after Redis lost it; both tries share the timeout. */
+  async script<T>(source: string, keys: readonly string[], args: readonly string[], options: CommandOptions = {}): Promise<T> {
     let sha = this.#sha.get(source);
     if (sha === undefined) this.#sha.set(source, (sha = createHash('sha1').update(source).digest('hex')));
+    const until = Date.now() + (options.timeoutMs ?? this.#timeoutMs);
     try {
-      return await this.command<T>(['EVALSHA', sha, String(keys.length), ...keys, ...args]);
+      return await this.command<T>(['EVALSHA', sha, String(keys.length), ...keys, ...args], options);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.command<T>(['EVAL', source, String(keys.length), ...keys, ...args]);
+      return this.command<T>(['EVAL', source, String(keys.length), ...keys, ...args], {timeoutMs: Math.max(1, until - Date.now())});
     }
   }
 
@@ -249,6 +307,10 @@ export class RedisConnection {
    * {@link TopicLogUnavailableError}; Redis's other replies (script errors, NOSCRIPT) pass through.
    */
   #unavailable(error: unknown): Error {
+    if (error instanceof TopicLogUnavailableError) return error;
+    if (error instanceof Error && error.message.startsWith('SBLATE')) {
+      return new TopicLogUnavailableError(`Redis ran the write after its deadline, so it stored nothing: ${error.message.slice('SBLATE '.length)}`);
+    }
     if (error instanceof Error && /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/.test(error.message)) {
       return new TopicLogUnavailableError(`Redis cannot answer now: ${error.message}`);
     }
@@ -264,4 +326,11 @@ export class RedisConnection {
     this.#lastErrorLog = now;
     this.#logger.warn({err: error, connection: name}, 'redis connection error');
   }
+}
+
+/** `promise`, or the error `refusal` makes once `ms` pass first. */
+function within<T>(promise: Promise<T>, ms: number, refusal: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(refusal()), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -12,12 +12,18 @@ export interface RedisEngineOptions extends Retention {
   readonly url: string;
   /** Prefix of every key and channel, so several Switchboards can share one Redis; default `sb`. */
   readonly prefix?: string;
-  /** Per-topic retention (default 10,000 events, no age limit). */
+  /** Per-topic retention (default 10,000 events, 1 hour; `maxAgeMs: 0` keeps events regardless of age). */
   readonly topics?: Readonly<Record<string, Retention>>;
   /** How long an envelope id is remembered for idempotent publish, in seconds; default 1 hour. */
   readonly dedupeTtlSeconds?: number;
-  /** How long one Redis command may take before it is refused; default 5 s. */
+  /**
+   * How long one Redis command (an append, a hub send) may take before it is refused (HTTP 503, an
+   * invocation error); default 1.5 s. An append also tells Redis a deadline within that time, past
+   * which it stores nothing, so a publish refused to its client is never stored later.
+   */
   readonly commandTimeoutMs?: number;
+  /** How long reading a page of a topic (a replay, `GET …/events`) may take; default 5 s. */
+  readonly readTimeoutMs?: number;
   /** How long `listen()` waits for Redis before failing; default 10 s. */
   readonly startTimeoutMs?: number;
   /**
@@ -60,6 +66,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
     url: options.url,
     logger: log,
     ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs}),
+    ...(options.readTimeoutMs === undefined ? {} : {readTimeoutMs: options.readTimeoutMs}),
     ...(options.startTimeoutMs === undefined ? {} : {startTimeoutMs: options.startTimeoutMs}),
   });
   const topicLog = new RedisTopicLog({
@@ -82,6 +89,7 @@ export function redisEngine(options: RedisEngineOptions): RedisEngine {
       await connection.start();
       await backplane.started();
     },
+    health: () => ({kind: 'redis', ...connection.health()}),
     async close() {
       await backplane.close();
       await connection.close();

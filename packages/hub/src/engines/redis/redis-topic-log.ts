@@ -57,6 +57,10 @@ export class RedisTopicLog implements TopicLog {
     if (events.length === 0) return [];
     const own = this.#perTopic[topic] ?? {};
     const maxAge = own.maxAgeMs ?? this.#defaults.maxAgeMs;
+    // The script refuses to run past this deadline: an append that was refused to its caller (a
+    // stalled Redis) is never stored later. The envelope ids cover the narrow rest (see writeDeadline).
+    const timeoutMs = this.#redis.timeouts.command;
+    const deadline = this.#redis.writeDeadline(timeoutMs);
     const flat = await this.#redis.script<Array<string | number>>(
       APPEND,
       [this.#keys.stream(topic), this.#keys.meta(topic), ...events.map((e) => this.#keys.seen(topic, e.id))],
@@ -67,8 +71,10 @@ export class RedisTopicLog implements TopicLog {
         randomUUID().replaceAll('-', '').slice(0, 16),
         String(this.#dedupeTtl),
         String(Date.now()),
+        String(deadline),
         ...events.map((e) => JSON.stringify(e)),
       ],
+      {timeoutMs},
     );
     const results: AppendResult[] = [];
     for (let i = 0; i < flat.length; i += 2) results.push({offset: String(flat[i]), duplicate: flat[i + 1] === 1});
@@ -82,6 +88,7 @@ export class RedisTopicLog implements TopicLog {
       READ,
       [this.#keys.stream(topic), this.#keys.meta(topic)],
       [start, String(Math.max(1, limit))],
+      {timeoutMs: this.#redis.timeouts.read},
     );
     // Another epoch (or a position past the top) means the client's offset is of a log that is gone:
     // say so, and hand it the log from its start.

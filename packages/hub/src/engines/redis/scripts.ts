@@ -7,14 +7,27 @@
  * trims by count and by age. One script call, so a batch is appended whole or (Redis unreachable)
  * not at all.
  *
+ * First of all it reads Redis's clock and refuses, storing nothing, when it runs past the deadline
+ * its caller set (a time shortly before the caller gives up waiting, see
+ * `RedisConnection.writeDeadline`): a Redis that was paused runs the appends sent to it meanwhile
+ * when it wakes up, and those callers were already told that their publish failed.
+ *
  * KEYS: stream, meta, then one seen key per event. ARGV: max events, max age ms (0: none), channel,
- * epoch to use if the topic has none, dedupe TTL s, now ms, then one event JSON per event.
- * Returns {offset, duplicate (0|1)} per event, flattened.
+ * epoch to use if the topic has none, dedupe TTL s, now ms, deadline (ms on Redis's clock; 0: none),
+ * then one event JSON per event.
+ * Returns {offset, duplicate (0|1)} per event, flattened; an `SBLATE` error past the deadline.
  */
 export const APPEND = `
 local stream, meta = KEYS[1], KEYS[2]
-local max_events, max_age, channel, new_epoch, dedupe_ttl, now =
-  ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local max_events, max_age, channel, new_epoch, dedupe_ttl, now, deadline =
+  ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+if deadline > 0 then
+  local clock = redis.call('time')
+  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - deadline
+  if late > 0 then
+    return redis.error_reply('SBLATE the append ran ' .. late .. ' ms after its deadline')
+  end
+end
 local epoch = redis.call('hget', meta, 'e')
 if not epoch then
   epoch = new_epoch
@@ -22,7 +35,7 @@ if not epoch then
 end
 local results = {}
 for i = 3, #KEYS do
-  local seen, payload = KEYS[i], ARGV[i + 4]
+  local seen, payload = KEYS[i], ARGV[i + 5]
   local first = redis.call('get', seen)
   if first then
     results[#results + 1] = first
