@@ -47,13 +47,20 @@ export class RawSocket {
     return this.frames.shift()!;
   }
 
-  /** Resolves with the next frame that parses as a hub message of `type`, skipping pings. */
+  /**
+   * Resolves with the next hub message of `type`, skipping others (pings). A frame may carry several
+   * records (the hub coalesces what it sends in one turn): the records after the one returned are
+   * kept, as a frame of their own at the front, for the next call.
+   */
   async nextMessage(type: number): Promise<Record<string, unknown>> {
     for (;;) {
-      const frame = await this.next();
-      for (const record of frame.split(RS).filter(Boolean)) {
-        const message = JSON.parse(record) as Record<string, unknown>;
-        if (message['type'] === type) return message;
+      const records = (await this.next()).split(RS).filter(Boolean);
+      for (let i = 0; i < records.length; i++) {
+        const message = JSON.parse(records[i]!) as Record<string, unknown>;
+        if (message['type'] !== type) continue;
+        const rest = records.slice(i + 1);
+        if (rest.length > 0) this.frames.unshift(rest.map((r) => r + RS).join(''));
+        return message;
       }
     }
   }
