@@ -5,6 +5,7 @@ import type {Logger} from 'pino';
 import {ConsumerGroups, type ServiceHandler, type ShopStreams} from './consumer-groups';
 import {StreamFollower, type TopicEvent} from './stream-follower';
 import {uuidOf} from './derived-id';
+import {withMethod} from './with-method';
 
 export type {ShopStreams} from './consumer-groups';
 
@@ -71,13 +72,7 @@ export class ShopOnStreams {
       const id = options.id ?? this.#derivedId(contract.type, options);
       return bus.publish(contract, data as never, id === undefined ? options : {...options, id});
     };
-    return new Proxy(bus, {
-      get: (target, p) => {
-        if (p === 'publish') return publish;
-        const value = (target as unknown as Record<PropertyKey, unknown>)[p];
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return withMethod(bus, 'publish', publish as never);
   }
 
   /**
@@ -103,13 +98,7 @@ export class ShopOnStreams {
         if (!stored) throw new HubError('The event store did not confirm this command in time; sending it again is safe.');
         return result;
       });
-    return new Proxy(events, {
-      get: (target, p) => {
-        if (p === 'handle') return handle;
-        const value = (target as unknown as Record<PropertyKey, unknown>)[p];
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return withMethod(events, 'handle', handle as never);
   }
 
   /** An id derived from the command or event being handled (the same when it is handled again); undefined outside a handling. */

@@ -5,6 +5,7 @@ import {RabbitConnection} from '@switchboard/rabbitmq';
 import {DeadLetterRecorded, shopRegistry} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {uuidOf} from '../derived-id';
+import {withMethod} from '../with-method';
 import type {ServiceContext} from '../services';
 import {Outbox} from './outbox';
 import {ProjectionFeed} from './projection-feed';
@@ -158,13 +159,7 @@ export class RabbitServices {
       void this.#outbox.publish(envelope);
       return envelope;
     };
-    return new Proxy(bus, {
-      get: (target, p) => {
-        if (p === 'publish') return publish;
-        const value = (target as unknown as Record<PropertyKey, unknown>)[p];
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return withMethod(bus, 'publish', publish as never);
   }
 
   /** Runs a service's handlers with retries; the last failure publishes a dead letter. Resolves with the ids published. */
