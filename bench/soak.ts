@@ -11,11 +11,15 @@
  *
  * Settings: SOAK_SECONDS (600), SOAK_CONNECTIONS (1000), SOAK_RATE (events/s, 200), SOAK_CHURN
  * (reconnects/s, 5), SOAK_WARMUP_SECONDS (180), SOAK_RETAINED (events kept per topic, 10,000),
- * SOAK_SAVE=1 (write docs/bench/soak.json and soak.svg). The server runs in this process; the clients in a child.
+ * SOAK_SAVE=1 (write docs/bench/soak.json and soak.svg), SOAK_SNAPSHOT_MINUTES=4,12 (write a heap
+ * snapshot after those minutes' samples, into the OS's temporary folder; compare two with
+ * `npm run bench:heap-diff -- a.heapsnapshot b.heapsnapshot`). The server runs in this process;
+ * the clients in a child.
  */
 import {mkdirSync, writeFileSync} from 'node:fs';
-import {loadavg} from 'node:os';
-import {getHeapSpaceStatistics} from 'node:v8';
+import {loadavg, tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {getHeapSpaceStatistics, writeHeapSnapshot} from 'node:v8';
 import {ContractRegistry, createEnvelope, defineEvent} from '@switchboard/contracts';
 import {MemoryTopicLog, SwitchboardServer} from '@switchboard/hub';
 import {pino} from 'pino';
@@ -33,6 +37,7 @@ const TOPICS = 10;
 /** Per-topic retention (the log's default, 10,000), named here so the fill time can be foreseen. */
 const RETAINED_PER_TOPIC = Number(process.env['SOAK_RETAINED'] ?? 10_000);
 const TARGET_PERCENT = 5;
+const SNAPSHOT_MINUTES = new Set((process.env['SOAK_SNAPSHOT_MINUTES'] ?? '').split(',').filter(Boolean).map(Number));
 
 const Tick = defineEvent({
   type: 'soak.tick',
@@ -116,6 +121,7 @@ for (let minute = 1; minute * 60 <= SECONDS; minute++) {
     `minute ${minute}: RSS ${mb(s.rss)} MB, heap ${mb(s.heapUsed)}/${mb(s.heapTotal)} MB (new ${mb(s.newSpace)}, old ${mb(s.oldSpace)}), external ${mb(s.external)} MB, ` +
       `retained ${s.retainedEvents} events (${mb(s.retainedBytes)} MB JSON), ${s.connections} connections, load ${s.load.toFixed(2)}`,
   );
+  if (SNAPSHOT_MINUTES.has(minute)) console.log(`heap snapshot: ${writeHeapSnapshot(join(tmpdir(), `soak-${process.pid}-${minute}.heapsnapshot`))}`);
 }
 clearInterval(publisher);
 const cut = server.hub.slowConsumerDisconnects;

@@ -3,7 +3,7 @@
  * the marker comment before each, their headings' anchors as VitePress makes them, and their
  * links. Line-based on purpose: the checks need positions (file and line), not a rendered page.
  */
-import {readdirSync, readFileSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -13,7 +13,10 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 /** Generated or tooling folders under docs/ that are not pages written by hand. */
 const notPages = new Set(['node_modules', 'api', '.vitepress', 'generated']);
 
-/** Every hand-written Markdown page of the site (docs/**\/*.md) and the README, as repo-relative paths. */
+/**
+ * Every hand-written Markdown page of the site (docs/**\/*.md), the README and each package's
+ * README (what npm shows), as repo-relative paths.
+ */
 export function docPages(root = repoRoot): string[] {
   const pages: string[] = [];
   const walk = (dir: string) => {
@@ -26,7 +29,13 @@ export function docPages(root = repoRoot): string[] {
     }
   };
   walk(join(root, 'docs'));
-  return ['README.md', ...pages.sort()];
+  const packages = join(root, 'packages');
+  const readmes = existsSync(packages)
+    ? readdirSync(packages, {withFileTypes: true})
+        .filter((e) => e.isDirectory() && existsSync(join(packages, e.name, 'README.md')))
+        .map((e) => `packages/${e.name}/README.md`)
+    : [];
+  return ['README.md', ...pages.sort(), ...readmes.sort()];
 }
 
 /** One fenced code block. */

@@ -7,7 +7,7 @@
 import {existsSync, readFileSync, unwatchFile, watchFile} from 'node:fs';
 import {join} from 'node:path';
 import {announceDeploys, DeployRegistry, FileRegistryStore, RedisRegistryStore, registryRoutes, type RegistryAccess, type SeedFile} from '@switchboard/registry';
-import type {SwitchboardServer} from '@switchboard/hub';
+import type {RedisConnection, SwitchboardServer} from '@switchboard/hub';
 import {isShellDeepLink} from './shell-pages';
 
 /** Options of {@link startDeploys}. */
@@ -15,7 +15,8 @@ export interface DeploysOptions {
   readonly server: SwitchboardServer;
   readonly staticDir: string;
   readonly dataDir: string;
-  readonly redisUrl?: string;
+  /** The Redis engine's connection: the registry shares it (its timeout, its stall state). */
+  readonly redis?: RedisConnection;
   readonly environment: string;
   /** Unset: the registry's default (allowed in `local` and `development` only). */
   readonly overridesAllowed?: boolean;
@@ -25,7 +26,7 @@ export interface DeploysOptions {
 /** Mounts the registry on `server`; call the returned `seed` once listening, and `close` at the end. */
 export async function startDeploys(options: DeploysOptions): Promise<{registry: DeployRegistry; seed: () => Promise<void>; close: () => Promise<void>}> {
   const {server, staticDir} = options;
-  const store = options.redisUrl === undefined ? new FileRegistryStore(options.dataDir) : new RedisRegistryStore({url: options.redisUrl});
+  const store = options.redis === undefined ? new FileRegistryStore(options.dataDir) : new RedisRegistryStore({connection: options.redis});
   const registry = new DeployRegistry({
     store,
     environment: options.environment,
@@ -34,9 +35,9 @@ export async function startDeploys(options: DeploysOptions): Promise<{registry: 
     resolveUrl: (url) => (url.startsWith('/') ? `http://127.0.0.1:${server.port}${url}` : url),
   });
   const logger = server.logger.child({component: 'registry'});
-  // A damaged registry file stops the start; Redis may come later (pages get 503 until it does).
-  if (options.redisUrl === undefined) await registry.open();
-  else registry.open().catch((error: unknown) => logger.warn(`the deploy registry cannot reach Redis yet: ${(error as Error).message}`));
+  // A damaged registry file stops the start. On Redis it shares the engine's connection, which
+  // starts in listen(); Redis may come later (pages get 503 until it answers).
+  await registry.open();
   server.addRoutes(registryRoutes({registry, access: options.access, staticDir, shellPage: isShellDeepLink}));
   const stop = announceDeploys(registry, server.events, (error) => logger.warn({err: error}, 'a deploy could not be announced'));
   const seedPath = join(staticDir, 'registry-seed.json');

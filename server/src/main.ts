@@ -124,7 +124,7 @@ const deploys = await startDeploys({
   server,
   staticDir,
   dataDir: process.env['DATA_DIR'] ?? resolve(root, '.switchboard'),
-  ...(engine === undefined ? {} : {redisUrl: redisUrl!}),
+  ...(engine === undefined ? {} : {redis: engine.connection}),
   environment: process.env['SWITCHBOARD_ENV'] ?? 'local',
   ...(overrides === undefined ? {} : {overridesAllowed: overrides === '1'}),
   access: authenticate !== undefined ? 'token' : process.env['REGISTRY_OPEN'] === '1' ? 'open' : 'loopback',

@@ -97,6 +97,67 @@ describe('the Redis Streams topic log', () => {
     expect(followed).toEqual(['stock s1']);
   });
 
+  it('sends the appends to a topic made in one turn as one script call, answering each caller in call order', async () => {
+    const log = logOf();
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    await log.append('orders', event('warm'));
+    const before = await scriptCalls();
+    // A turn's appends, with a duplicate id among them, then a batch call and one more append.
+    const single = ['a', 'b', 'a', 'c'].map((id) => log.append('orders', event(id)));
+    const many = log.appendMany('orders', [event('d'), event('e')]);
+    const last = log.append('orders', event('f'));
+    const results = [...(await Promise.all(single)), ...(await many), await last];
+    const calls = (await scriptCalls()) - before;
+    admin.destroy();
+    const epoch = results[0]!.offset.split(':')[0]!;
+    expect(results).toEqual([
+      {offset: `${epoch}:2`, duplicate: false},
+      {offset: `${epoch}:3`, duplicate: false},
+      {offset: `${epoch}:2`, duplicate: true},
+      {offset: `${epoch}:4`, duplicate: false},
+      {offset: `${epoch}:5`, duplicate: false},
+      {offset: `${epoch}:6`, duplicate: false},
+      {offset: `${epoch}:7`, duplicate: false},
+    ]);
+    // One call for the four single appends, one for appendMany, one for the append after it.
+    expect(calls).toBe(3);
+    expect((await log.read('orders', null, 10)).entries.map((e) => e.event.id)).toEqual(['warm', 'a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('splits a turn of more than 256 appends into calls of at most 256 events', async () => {
+    const log = logOf();
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    await log.append('orders', event('warm'));
+    const before = await scriptCalls();
+    const results = await Promise.all(Array.from({length: 300}, (_, i) => log.append('orders', event(`e-${i}`))));
+    const calls = (await scriptCalls()) - before;
+    admin.destroy();
+    expect(results.map((r) => Number(r.offset.split(':')[1]))).toEqual(Array.from({length: 300}, (_, i) => i + 2));
+    expect(calls).toBe(2);
+  });
+
+  it('refuses every append of a turn together when Redis refuses their script call, storing none', async () => {
+    const log = logOf();
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    // A wrong-type key where the topic's meta hash belongs makes the script fail.
+    await admin.set(new RedisKeys(`t${n}`).meta('orders'), 'not a hash');
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => log.append('orders', event(id))));
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await admin.exists(new RedisKeys(`t${n}`).stream('orders'))).toBe(0);
+    admin.destroy();
+    const unreadable = {
+      get id(): string {
+        throw new Error('unreadable');
+      },
+    };
+    await expect(log.append('orders', unreadable as unknown as Envelope)).rejects.toThrow('unreadable');
+  });
+
   it('trims by count and reports a resume from a dropped offset as truncated', async () => {
     const log = logOf({maxEvents: 3});
     const offsets: string[] = [];

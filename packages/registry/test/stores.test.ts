@@ -2,6 +2,7 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'nod
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {DEFAULT_COMMAND_TIMEOUT_MS} from '@switchboard/hub';
 import {DeployRegistry, FileRegistryStore, REGISTRY_FILE, RedisRegistryStore} from '@switchboard/registry';
 import {startRedis, type RedisServer} from '../../hub/test/redis-server.js';
 import {app, moduleServer, type ModuleServer} from './helpers.js';
@@ -72,4 +73,58 @@ describe('RedisRegistryStore (real redis-server)', () => {
       await b.close();
     }
   });
+
+  it('a paused Redis (SIGSTOP) refuses a commit within the command timeout, and the commit it runs on waking changes nothing', async () => {
+    const paused = await startRedis();
+    const store = new RedisRegistryStore({url: paused.url, prefix: 'test:stall'});
+    const registry = new DeployRegistry({store});
+    try {
+      await registry.deploy(app(modules, 'orders', '1.0.0'));
+      const before = await registry.state();
+      const [change] = await registry.history();
+      paused.pause();
+      // A commit sent to the paused Redis: refused to its caller after the timeout.
+      const started = Date.now();
+      const refused = await store.commit(before.revision, {...before, revision: before.revision + 1}, {...change!, revision: 2, version: '9.9.9'}).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      expect(refused?.message).toMatch(/Redis did not answer within 1500 ms/);
+      expect(Date.now() - started).toBeLessThan(DEFAULT_COMMAND_TIMEOUT_MS + 1500);
+      // Known to be stalled now: a deploy is refused at once.
+      await expect(registry.deploy(app(modules, 'orders', '2.0.0'))).rejects.toThrow(/Redis is not answering/);
+      // Past the commit's deadline, then awake: Redis runs what it was sent, and the commit refuses.
+      await new Promise((r) => setTimeout(r, 500));
+      paused.resume();
+      let state;
+      for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        state = await registry.state().catch(() => undefined);
+        if (state !== undefined) break;
+      }
+      expect(state?.revision).toBe(1);
+      expect((await registry.history()).map((c) => c.version)).toEqual(['1.0.0']);
+      // And deploys work again.
+      await registry.deploy(app(modules, 'orders', '2.0.0'));
+      expect((await registry.state()).apps['orders']!.stable).toBe('2.0.0');
+    } finally {
+      paused.resume();
+      await registry.close();
+      await paused.stop();
+    }
+  }, 30_000);
+
+  it('a store on an unreachable Redis refuses with a clear error, then works once Redis is up', async () => {
+    const later = await startRedis();
+    await later.kill();
+    const registry = new DeployRegistry({store: new RedisRegistryStore({url: later.url, prefix: 'test:later'})});
+    try {
+      await expect(registry.state()).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer|ECONNREFUSED|unreachable/);
+      await later.restart();
+      await registry.deploy(app(modules, 'orders', '1.0.0'));
+      expect((await registry.state()).apps['orders']!.stable).toBe('1.0.0');
+    } finally {
+      await registry.close();
+      await later.stop();
+    }
+  }, 30_000);
 });

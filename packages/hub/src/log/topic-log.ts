@@ -348,11 +348,14 @@ export class MemoryTopicLog implements SyncTopicLog {
 
   /**
    * Keeps the append-order list from growing with entries that count or age already dropped:
-   * rebuilt once stale ones outnumber live ones, so the cost stays constant per append.
+   * rebuilt once stale ones pass an eighth of the live ones (at least 1,024), so the cost per append
+   * stays constant (about nine entries copied) and the list never holds more than 12.5% dead weight.
+   * (Rebuilt only when stale ones outnumbered live ones, a full log's heap rose and fell by ~5 MB
+   * every 8 minutes at 200 events/s, and V8 kept the peak committed: the soak's RSS crept upward.)
    */
   #compact(): void {
     const listed = this.#order.length - this.#orderHead;
-    if (listed - this.#retained <= Math.max(1024, this.#retained)) return;
+    if (listed - this.#retained <= Math.max(1024, this.#retained >> 3)) return;
     this.#order = this.#order.slice(this.#orderHead).filter(({ring, seq}) => seq >= ring.first);
     this.#orderHead = 0;
   }

@@ -19,6 +19,18 @@ export interface RedisTopicLogOptions extends Retention {
   readonly dedupeTtlSeconds?: number;
 }
 
+/** Most events and JSON characters one group-committed script call carries; past them a new call starts. */
+const MAX_BATCH_EVENTS = 256;
+const MAX_BATCH_BYTES = 1 << 20;
+
+/** Appends to one topic gathered in one turn, sent as one script call. */
+interface Batch {
+  readonly ids: string[];
+  readonly jsons: string[];
+  bytes: number;
+  readonly waiters: Array<{resolve(result: AppendResult): void; reject(error: unknown): void}>;
+}
+
 /** `<epoch>:<seq>`: the epoch is 16 hex digits, made when the topic's meta hash is created. */
 const OFFSET = /^[0-9a-f]{1,32}:(0|[1-9][0-9]{0,15})$/;
 
@@ -26,8 +38,9 @@ const OFFSET = /^[0-9a-f]{1,32}:(0|[1-9][0-9]{0,15})$/;
  * Topic logs on Redis Streams, shared by every hub process on the same Redis (Centrifugo's design):
  * per topic a stream whose entry ids are the topic's sequence numbers, and a meta hash with the
  * epoch and the top sequence number. Append is one Lua script (dedupe, number, add, trim,
- * announce on the topic's channel). A process subscribes to a topic's channel only while it
- * follows the topic (has local subscribers) or a watcher names it. Offsets are `<epoch>:<seq>`; an offset of another epoch (the
+ * announce on the topic's channel), one call for all the appends to a topic made in a turn. A
+ * process subscribes to a topic's channel only while it follows the topic (has local subscribers)
+ * or a watcher names it. Offsets are `<epoch>:<seq>`; an offset of another epoch (the
  * stream was lost and begun anew) reads as truncated, so the page resyncs instead of trusting it.
  */
 export class RedisTopicLog implements TopicLog {
@@ -39,6 +52,8 @@ export class RedisTopicLog implements TopicLog {
   readonly #dedupeTtl: number;
   readonly #followers = new Set<LogWatcher>();
   readonly #follows = new Map<string, {count: number; readonly subscribed: Promise<void>}>();
+  /** Appends of this turn not yet sent, per topic. */
+  readonly #batches = new Map<string, Batch>();
 
   constructor(options: RedisTopicLogOptions) {
     this.#redis = options.connection;
@@ -49,12 +64,65 @@ export class RedisTopicLog implements TopicLog {
     this.#dedupeTtl = options.dedupeTtlSeconds ?? 3600;
   }
 
-  async append(topic: string, event: Envelope): Promise<AppendResult> {
-    return (await this.appendMany(topic, [event]))[0]!;
+  /**
+   * Appends one event. Appends to the same topic made in the same turn (a frame of publishes, a
+   * burst from server code) go to Redis as one script call (group commit): one round trip and one
+   * age check for all of them, offsets in call order, each caller answered with its own result, or
+   * all refused together when Redis refuses the call.
+   */
+  append(topic: string, event: Envelope): Promise<AppendResult> {
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let batch = this.#batches.get(topic);
+    if (batch !== undefined && (batch.ids.length >= MAX_BATCH_EVENTS || batch.bytes >= MAX_BATCH_BYTES)) {
+      this.#flush(topic);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      this.#batches.set(topic, (batch = {ids: [], jsons: [], bytes: 0, waiters: []}));
+      queueMicrotask(() => this.#flush(topic));
+    }
+    const into = batch;
+    into.ids.push(event.id);
+    into.jsons.push(json);
+    into.bytes += json.length;
+    return new Promise((resolve, reject) => void into.waiters.push({resolve, reject}));
   }
 
-  async appendMany(topic: string, events: readonly Envelope[]): Promise<AppendResult[]> {
-    if (events.length === 0) return [];
+  /** Appends `events` in one script call: all stored (duplicates answered with their first offset) or, refused, none. */
+  appendMany(topic: string, events: readonly Envelope[]): Promise<AppendResult[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    let jsons: string[];
+    try {
+      jsons = events.map((e) => JSON.stringify(e));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Appends made before this call go first: one connection runs the calls in the order sent.
+    this.#flush(topic);
+    return this.#run(
+      topic,
+      events.map((e) => e.id),
+      jsons,
+    );
+  }
+
+  /** Sends the topic's gathered appends, if any, as one script call. */
+  #flush(topic: string): void {
+    const batch = this.#batches.get(topic);
+    if (batch === undefined) return;
+    this.#batches.delete(topic);
+    this.#run(topic, batch.ids, batch.jsons).then(
+      (results) => batch.waiters.forEach((w, i) => w.resolve(results[i]!)),
+      (error: unknown) => batch.waiters.forEach((w) => w.reject(error)),
+    );
+  }
+
+  async #run(topic: string, ids: readonly string[], jsons: readonly string[]): Promise<AppendResult[]> {
     const own = this.#perTopic[topic] ?? {};
     const maxAge = own.maxAgeMs ?? this.#defaults.maxAgeMs;
     // The script refuses to run past this deadline: an append that was refused to its caller (a
@@ -63,7 +131,7 @@ export class RedisTopicLog implements TopicLog {
     const deadline = this.#redis.writeDeadline(timeoutMs);
     const flat = await this.#redis.script<Array<string | number>>(
       APPEND,
-      [this.#keys.stream(topic), this.#keys.meta(topic), ...events.map((e) => this.#keys.seen(topic, e.id))],
+      [this.#keys.stream(topic), this.#keys.meta(topic), ...ids.map((id) => this.#keys.seen(topic, id))],
       [
         String(own.maxEvents ?? this.#defaults.maxEvents),
         String(Number.isFinite(maxAge) ? maxAge : 0),
@@ -72,7 +140,7 @@ export class RedisTopicLog implements TopicLog {
         String(this.#dedupeTtl),
         String(Date.now()),
         String(deadline),
-        ...events.map((e) => JSON.stringify(e)),
+        ...jsons,
       ],
       {timeoutMs},
     );

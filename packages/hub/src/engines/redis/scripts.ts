@@ -4,8 +4,8 @@
  * an envelope id seen within the dedupe window (answering its first offset; an id twice in the
  * batch is appended once), takes the next sequence number with HINCRBY, XADDs the event under
  * that number as its explicit id, and PUBLISHes `<offset> <event>` to the topic's channel; then
- * trims by count and by age. One script call, so a batch is appended whole or (Redis unreachable)
- * not at all.
+ * trims by count and by age (reading only the oldest entry unless it is too old). One script
+ * call, so a batch is appended whole or (Redis unreachable) not at all.
  *
  * First of all it reads Redis's clock and refuses, storing nothing, when it runs past the deadline
  * its caller set (a time shortly before the caller gives up waiting, see
@@ -50,15 +50,19 @@ for i = 3, #KEYS do
     results[#results + 1] = 0
   end
 end
-if max_age > 0 then
-  -- Entry ids are sequence numbers, not times: look at the oldest few and cut those too old.
+local function at_of(entry)
+  local fields = entry[2]
+  for i = 1, #fields, 2 do if fields[i] == 't' then return tonumber(fields[i + 1]) end end
+  return 0
+end
+local first = max_age > 0 and redis.call('xrange', stream, '-', '+', 'COUNT', 1)[1]
+-- Entry ids are sequence numbers, not times: the oldest entry says whether any is too old (one
+-- entry read per call, not a page); if it is, look at the oldest few and cut those too old.
+if first and at_of(first) < now - max_age then
   local oldest = redis.call('xrange', stream, '-', '+', 'COUNT', 100)
   local keep = nil
   for _, entry in ipairs(oldest) do
-    local fields = entry[2]
-    local at = 0
-    for i = 1, #fields, 2 do if fields[i] == 't' then at = tonumber(fields[i + 1]) end end
-    if at >= now - max_age then keep = entry[1] break end
+    if at_of(entry) >= now - max_age then keep = entry[1] break end
   end
   if keep then redis.call('xtrim', stream, 'MINID', keep)
   elseif #oldest > 0 then

@@ -1,9 +1,22 @@
-import {createClient} from 'redis';
+import {createLogger, RedisConnection, type RedisConnectionOptions} from '@switchboard/hub';
 import {EMPTY_STATE, type Change, type RegistryState} from '../records.js';
 import type {CommitResult, RegistryStore} from './store.js';
 
-/** Compare-and-set in one script: the revision, the state and the history move together or not at all. */
+/**
+ * Compare-and-set in one script: the revision, the state and the history move together or not at
+ * all. It first reads Redis's clock and refuses past ARGV[5], the deadline its caller set (see
+ * `RedisConnection.writeDeadline`): a Redis that was paused runs the commits sent to it meanwhile
+ * when it wakes, and those callers were already told that the deploy failed.
+ */
 const COMMIT = `
+local deadline = tonumber(ARGV[5])
+if deadline > 0 then
+  local clock = redis.call('time')
+  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - deadline
+  if late > 0 then
+    return redis.error_reply('SBLATE the commit ran ' .. late .. ' ms after its deadline; nothing was changed')
+  end
+end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then return current end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -12,41 +25,71 @@ redis.call('RPUSH', KEYS[3], ARGV[4])
 return -1
 `;
 
-/** Options of {@link RedisRegistryStore}. */
+/** Options of {@link RedisRegistryStore}: a `url`, or the `connection` of the server's Redis engine to share. */
 export interface RedisRegistryStoreOptions {
-  readonly url: string;
+  /** `redis://host:port[/db]`: the store opens its own connection. */
+  readonly url?: string;
+  /**
+   * A connection to share (the hub's, `redisEngine(...).connection`), with its command timeout and
+   * its stall state: the store does not open or close it.
+   */
+  readonly connection?: RedisConnection;
   /** Key prefix; default `switchboard:registry`. */
   readonly prefix?: string;
-  /** How long a command may take before the request fails; default 5 s. */
+  /**
+   * With `url`: how long a command may take before the request fails (503); default 1.5 s, as
+   * the hub's. A Redis that does not answer in time is marked stalled and refused at once until it
+   * answers a PING.
+   */
   readonly commandTimeoutMs?: number;
+  /** With `url`: where the connection's warnings go (a stall, a reconnect); default: nowhere. */
+  readonly logger?: RedisConnectionOptions['logger'];
 }
 
 /**
  * The registry on Redis (`REDIS_URL`): every node reads the same state, so every node serves the
  * same composition. A commit is one Lua script (compare-and-set on the revision), so two nodes
- * deploying at once cannot both win.
+ * deploying at once cannot both win. Commands run on the hub's {@link RedisConnection}: each has a
+ * timeout measured by the hub (a paused Redis refuses a deploy in 1.5 s, never holds it), and a
+ * commit Redis runs after its caller gave up changes nothing.
  */
 export class RedisRegistryStore implements RegistryStore {
-  readonly #client;
+  #redis: RedisConnection;
+  /** Makes the store's own connection (a failed start closes one for good); undefined when shared. */
+  readonly #connect: (() => RedisConnection) | undefined;
   readonly #keys: {revision: string; state: string; history: string};
-  readonly #timeoutMs: number;
   #opened: Promise<void> | undefined;
 
   constructor(options: RedisRegistryStoreOptions) {
     const prefix = options.prefix ?? 'switchboard:registry';
     this.#keys = {revision: `${prefix}:revision`, state: `${prefix}:state`, history: `${prefix}:history`};
-    this.#timeoutMs = options.commandTimeoutMs ?? 5000;
-    this.#client = createClient({url: options.url, disableOfflineQueue: true, socket: {connectTimeout: 2000, reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1000)}});
-    // Errors surface on the commands that fail; the client reconnects by itself.
-    this.#client.on('error', () => {});
+    const {url, connection, commandTimeoutMs, logger} = options;
+    if (connection !== undefined) {
+      this.#redis = connection;
+      this.#connect = undefined;
+    } else if (url !== undefined) {
+      this.#connect = () =>
+        new RedisConnection({
+          url,
+          logger: logger ?? createLogger({level: 'silent'}),
+          startTimeoutMs: 2000,
+          ...(commandTimeoutMs === undefined ? {} : {commandTimeoutMs}),
+        });
+      this.#redis = this.#connect();
+    } else {
+      throw new TypeError('RedisRegistryStore needs a url or a connection');
+    }
   }
 
-  /** Connects; a failed attempt is forgotten, so the next command tries again. */
+  /** Connects (an own connection); a failed attempt is forgotten, so the next command tries again. */
   open(): Promise<void> {
-    return (this.#opened ??= this.#client.connect().then(
+    const connect = this.#connect;
+    if (connect === undefined) return Promise.resolve();
+    return (this.#opened ??= this.#redis.start().then(
       () => undefined,
       (error: unknown) => {
         this.#opened = undefined;
+        this.#redis = connect();
         throw error;
       },
     ));
@@ -59,7 +102,9 @@ export class RedisRegistryStore implements RegistryStore {
 
   async commit(expected: number, state: RegistryState, change: Change): Promise<CommitResult> {
     const {revision, state: stateKey, history} = this.#keys;
-    const result = await this.#send<number>(['EVAL', COMMIT, '3', revision, stateKey, history, String(expected), String(state.revision), JSON.stringify(state), JSON.stringify(change)]);
+    await this.open();
+    const deadline = this.#redis.writeDeadline();
+    const result = await this.#redis.script<number>(COMMIT, [revision, stateKey, history], [String(expected), String(state.revision), JSON.stringify(state), JSON.stringify(change), String(deadline)]);
     return result === -1 ? {ok: true} : {ok: false, current: result};
   }
 
@@ -69,13 +114,13 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async close(): Promise<void> {
-    if (this.#opened === undefined) return;
+    if (this.#connect === undefined || this.#opened === undefined) return;
     await this.#opened.catch(() => {});
-    if (this.#client.isOpen) this.#client.destroy();
+    await this.#redis.close();
   }
 
   async #send<T>(args: string[]): Promise<T> {
     await this.open();
-    return await this.#client.sendCommand<T>(args, {timeout: this.#timeoutMs});
+    return await this.#redis.command<T>(args);
   }
 }
