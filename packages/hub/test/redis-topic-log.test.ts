@@ -126,6 +126,29 @@ describe('the Redis Streams topic log', () => {
     expect((await log.read('orders', null, 10)).entries.map((e) => e.event.id)).toEqual(['warm', 'a', 'b', 'c', 'd', 'e', 'f']);
   });
 
+  it('answers exists() from memory after an append or a head read, and from Redis for a topic it has not seen', async () => {
+    const log = logOf();
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    const reads = async () => Number(/cmdstat_hmget:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    let before = await reads();
+    expect(await log.exists('orders')).toBe(false);
+    expect((await reads()) - before).toBe(1);
+    await log.append('orders', event('a'));
+    before = await reads();
+    expect(await log.exists('orders')).toBe(true);
+    expect(await log.exists('orders')).toBe(true);
+    expect((await reads()) - before).toBe(0);
+    // Another process's topic: read once, then remembered.
+    await logOf().append('elsewhere', event('b'));
+    const other = new RedisTopicLog({connection, keys: new RedisKeys(`t${n}`), logger: pino({level: 'silent'})});
+    before = await reads();
+    expect(await other.exists('elsewhere')).toBe(true);
+    expect(await other.exists('elsewhere')).toBe(true);
+    expect((await reads()) - before).toBe(1);
+    admin.destroy();
+  });
+
   it('splits a turn of more than 256 appends into calls of at most 256 events', async () => {
     const log = logOf();
     const admin = createClient({url: redis.url});
