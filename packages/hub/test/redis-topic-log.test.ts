@@ -149,6 +149,23 @@ describe('the Redis Streams topic log', () => {
     admin.destroy();
   });
 
+  it('hears a batch announcement line by line, skipping an unreadable line without losing the others', async () => {
+    const keys = new RedisKeys(`t${++n}`);
+    const log = new RedisTopicLog({connection, keys, logger: pino({level: 'silent'})});
+    const heard: string[] = [];
+    const stop = log.watch({topics: ['orders'], appended: (e) => void heard.push(`${e.offset} ${e.event.id}`)});
+    await new Promise((r) => setTimeout(r, 50));
+    const admin = createClient({url: redis.url});
+    await admin.connect();
+    const line = (offset: string, id: string) => `${offset} ${JSON.stringify(event(id))}`;
+    await admin.publish(keys.topicChannel('orders'), [line('e:1', 'a'), 'no-space-here', line('e:2', 'b')].join('\n'));
+    admin.destroy();
+    const deadline = Date.now() + 5000;
+    while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop();
+    expect(heard).toEqual(['e:1 a', 'e:2 b']);
+  });
+
   it('splits a turn of more than 256 appends into calls of at most 256 events', async () => {
     const log = logOf();
     const admin = createClient({url: redis.url});

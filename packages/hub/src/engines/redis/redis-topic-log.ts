@@ -264,20 +264,34 @@ export class RedisTopicLog implements TopicLog {
     for (const watcher of this.#followers) this.#tell(watcher, message, channel);
   };
 
-  /** Hands one announcement to a watcher, parsing the event only if the watcher reads it. */
+  /**
+   * Hands an announcement to a watcher: one line per event appended by one script call, each
+   * `<offset> <event JSON>`; the event is parsed only if the watcher reads it.
+   */
   #tell(watcher: LogWatcher, message: string, channel: string): void {
-    const space = message.indexOf(' ');
-    let event: Envelope | undefined;
-    try {
-      watcher.appended({
-        topic: this.#keys.topicOf(channel),
-        offset: message.slice(0, space),
-        get event() {
-          return (event ??= JSON.parse(message.slice(space + 1)) as Envelope);
-        },
-      });
-    } catch (error) {
-      this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+    const topic = this.#keys.topicOf(channel);
+    for (let start = 0; start < message.length; ) {
+      let end = message.indexOf('\n', start);
+      if (end < 0) end = message.length;
+      const space = message.indexOf(' ', start);
+      const line = start;
+      start = end + 1;
+      if (space < 0 || space > end) {
+        this.#logger.warn({channel}, 'unreadable topic announcement');
+        continue;
+      }
+      let event: Envelope | undefined;
+      try {
+        watcher.appended({
+          topic,
+          offset: message.slice(line, space),
+          get event() {
+            return (event ??= JSON.parse(message.slice(space + 1, end)) as Envelope);
+          },
+        });
+      } catch (error) {
+        this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+      }
     }
   }
 

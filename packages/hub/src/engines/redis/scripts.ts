@@ -3,7 +3,9 @@
  * broker_history_add_stream.lua): creates the epoch if the topic has none; for each event refuses
  * an envelope id seen within the dedupe window (answering its first offset; an id twice in the
  * batch is appended once), takes the next sequence number with HINCRBY, XADDs the event under
- * that number as its explicit id, and PUBLISHes `<offset> <event>` to the topic's channel; then
+ * that number as its explicit id; then PUBLISHes one message to the topic's channel announcing
+ * every new event of the batch, one `<offset> <event>` line each (event JSON holds no raw newline),
+ * so a batch costs Redis one pub/sub send per listening node, not one per event; then
  * trims by count and by age (reading only the oldest entry unless it is too old). One script
  * call, so a batch is appended whole or (Redis unreachable) not at all.
  *
@@ -34,6 +36,7 @@ if not epoch then
   redis.call('hset', meta, 'e', epoch)
 end
 local results = {}
+local announced = {}
 for i = 3, #KEYS do
   local seen, payload = KEYS[i], ARGV[i + 5]
   local first = redis.call('get', seen)
@@ -45,11 +48,12 @@ for i = 3, #KEYS do
     local offset = epoch .. ':' .. seq
     redis.call('xadd', stream, 'MAXLEN', max_events, seq .. '-0', 'd', payload, 't', ARGV[6])
     redis.call('set', seen, offset, 'EX', dedupe_ttl)
-    redis.call('publish', channel, offset .. ' ' .. payload)
+    announced[#announced + 1] = offset .. ' ' .. payload
     results[#results + 1] = offset
     results[#results + 1] = 0
   end
 end
+if #announced > 0 then redis.call('publish', channel, table.concat(announced, '\\n')) end
 local function at_of(entry)
   local fields = entry[2]
   for i = 1, #fields, 2 do if fields[i] == 't' then return tonumber(fields[i + 1]) end end
