@@ -22,6 +22,9 @@ let n = 0;
 const logOf = (options: {maxEvents?: number; maxAgeMs?: number} = {}) =>
   new RedisTopicLog({connection, keys: new RedisKeys(`t${++n}`), logger: pino({level: 'silent'}), ...options});
 const event = (id: string) => orderPlaced({id, time: '2026-11-23T10:00:00.000Z'}) as unknown as Envelope;
+/** How many times Redis has run `command` (lower case, as INFO names it) since it started. */
+const callsOf = async (admin: {info(section: string): Promise<string>}, command: string) =>
+  Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await admin.info('commandstats'))?.[1] ?? 0);
 
 describe('the Redis Streams topic log', () => {
   it('appends with offsets <epoch>:<seq> and reads them back in order, in pages', async () => {
@@ -101,7 +104,7 @@ describe('the Redis Streams topic log', () => {
     const log = logOf();
     const admin = createClient({url: redis.url});
     await admin.connect();
-    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const scriptCalls = () => callsOf(admin, 'evalsha');
     await log.append('orders', event('warm'));
     const before = await scriptCalls();
     // A turn's appends, with a duplicate id among them, then a batch call and one more append.
@@ -130,7 +133,7 @@ describe('the Redis Streams topic log', () => {
     const log = logOf();
     const admin = createClient({url: redis.url});
     await admin.connect();
-    const reads = async () => Number(/cmdstat_hmget:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const reads = () => callsOf(admin, 'hmget');
     let before = await reads();
     expect(await log.exists('orders')).toBe(false);
     expect((await reads()) - before).toBe(1);
@@ -170,7 +173,7 @@ describe('the Redis Streams topic log', () => {
     const log = logOf();
     const admin = createClient({url: redis.url});
     await admin.connect();
-    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const scriptCalls = () => callsOf(admin, 'evalsha');
     await log.append('orders', event('warm'));
     const before = await scriptCalls();
     const results = await Promise.all(Array.from({length: 300}, (_, i) => log.append('orders', event(`e-${i}`))));

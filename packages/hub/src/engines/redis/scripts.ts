@@ -1,4 +1,20 @@
 /**
+ * A Lua fragment that ends a write script, storing nothing, when it runs past `deadlineVar` (a Lua
+ * variable holding ms on Redis's clock, 0 for none; see `RedisConnection.writeDeadline`): an
+ * `SBLATE` error naming `what` and how late. Scripts of other packages sharing the hub's
+ * connection (the deploy registry's commit) begin with it too.
+ */
+export function refuseLate(deadlineVar: string, what: string): string {
+  return `if ${deadlineVar} > 0 then
+  local clock = redis.call('time')
+  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - ${deadlineVar}
+  if late > 0 then
+    return redis.error_reply('SBLATE ${what} ran ' .. late .. ' ms after its deadline; nothing was changed')
+  end
+end`;
+}
+
+/**
  * Appends a batch of events to one topic, atomically (after centrifugal/centrifuge's
  * broker_history_add_stream.lua): creates the epoch if the topic has none; for each event refuses
  * an envelope id seen within the dedupe window (answering its first offset; an id twice in the
@@ -23,13 +39,7 @@ export const APPEND = `
 local stream, meta = KEYS[1], KEYS[2]
 local max_events, max_age, channel, new_epoch, dedupe_ttl, now, deadline =
   ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-if deadline > 0 then
-  local clock = redis.call('time')
-  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - deadline
-  if late > 0 then
-    return redis.error_reply('SBLATE the append ran ' .. late .. ' ms after its deadline')
-  end
-end
+${refuseLate('deadline', 'the append')}
 local epoch = redis.call('hget', meta, 'e')
 if not epoch then
   epoch = new_epoch
