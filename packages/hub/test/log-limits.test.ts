@@ -2,6 +2,7 @@ import type * as signalR from '@microsoft/signalr';
 import {setFlagsFromString} from 'node:v8';
 import {runInNewContext} from 'node:vm';
 import {afterEach, describe, expect, it, vi} from 'vitest';
+import type {Envelope} from '@switchboard/contracts';
 import {MemoryTopicLog, type SwitchboardServer} from '../src/index.js';
 import {client, orderPlaced, postEvent, startServer} from './helpers.js';
 
@@ -68,11 +69,12 @@ describe('MemoryTopicLog bounds', () => {
 
   it('keeps idempotent publish exact across many turnovers (its id index is rebuilt as events leave)', () => {
     const log = new MemoryTopicLog({maxEvents: 100});
-    const offsets = Array.from({length: 3000}, (_, i) => log.append('t', orderPlaced({id: `e-${i}`})).offset);
+    const event = (id: string) => orderPlaced({id}) as unknown as Envelope;
+    const offsets = Array.from({length: 3000}, (_, i) => log.append('t', event(`e-${i}`)).offset);
     // The retained ones are duplicates, answered with their first offset…
-    for (let i = 2900; i < 3000; i++) expect(log.append('t', orderPlaced({id: `e-${i}`}))).toEqual({offset: offsets[i], duplicate: true});
+    for (let i = 2900; i < 3000; i++) expect(log.append('t', event(`e-${i}`))).toEqual({offset: offsets[i], duplicate: true});
     // …and one that has left the log is a new event again.
-    const again = log.append('t', orderPlaced({id: 'e-0'}));
+    const again = log.append('t', event('e-0'));
     expect(again.duplicate).toBe(false);
     expect(again.offset).not.toBe(offsets[0]);
     expect(log.sizes().get('t')).toBe(100);
