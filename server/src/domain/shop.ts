@@ -151,9 +151,10 @@ export class Shop {
             rebuild: (events) => this.#rebuild(events),
             stored: () => this.#storing,
           }));
+    const scopedEvents = onStreams?.scopedEvents(this.#events) ?? this.#events;
     const ctx: ServiceContext = {
       bus: onStreams?.scopedBus() ?? this.bus,
-      events: this.#runServices ? (onStreams?.scopedEvents(this.#events) ?? this.#events) : hubOnly(this.#events),
+      events: this.#runServices ? scopedEvents : hubOnly(scopedEvents),
       on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
         if (!this.#runServices) return;
         if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void | Promise<void>);
@@ -385,7 +386,7 @@ export class Shop {
 }
 
 /** `events` that leaves the commands of {@link SERVICE_COMMANDS} to the services (they are routed to them over RabbitMQ). */
-function hubOnly(events: EventService): Pick<EventService, 'handle'> {
+function hubOnly(events: Pick<EventService, 'handle'>): Pick<EventService, 'handle'> {
   return {handle: (contract, handler) => (SERVICE_COMMANDS.has(contract.type) ? () => {} : events.handle(contract, handler))};
 }
 

@@ -2,7 +2,7 @@ import {randomUUID} from 'node:crypto';
 import {Bus, matcher} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
 import {HubError, type CommandSender} from '@switchboard/hub';
-import {RabbitConnection} from '@switchboard/rabbitmq';
+import {RabbitConnection, type QueueType} from '@switchboard/rabbitmq';
 import {DeadLetterRecorded, shopRegistry} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {ServiceRunner, type RetryPolicy} from '../service-runner';
@@ -28,6 +28,8 @@ export interface RabbitServicesOptions extends ShopServiceSettings {
   readonly catchUpMs?: number;
   /** Larger messages in a service's queue are dead-lettered unread; default 64 KB. */
   readonly maxMessageBytes?: number;
+  /** Type of the shop's queues, as the hub declares them (`AMQP_QUEUE_TYPE`); default `quorum`. */
+  readonly queueType?: QueueType;
 }
 
 /** Defaults of {@link RabbitServicesOptions}. */
@@ -124,7 +126,7 @@ export class RabbitServices {
     this.#connection.use({
       opened: async (model) => {
         const channel = await model.createChannel();
-        await declareShopTopology(channel, types);
+        await declareShopTopology(channel, types, options.queueType);
         await channel.close();
       },
       closed: () => {},
