@@ -1,4 +1,7 @@
+import {spawnSync} from 'node:child_process';
 import {randomUUID} from 'node:crypto';
+import {dirname, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {OrderPlaced, PRODUCTS} from '@switchboard/shop-contracts';
 import {startRedis, type RedisServer} from '../../packages/hub/test/redis-server.js';
@@ -59,6 +62,17 @@ async function expectStock(hub: RabbitHub, reserved: ReadonlyMap<string, number>
 }
 
 describe('the shop\'s services on RabbitMQ when the hub or the broker goes away', () => {
+  it('a services process refuses a queue type other than quorum or classic, before it connects', () => {
+    const run = spawnSync(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'server/src/services-main.ts'], {
+      cwd: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
+      env: {...process.env, AMQP_URL: rabbit.url, AMQP_QUEUE_TYPE: 'stream'},
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toContain('AMQP_QUEUE_TYPE must be "quorum" or "classic" (got "stream")');
+    expect(run.status).toBe(2);
+  }, 90_000);
+
   it('the hub down while a services process keeps consuming, then back: no order lost or doubled', async () => {
     const url = await rabbit.vhost();
     const topics = {url: redis.url, prefix: `hub-down-${randomUUID()}:`};
