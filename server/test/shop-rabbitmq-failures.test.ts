@@ -81,12 +81,13 @@ describe('the shop\'s services on RabbitMQ when the hub or the broker goes away'
     try {
       services = await startServicesProcess(url, {SHIPPING_DELAY_MS: '300'});
       const {ids, reserved} = placeOrders(hub, 20);
-      await until(async () => (await count(hub, ids, 'order.confirmed')) >= 3, 30_000, 'three orders confirmed');
+      // Early in the flow (one order confirmed), so the services still hold work when the hub goes.
+      await until(async () => (await count(hub, ids, 'order.confirmed')) >= 1, 30_000, 'an order confirmed');
       await until(async () => (await count(hub, ids, 'order.placed')) === ids.length, 10_000, 'every order stored');
       await hub.close();
       // Down: what the services decide waits in the broker; they go on with what they hold.
       const handled = services.handled();
-      await until(() => services!.handled() > handled, 20_000, 'the services handling while the hub is down');
+      await until(() => services!.handled() > handled, 30_000, 'the services handling while the hub is down');
       hub = await startRabbitHub(url, {redis: topics});
       await expectEachShippedOnce(hub, ids);
       await expectStock(hub, reserved);
