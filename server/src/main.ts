@@ -14,7 +14,7 @@ import {pageTokenRoute} from './page-tokens';
 import {startDeploys} from './deploys';
 import {declareShopQueues, shopBridge} from './rabbitmq';
 import {RabbitServices} from './domain/rabbit/rabbit-services';
-import {redactAmqpUrl} from '@switchboard/rabbitmq';
+import {DEFAULT_QUEUE_TYPE, QUEUE_TYPES, redactAmqpUrl, type QueueType} from '@switchboard/rabbitmq';
 import {randomUUID} from 'node:crypto';
 import {hasScope, jwtAuthenticator, redisEngine, SwitchboardServer, type Authenticator} from '@switchboard/hub';
 
@@ -69,6 +69,12 @@ if (servicesWhere !== 'in-process' && servicesWhere !== 'external') {
   console.error(`SHOP_SERVICES must be "in-process" or "external" (got "${servicesWhere}")`);
   process.exit(2);
 }
+// AMQP_QUEUE_TYPE: quorum (default) or classic, for every queue of the shop (see docs/guide/rabbitmq.md).
+const queueType = (process.env['AMQP_QUEUE_TYPE'] ?? DEFAULT_QUEUE_TYPE) as QueueType;
+if (!QUEUE_TYPES.includes(queueType)) {
+  console.error(`AMQP_QUEUE_TYPE must be "quorum" or "classic" (got "${queueType}")`);
+  process.exit(2);
+}
 if (servicesWhere === 'external' && !onRabbit) {
   console.error('SHOP_SERVICES=external needs AMQP_URL: the services run in `npm run services` processes on that broker');
   process.exit(2);
@@ -88,7 +94,7 @@ const shop = new Shop({
   runServices: !onRabbit,
 });
 server.addRoutes(shop.routes);
-const bridge = onRabbit ? shopBridge(amqpUrl, server) : undefined;
+const bridge = onRabbit ? shopBridge(amqpUrl, server, queueType) : undefined;
 const services =
   onRabbit && servicesWhere === 'in-process'
     ? new RabbitServices({
@@ -96,6 +102,7 @@ const services =
         logger: server.logger.child({component: 'shop-services'}),
         paymentFailureRate: Number(process.env['PAYMENT_FAILURE_RATE'] ?? 0.2),
         shippingDelayMs: Number(process.env['SHIPPING_DELAY_MS'] ?? 800),
+        queueType,
       })
     : undefined;
 if (services !== undefined) server.addHealthCheck('shopServices', () => ({ok: services.connected, connected: services.connected, handled: services.handled}));
@@ -138,7 +145,7 @@ try {
   await shop.start();
   await deploys.seed();
   // The services' queues exist before the hub publishes, so nothing it publishes meanwhile is unroutable.
-  if (onRabbit) await declareShopQueues(amqpUrl, server.logger.child({component: 'rabbitmq'}));
+  if (onRabbit) await declareShopQueues(amqpUrl, server.logger.child({component: 'rabbitmq'}), queueType);
   await bridge?.start();
   await services?.start();
   console.log(`Switchboard is running at ${url}  (hub: ${url}/hubs/events)  Ctrl-C stops it.`);

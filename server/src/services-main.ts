@@ -3,11 +3,12 @@
  * in a process of their own, consuming their durable queues on the RabbitMQ broker at AMQP_URL.
  * Run any number of them beside a hub started with `AMQP_URL=… SHOP_SERVICES=external npm start`:
  * each event is handled by one of them. PAYMENT_FAILURE_RATE (0–1, default 0.2) and
- * SHIPPING_DELAY_MS (default 800) as for `npm start`. Ctrl-C (SIGINT) or SIGTERM stops it cleanly:
+ * SHIPPING_DELAY_MS (default 800) as for `npm start`; AMQP_QUEUE_TYPE (quorum, the default, or
+ * classic) as the hub's. Ctrl-C (SIGINT) or SIGTERM stops it cleanly:
  * what it had not acknowledged goes back to the queues.
  */
 import {createLogger} from '@switchboard/hub';
-import {redactAmqpUrl} from '@switchboard/rabbitmq';
+import {DEFAULT_QUEUE_TYPE, QUEUE_TYPES, redactAmqpUrl, type QueueType} from '@switchboard/rabbitmq';
 import {RabbitServices} from './domain/rabbit/rabbit-services';
 
 const url = process.env['AMQP_URL'];
@@ -21,8 +22,13 @@ if (!(rate >= 0 && rate <= 1) || !(delay >= 0)) {
   console.error('PAYMENT_FAILURE_RATE must be a number from 0 to 1 and SHIPPING_DELAY_MS a number of milliseconds');
   process.exit(2);
 }
+const queueType = (process.env['AMQP_QUEUE_TYPE'] ?? DEFAULT_QUEUE_TYPE) as QueueType;
+if (!QUEUE_TYPES.includes(queueType)) {
+  console.error(`AMQP_QUEUE_TYPE must be "quorum" or "classic" (got "${queueType}"), as the hub's`);
+  process.exit(2);
+}
 const logger = createLogger().child({component: 'shop-services', pid: process.pid});
-const services = new RabbitServices({url, logger, paymentFailureRate: rate, shippingDelayMs: delay, name: `switchboard-shop-services-${process.pid}`});
+const services = new RabbitServices({url, logger, paymentFailureRate: rate, shippingDelayMs: delay, queueType, name: `switchboard-shop-services-${process.pid}`});
 try {
   await services.start();
 } catch (error) {

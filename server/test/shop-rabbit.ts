@@ -1,9 +1,10 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import type {SwitchboardServer} from '@switchboard/hub';
+import {randomUUID} from 'node:crypto';
+import {redisEngine, type SwitchboardServer} from '@switchboard/hub';
 import {PRODUCTS} from '@switchboard/shop-contracts';
-import type {RabbitBridge} from '@switchboard/rabbitmq';
+import type {QueueType, RabbitBridge} from '@switchboard/rabbitmq';
 import {pino} from 'pino';
 import {Shop} from '../src/domain/shop';
 import {declareShopQueues, shopBridge} from '../src/rabbitmq';
@@ -21,13 +22,28 @@ export interface RabbitHub {
   close(): Promise<void>;
 }
 
-/** Starts a hub as `AMQP_URL=… SHOP_SERVICES=external npm start` runs it, on a free port, with an in-memory log. */
-export async function startRabbitHub(amqpUrl: string): Promise<RabbitHub> {
-  const {server, url} = await startServer();
-  const shop = new Shop({events: server.events, logger: pino({level: 'silent'}), runServices: false});
+/** Options of {@link startRabbitHub}. */
+export interface RabbitHubOptions {
+  /** The shop's queue type (`AMQP_QUEUE_TYPE`); default quorum. */
+  readonly queueType?: QueueType;
+  /** Topics on Redis (`REDIS_URL`), under `prefix`, so a hub started again finds them; in memory by default. */
+  readonly redis?: {readonly url: string; readonly prefix: string};
+}
+
+/** Starts a hub as `AMQP_URL=… SHOP_SERVICES=external npm start` runs it, on a free port, with an in-memory log (or on Redis). */
+export async function startRabbitHub(amqpUrl: string, options: RabbitHubOptions = {}): Promise<RabbitHub> {
+  const engine = options.redis === undefined ? undefined : redisEngine(options.redis);
+  const {server, url} = await startServer(engine === undefined ? {} : {engine});
+  const shop = new Shop({
+    events: server.events,
+    logger: pino({level: 'silent'}),
+    runServices: false,
+    ...(engine === undefined ? {} : {streams: {connection: engine.connection, keys: engine.keys, log: engine.log, node: `node-${randomUUID()}`}}),
+  });
   server.addRoutes(shop.routes);
-  const bridge = shopBridge(amqpUrl, server);
-  await declareShopQueues(amqpUrl, pino({level: 'silent'}));
+  await shop.start();
+  const bridge = shopBridge(amqpUrl, server, options.queueType);
+  await declareShopQueues(amqpUrl, pino({level: 'silent'}), options.queueType);
   await bridge.start();
   return {
     server,
@@ -49,6 +65,8 @@ export interface ServicesProcess {
   handled(): number;
   /** Of those, deliveries the broker had given another consumer before (redeliveries). */
   redelivered(): number;
+  /** The start of what it logged (its first 20,000 characters, then warnings and errors only), for a failing test's message. */
+  output(): string;
   /** SIGKILL, like a crash; resolves once it is gone. */
   kill(): Promise<void>;
   /** SIGTERM (a clean stop); resolves once it is gone. */
@@ -78,7 +96,7 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
           if (line.includes('"redelivered":true')) redelivered++;
         }
         if (line.includes('consume from RabbitMQ')) resolveReady();
-        if (output.length < 20_000) output += line + '\n';
+        if (output.length < 20_000 || /"level":(40|50|60)/.test(line)) output += line + '\n';
       }
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -90,7 +108,7 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return {child, handled: () => handled, redelivered: () => redelivered, kill: () => end('SIGKILL'), stop: () => end('SIGTERM')};
+  return {child, handled: () => handled, redelivered: () => redelivered, output: () => output, kill: () => end('SIGKILL'), stop: () => end('SIGTERM')};
 }
 
 /** The stock each product should have after `reserved` units were taken of it, starting from the default 20. */

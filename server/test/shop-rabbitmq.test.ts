@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PRODUCTS} from '@switchboard/shop-contracts';
 import {startRabbit, type RabbitServer} from '../../packages/rabbitmq/test/rabbitmq-server.js';
-import {effects, ONCE_EACH, until} from './shop-nodes';
+import {effects, everything, ONCE_EACH, until} from './shop-nodes';
 import {startRabbitHub, startServicesProcess, stockAfter, type RabbitHub, type ServicesProcess} from './shop-rabbit';
 
 // One broker, one hub and two `npm run services` processes for the whole file (each starts in
@@ -176,6 +176,36 @@ describe('the shop\'s services on RabbitMQ, in their own processes', () => {
     } finally {
       await setFailureRate(0);
     }
+  }, 120_000);
+
+  it('inventory.restock is decided by the inventory service, in order with reservations: a restock while orders reserve leaves stock exact', async () => {
+    const sku = PRODUCTS[0]!.sku;
+    const restock = (quantity: number, product: string = sku) => {
+      const id = randomUUID();
+      const command = {id, type: 'inventory.restock', version: 1, time: new Date().toISOString(), source: 'mfe:inventory', correlationId: id, data: {sku: product, quantity}};
+      return hub.server.events.command(command) as Promise<{level: number}>;
+    };
+    // Twelve orders of one product reserve while three restocks of 5 go to the services.
+    const orders: string[] = [];
+    const answers: Array<Promise<{level: number}>> = [];
+    for (let i = 0; i < 12; i++) {
+      const orderId = `o-${randomUUID()}`;
+      hub.shop.bus.publish(OrderPlaced, {orderId, sku, quantity: 1}, {source: 'service:orders'});
+      orders.push(orderId);
+      if (i % 4 === 1) answers.push(restock(5));
+    }
+    // Each restock is answered with the level the service set (checked against its event below).
+    const levels = (await Promise.all(answers)).map((a) => a.level);
+    const byOrder = await settle(orders, 'order.shipped');
+    for (const id of orders) expect(byOrder.get(id), id).toEqual(ONCE_EACH);
+    // No reservation lost to a restock and no restock lost to a reservation: start − 12 + 15.
+    took(new Map([[sku, 12 - 15]]));
+    await expectStock();
+    // One inventory.restocked per command, stored once, with the level the page was told.
+    const restocked = (await everything(hub.server, 'inventory')).filter((e) => e.type === 'inventory.restocked');
+    expect(restocked.map((e) => (e.data as {level: number}).level).sort()).toEqual([...levels].sort());
+    // A refusal is the page's answer, with the service's reason.
+    await expect(restock(1, 'tea-unknown')).rejects.toThrow('Unknown product "tea-unknown".');
   }, 120_000);
 
   it('a service process killed with SIGKILL mid-flow loses nothing and doubles nothing', async () => {

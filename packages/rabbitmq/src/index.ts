@@ -14,3 +14,5 @@ export {BridgeMetrics} from './lib/metrics.js';
 export type {BridgeState} from './lib/metrics.js';
 export {NO_OBSERVER} from './lib/observer.js';
 export type {BridgeObserver, CommandOutcome} from './lib/observer.js';
+export {DEFAULT_QUEUE_TYPE, QUEUE_TYPES, queueArguments} from './lib/queue-type.js';
+export type {QueueType} from './lib/queue-type.js';

@@ -1,6 +1,7 @@
 import type {Envelope} from '@switchboard/contracts';
 import type {RedisConnection, RedisKeys, TopicLog} from '@switchboard/hub';
 import type {Logger} from 'pino';
+import type {ServiceHandler} from './service-runner';
 
 /** Where the shop's services consume from when it runs on Redis. */
 export interface ShopStreams {
@@ -18,10 +19,9 @@ export interface ShopStreams {
 const LEASE_MS = 5000;
 
 /** Runs a service's handlers for one event (with retries and dead letters); resolves when done. */
-export type ServiceRunner = (service: string, event: Envelope, handlers: ReadonlyArray<ServiceHandler>) => Promise<void>;
+export type RunHandlers = (service: string, event: Envelope, handlers: ReadonlyArray<ServiceHandler>) => Promise<void>;
 
-/** A service's handler of one event; one that returns a promise is done when it settles. */
-export type ServiceHandler = (e: Envelope) => void | Promise<void>;
+export type {ServiceHandler} from './service-runner';
 
 /** Resolves once the read models include the event at `epoch:seq` of `topic`; rejects when they do not in time. */
 export type ReadModelsReached = (topic: string, epoch: string, seq: number) => Promise<void>;
@@ -48,7 +48,7 @@ export class ConsumerGroups {
   readonly #s: ShopStreams;
   readonly #topics: readonly string[];
   readonly #streams: readonly string[];
-  readonly #run: ServiceRunner;
+  readonly #run: RunHandlers;
   readonly #logger: Logger;
   readonly #reached: ReadModelsReached;
   readonly #handlers = new Map<string, Map<string, ServiceHandler[]>>();
@@ -74,7 +74,7 @@ export class ConsumerGroups {
   constructor(
     streams: ShopStreams,
     topics: readonly string[],
-    run: ServiceRunner,
+    run: RunHandlers,
     logger: Logger,
     exclusive: ReadonlySet<string> = new Set(),
     reached: ReadModelsReached = async () => {},

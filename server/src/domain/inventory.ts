@@ -18,6 +18,11 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
    * hears them during publish, before they are noted, and they are never removed.
    */
   const decided = new Set<string>();
+  /**
+   * Restocks done, by the command's id, with the level they set: a command delivered again (its
+   * first handler died before acknowledging it) answers the same and adds nothing. Bounded.
+   */
+  const restocks = new Map<string, number>();
   const noteDecided = (id: string): void => {
     decided.add(id);
     if (decided.size > 10_000) decided.delete(decided.values().next().value!);
@@ -31,6 +36,10 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
       const {orderId, sku, quantity, level} = e.data as {orderId?: string; sku?: string; quantity?: number; level?: number};
       const mine = decided.delete(e.id);
       if (!mine && typeof sku === 'string' && typeof level === 'number' && stock.has(sku)) stock.set(sku, level);
+      if (e.type === 'inventory.restocked' && e.causationId !== undefined && typeof level === 'number') {
+        restocks.set(e.causationId, level);
+        if (restocks.size > 10_000) restocks.delete(restocks.keys().next().value!);
+      }
       if (typeof orderId !== 'string' || typeof sku !== 'string' || typeof quantity !== 'number') return;
       if (e.type === 'inventory.reserved') reservations.set(orderId, {sku, quantity});
       else if (e.type === 'inventory.released') reservations.set(orderId, {sku, quantity: 0});
@@ -39,6 +48,7 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
       for (const [sku, level] of initialStock) stock.set(sku, level);
       reservations.clear();
       decided.clear();
+      restocks.clear();
     },
   );
   ctx.on(OrderPlaced, 'inventory', (e) => {
@@ -64,6 +74,8 @@ export function inventoryService(ctx: ServiceContext, initialStock: ReadonlyMap<
   });
   ctx.defer(
     ctx.events.handle(Restock, (command) => {
+      const done = restocks.get(command.id);
+      if (done !== undefined) return {level: done};
       const level = stock.get(command.data.sku);
       if (level === undefined) throw new HubError(`Unknown product "${command.data.sku}".`);
       const next = level + command.data.quantity;

@@ -26,6 +26,13 @@ export interface ServiceContext {
   newId(purpose: string): string;
 }
 
+/**
+ * Commands a service decides on its own state, by the service that owns it. Where the services run
+ * elsewhere (on RabbitMQ) the hub does not answer these from its copy of that state: they go to
+ * the service (RPC through its queue), so the copy that decides is the one every event changes.
+ */
+export const SERVICE_COMMANDS: ReadonlyMap<string, string> = new Map([['inventory.restock', 'inventory']]);
+
 /** Price of each product in cents, by sku. */
 export const PRICE = new Map<string, number>(PRODUCTS.map((p) => [p.sku, p.priceCents]));
 /** Display name of each product, by sku. */

@@ -2,9 +2,9 @@ import type {Bus, DeadLetter} from '@switchboard/bus';
 import type {Contract, Envelope} from '@switchboard/contracts';
 import {HubError, positionOf, type CommandHandler, type EventService} from '@switchboard/hub';
 import type {Logger} from 'pino';
-import {ConsumerGroups, type ServiceHandler, type ShopStreams} from './consumer-groups';
+import {ConsumerGroups, type ShopStreams} from './consumer-groups';
+import {ServiceRunner, type RetryPolicy, type ServiceHandler} from './service-runner';
 import {StreamFollower, type TopicEvent} from './stream-follower';
-import {uuidOf} from './derived-id';
 import {withMethod} from './with-method';
 
 export type {ShopStreams} from './consumer-groups';
@@ -15,7 +15,7 @@ export interface ShopOnStreamsOptions {
   readonly bus: Bus;
   readonly topics: readonly string[];
   readonly logger: Logger;
-  readonly retry: {readonly attempts: number; readonly backoffMs: number};
+  readonly retry: RetryPolicy;
   readonly deadLetter: (letter: DeadLetter) => void;
   /** Gives the read models and the services' projections an event of a topic, in the topics' order. */
   readonly apply: (topic: string, event: Envelope) => void;
@@ -34,12 +34,15 @@ export interface ShopOnStreamsOptions {
 export class ShopOnStreams {
   readonly #o: ShopOnStreamsOptions;
   readonly #groups: ConsumerGroups;
-  /** The handling under way: its publishes get ids `hash(scope, n)` and, unless they name one, the handled event as parent. */
-  #scope: {id: string; n: number; parent?: Envelope} | undefined;
+  readonly #runner: ServiceRunner;
   readonly #follower: StreamFollower;
 
   constructor(options: ShopOnStreamsOptions) {
     this.#o = options;
+    this.#runner = new ServiceRunner({
+      retry: options.retry,
+      deadLetter: ({service, event, error, attempt}) => options.deadLetter({envelope: event, subscriber: `service:${service}`, error, attempt}),
+    });
     // Inventory decides on stock shared by every order: one node at a time (see ConsumerGroups).
     // The read models follow every topic on every node; a service handles an event only once they include it.
     this.#follower = new StreamFollower({
@@ -63,16 +66,7 @@ export class ShopOnStreams {
 
   /** The bus services see: the server bus, with derived ids on what they publish. */
   scopedBus(): Bus {
-    const bus = this.#o.bus;
-    const publish = (contract: Contract, data: unknown, given: {id?: string; parent?: Envelope; source?: string} = {}) => {
-      // The bus links a handler's publishes to the event it handles only when it dispatched that
-      // event itself; consumer groups dispatch here, so the link (causation, correlation) is made here.
-      const parent = given.parent ?? this.#scope?.parent;
-      const options = parent === undefined ? given : {...given, parent};
-      const id = options.id ?? this.#derivedId(contract.type, options);
-      return bus.publish(contract, data as never, id === undefined ? options : {...options, id});
-    };
-    return withMethod(bus, 'publish', publish as never);
+    return this.#runner.bus(this.#o.bus);
   }
 
   /**
@@ -84,15 +78,8 @@ export class ShopOnStreams {
     const handle = <C extends Contract>(contract: C, handler: CommandHandler<C>) =>
       events.handle(contract, async (command, sender) => {
         if (!this.#o.streams.connection.isReady) throw new HubError('The event store is unavailable (Redis is unreachable); nothing was done. Try again.');
-        this.#scope = {id: `command:${command.id}`, n: 0};
-        let result: unknown;
-        try {
-          // The scope holds only while the handler runs synchronously: what it publishes then is its own.
-          result = handler(command, sender);
-        } finally {
-          this.#scope = undefined;
-        }
-        result = await result;
+        // The handling holds only while the handler runs synchronously: what it publishes then is its own.
+        const result: unknown = await this.#runner.within(`command:${command.id}`, () => handler(command, sender));
         // Answered once stored, and once this node's read models show it (read your writes), within 5 s.
         const stored = await Promise.race([this.#o.stored().then(() => this.caughtUp().then(() => true)), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
         if (!stored) throw new HubError('The event store did not confirm this command in time; sending it again is safe.');
@@ -103,7 +90,7 @@ export class ShopOnStreams {
 
   /** An id derived from the command or event being handled (the same when it is handled again); undefined outside a handling. */
   newId(purpose: string): string | undefined {
-    return this.#scope === undefined ? undefined : uuidOf(`${this.#scope.id}:id:${purpose}`);
+    return this.#runner.newId(purpose);
   }
 
   /** Registers a service's handler with its consumer group. */
@@ -148,35 +135,7 @@ export class ShopOnStreams {
 
   /** Runs a service's handlers with retries (then a dead letter), and waits until they finished and what they published is stored. */
   async #run(service: string, event: Envelope, handlers: ReadonlyArray<ServiceHandler>): Promise<void> {
-    const {attempts, backoffMs} = this.#o.retry;
-    for (const [index, handler] of handlers.entries()) {
-      for (let attempt = 1; ; attempt++) {
-        this.#scope = {id: `${service}:${index}:${event.id}`, n: 0, parent: event};
-        try {
-          const result = handler(event);
-          this.#scope = undefined;
-          // A handler that finishes later (shipping after its delay) is done, and acknowledged, only then.
-          await result;
-          break;
-        } catch (error) {
-          if (attempt >= attempts) {
-            this.#scope = undefined;
-            this.#o.deadLetter({envelope: event, subscriber: `service:${service}`, error, attempt});
-            break;
-          }
-        } finally {
-          this.#scope = undefined;
-        }
-        await new Promise((r) => setTimeout(r, backoffMs * attempt));
-      }
-    }
+    await this.#runner.run(service, event, handlers);
     await this.#o.stored();
-  }
-
-  #derivedId(type: string, options: {parent?: Envelope; source?: string}): string | undefined {
-    let basis: string | undefined;
-    if (this.#scope !== undefined) basis = `${this.#scope.id}:${this.#scope.n++}`;
-    else if (options.parent !== undefined) basis = `${options.source ?? ''}:${options.parent.id}:${type}`;
-    return basis === undefined ? undefined : uuidOf(basis);
   }
 }

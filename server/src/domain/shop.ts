@@ -11,7 +11,7 @@ import type {OrderState} from './order-state';
 import {ordersService, type OrderStore} from './orders';
 import {paymentsService} from './payments';
 import {readModels, type ReadModels, type StockLevel} from './read-models';
-import type {ServiceContext} from './services';
+import {SERVICE_COMMANDS, type ServiceContext} from './services';
 import {settingsService} from './settings';
 import {shippingService} from './shipping';
 import {ShopOnStreams, type ShopStreams} from './shop-streams';
@@ -73,6 +73,8 @@ export interface ShopOptions {
    * Whether this process runs the services' handlers (default true). False: they consume elsewhere
    * (on RabbitMQ, `RabbitServices`, in this process or others); this shop keeps the commands, the
    * read models and the routes, and what the services append to the topics reaches its projections.
+   * The commands a service decides on its own state (`inventory.restock`, {@link SERVICE_COMMANDS})
+   * are left to the services too: route them to it (the RabbitMQ bridge's `commands`).
    */
   readonly runServices?: boolean;
 }
@@ -149,9 +151,10 @@ export class Shop {
             rebuild: (events) => this.#rebuild(events),
             stored: () => this.#storing,
           }));
+    const scopedEvents = onStreams?.scopedEvents(this.#events) ?? this.#events;
     const ctx: ServiceContext = {
       bus: onStreams?.scopedBus() ?? this.bus,
-      events: onStreams?.scopedEvents(this.#events) ?? this.#events,
+      events: this.#runServices ? scopedEvents : hubOnly(scopedEvents),
       on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
         if (!this.#runServices) return;
         if (onStreams !== undefined) onStreams.on(service, contract, handler as (e: Envelope) => void | Promise<void>);
@@ -380,6 +383,11 @@ export class Shop {
       {source: 'service:dead-letters', parent: letter.envelope},
     );
   }
+}
+
+/** `events` that leaves the commands of {@link SERVICE_COMMANDS} to the services (they are routed to them over RabbitMQ). */
+function hubOnly(events: Pick<EventService, 'handle'>): Pick<EventService, 'handle'> {
+  return {handle: (contract, handler) => (SERVICE_COMMANDS.has(contract.type) ? () => {} : events.handle(contract, handler))};
 }
 
 /** A client whose token grants publishing on `topic`: the only outsider whose events the services act on. */

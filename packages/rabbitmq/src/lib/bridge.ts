@@ -6,6 +6,7 @@ import {EgressPublisher, type EgressRoute} from './egress.js';
 import {IngestConsumer, type IngestBinding, type IngestSettings} from './ingest.js';
 import {BridgeMetrics} from './metrics.js';
 import {CommandRouter, type CommandRoute} from './rpc.js';
+import {DEFAULT_QUEUE_TYPE, queueArguments, type QueueType} from './queue-type.js';
 
 /** Options of {@link RabbitBridge}. */
 export interface RabbitBridgeOptions {
@@ -29,6 +30,12 @@ export interface RabbitBridgeOptions {
   readonly maxPendingCommands?: number;
   /** Longest wait between reconnects and between append retries; default 5 s. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * Type of the queues the bridge declares (bindings' queues, unless one names its own; the
+   * dead-letter queue; the egress state): `quorum` (default) or `classic`, which a single-node
+   * broker serves again at once after a crash (see {@link QueueType}).
+   */
+  readonly queueType?: QueueType;
   readonly logger?: Logger;
 }
 
@@ -39,6 +46,7 @@ export const RABBIT_DEFAULTS = {
   deadLetterExchange: 'switchboard.dead-letter',
   maxPendingCommands: 1000,
   maxRetryDelayMs: 5000,
+  queueType: DEFAULT_QUEUE_TYPE,
 } as const;
 
 /**
@@ -77,7 +85,10 @@ export class RabbitBridge {
       maxMessageBytes: options.maxMessageBytes ?? RABBIT_DEFAULTS.maxMessageBytes,
       deadLetterExchange: options.deadLetterExchange ?? RABBIT_DEFAULTS.deadLetterExchange,
       maxRetryDelayMs,
+      queueType: options.queueType ?? RABBIT_DEFAULTS.queueType,
     };
+    queueArguments(settings.queueType!); // a wrong type fails here, not at the first connect
+    for (const binding of options.ingest ?? []) if (binding.queueType !== undefined) queueArguments(binding.queueType);
     const queues = new Set<string>();
     const topics = [...(options.ingest ?? []).map((b) => b.topic), ...(options.egress ?? []).flatMap((e) => e.topics)];
     for (const topic of topics) if (!TOPIC_PATTERN.test(topic)) throw new Error(`"${topic}" is not a topic name: 1-128 letters, digits, ".", "_", ":" or "-".`);
@@ -87,7 +98,7 @@ export class RabbitBridge {
       queues.add(consumer.queue);
       return consumer;
     });
-    this.#egress = (options.egress ?? []).map((route) => new EgressPublisher(route, server.events.log, this.#connection, logger, metrics));
+    this.#egress = (options.egress ?? []).map((route) => new EgressPublisher(route, server.events.log, this.#connection, logger, metrics, settings.queueType));
     this.#rpc = options.commands === undefined || options.commands.length === 0
       ? undefined
       : new CommandRouter(options.commands, server.events, logger, metrics, options.maxPendingCommands ?? RABBIT_DEFAULTS.maxPendingCommands);

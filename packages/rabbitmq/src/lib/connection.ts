@@ -17,7 +17,16 @@ export interface RabbitConnectionOptions {
   readonly name?: string;
   /** Longest wait between reconnect attempts; default 5 s (it starts at 200 ms and doubles). */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Longest wait for a connection to open and every user to be set up; default 20 s. A broker that
+   * is still booting accepts TCP before it speaks AMQP (or serves its queues): past this the attempt
+   * is abandoned and the next one follows, rather than waiting for ever.
+   */
+  readonly openTimeoutMs?: number;
 }
+
+/** Default of {@link RabbitConnectionOptions.openTimeoutMs}. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 20_000;
 
 /** The URL with its password hidden, for messages and logs. */
 export function redactAmqpUrl(url: string): string {
@@ -88,19 +97,32 @@ export class RabbitConnection {
   }
 
   async #open(): Promise<void> {
-    const connection = await amqp.connect(this.#options.url, {clientProperties: {connection_name: this.#options.name ?? 'switchboard'}});
+    const timeoutMs = this.#options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    // amqplib's socket timeout covers the TCP connect and the AMQP handshake.
+    const connection = await amqp.connect(this.#options.url, {timeout: timeoutMs, clientProperties: {connection_name: this.#options.name ?? 'switchboard'}});
     connection.on('error', (error: unknown) => this.#options.logger.warn({err: error}, 'RabbitMQ connection error'));
     connection.on('close', () => {
       if (this.#connection === connection) this.#lost();
     });
     connection.on('blocked', (reason: unknown) => this.#options.logger.warn({reason}, 'RabbitMQ blocked publishing (a resource alarm)'));
     this.#connection = connection;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      for (const user of this.#users) await user.opened(connection);
+      const setUp = (async () => {
+        for (const user of this.#users) await user.opened(connection);
+      })();
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the broker did not finish setting up the connection within ${timeoutMs} ms`)), timeoutMs);
+      });
+      setUp.catch(() => {}); // closing the connection below rejects what is still under way
+      await Promise.race([setUp, late]);
     } catch (error) {
       this.#drop();
-      await connection.close().catch(() => {});
+      // A broker that does not answer may not answer the close either: give up on it after a second.
+      await Promise.race([connection.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref?.())]);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     this.#delay = 200;
   }
@@ -132,7 +154,8 @@ export class RabbitConnection {
         },
       );
     }, this.#delay);
-    this.#timer.unref?.();
+    // Not unref'd: a process that only consumes (a services process) has nothing else keeping it
+    // alive while the broker is away, and would exit instead of reconnecting. close() clears it.
   }
 }
 

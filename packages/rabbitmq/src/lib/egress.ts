@@ -4,6 +4,7 @@ import type {ReadResult, TopicLog} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import type {ConnectionUser, RabbitConnection} from './connection.js';
 import type {BridgeObserver} from './observer.js';
+import {queueArguments, type QueueType} from './queue-type.js';
 
 /** Topics whose events are published to an exchange. */
 export interface EgressRoute {
@@ -33,13 +34,14 @@ const LEADER_RETRY_MS = 2000;
  * Publishes topics to an exchange, in log order, with publisher confirms. One hub node at a time
  * publishes (the holder of an exclusive consumer on the `<exchange>.egress-leader` queue; when its
  * connection dies the broker lets the next one in). After each confirmed batch, the last confirmed
- * offset per topic is written to the `<exchange>.egress-state` quorum queue (a one-message,
+ * offset per topic is written to the `<exchange>.egress-state` queue (quorum by default; a one-message,
  * durable register), so a restarted or newly elected publisher continues from there: what was
  * published but not recorded is published again, which consumers deduplicate by `messageId`.
  */
 export class EgressPublisher implements ConnectionUser {
   readonly #route: EgressRoute;
   readonly #exchange: string;
+  readonly #queueType: QueueType;
   readonly #log: TopicLog;
   readonly #connection: RabbitConnection;
   readonly #logger: Logger;
@@ -54,7 +56,8 @@ export class EgressPublisher implements ConnectionUser {
   /** Batches being published now (awaited by a graceful close). */
   readonly #busy = new Set<Promise<boolean>>();
 
-  constructor(route: EgressRoute, log: TopicLog, connection: RabbitConnection, logger: Logger, observer: BridgeObserver) {
+  constructor(route: EgressRoute, log: TopicLog, connection: RabbitConnection, logger: Logger, observer: BridgeObserver, queueType: QueueType = 'quorum') {
+    this.#queueType = queueType;
     this.#route = route;
     this.#exchange = route.exchange ?? 'switchboard.events';
     this.#log = log;
@@ -84,7 +87,7 @@ export class EgressPublisher implements ConnectionUser {
     setup.on('error', () => {});
     await setup.assertExchange(this.#exchange, 'topic', {durable: true});
     await setup.assertQueue(this.#leaderQueue, {durable: true});
-    await setup.assertQueue(this.#stateQueue, {durable: true, arguments: {'x-queue-type': 'quorum', 'x-max-length': 1}});
+    await setup.assertQueue(this.#stateQueue, {durable: true, arguments: {...queueArguments(this.#queueType), 'x-max-length': 1}});
     await setup.close();
     this.#unwatch ??= this.#log.watch({
       topics: this.#route.topics,

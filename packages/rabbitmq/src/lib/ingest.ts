@@ -1,10 +1,11 @@
-import type {ChannelModel, ConfirmChannel, ConsumeMessage} from 'amqplib';
+import type {Channel, ChannelModel, ConfirmChannel, ConsumeMessage} from 'amqplib';
 import type {ValidationIssue} from '@switchboard/contracts';
 import {clientAppender, SERVER, TopicLogUnavailableError, type Appender, type EventService, type Principal} from '@switchboard/hub';
 import type {Logger} from 'pino';
 import type {ConnectionUser, RabbitConnection} from './connection.js';
 import {decodeMessage} from './message.js';
 import type {BridgeObserver} from './observer.js';
+import {queueArguments, type QueueType} from './queue-type.js';
 
 /**
  * One ingest binding: messages of a queue (fed by an exchange and routing keys, or by producers
@@ -13,8 +14,10 @@ import type {BridgeObserver} from './observer.js';
 export interface IngestBinding {
   /** The hub topic its messages are appended to. */
   readonly topic: string;
-  /** The queue consumed; declared as a durable quorum queue with a single active consumer. Default `switchboard.ingest.<topic>`. */
+  /** The queue consumed; declared durable, of `queueType`, with a single active consumer. Default `switchboard.ingest.<topic>`. */
   readonly queue?: string;
+  /** The type of `queue`; default the bridge's `queueType` (`quorum`). */
+  readonly queueType?: QueueType;
   /** An exchange to bind the queue to (declared durable, of `exchangeType`, when it does not exist). */
   readonly exchange?: string;
   /** Type of `exchange` when it is declared here; default `topic`. */
@@ -38,6 +41,8 @@ export interface IngestSettings {
   readonly deadLetterExchange: string;
   /** Longest wait between attempts to append while the topic log is unavailable; default 5 s. */
   readonly maxRetryDelayMs: number;
+  /** Type of the bindings' queues (unless a binding names its own) and of the dead-letter queue; default `quorum`. */
+  readonly queueType?: QueueType;
 }
 
 /** Headers a dead letter carries besides the original message's own. */
@@ -59,7 +64,7 @@ export function queueOf(binding: IngestBinding): string {
  * each is acknowledged only after its event was appended (or found already appended: the topic
  * log deduplicates by envelope id) or after it was dead-lettered with a publisher confirm. While
  * the log is unavailable the message is retried with backoff and nothing is acknowledged, so the
- * broker keeps the rest. The queue is a quorum queue with `x-single-active-consumer`: every hub node
+ * broker keeps the rest. The queue (quorum by default) has `x-single-active-consumer`: every hub node
  * may consume, the broker delivers to one at a time.
  */
 export class IngestConsumer implements ConnectionUser {
@@ -100,8 +105,8 @@ export class IngestConsumer implements ConnectionUser {
     const generation = ++this.#generation;
     const channel = await connection.createConfirmChannel();
     channel.on('error', (error: unknown) => this.#connection.fail(error));
-    await declareDeadLetters(channel, this.#settings.deadLetterExchange);
-    await channel.assertQueue(this.#queueName, {durable: true, arguments: {'x-queue-type': 'quorum', 'x-single-active-consumer': true}});
+    await declareDeadLetters(channel, this.#settings.deadLetterExchange, this.#settings.queueType);
+    await channel.assertQueue(this.#queueName, {durable: true, arguments: queueArguments(this.#binding.queueType ?? this.#settings.queueType ?? 'quorum', true)});
     const {exchange} = this.#binding;
     if (exchange !== undefined) {
       await channel.assertExchange(exchange, this.#binding.exchangeType ?? 'topic', {durable: true});
@@ -203,10 +208,10 @@ export class IngestConsumer implements ConnectionUser {
   }
 }
 
-/** The dead-letter exchange (topic, durable) and a queue that keeps every dead letter until someone reads it. */
-export async function declareDeadLetters(channel: ConfirmChannel, exchange: string): Promise<void> {
+/** The dead-letter exchange (topic, durable) and a queue of `type` (default quorum) that keeps every dead letter until someone reads it. */
+export async function declareDeadLetters(channel: Channel, exchange: string, type: QueueType = 'quorum'): Promise<void> {
   await channel.assertExchange(exchange, 'topic', {durable: true});
-  await channel.assertQueue(exchange, {durable: true, arguments: {'x-queue-type': 'quorum'}});
+  await channel.assertQueue(exchange, {durable: true, arguments: queueArguments(type)});
   await channel.bindQueue(exchange, exchange, '#');
 }
 

@@ -1,15 +1,15 @@
 import {randomUUID} from 'node:crypto';
 import {Bus, matcher} from '@switchboard/bus';
 import type {Contract, Envelope, EnvelopeOf} from '@switchboard/contracts';
-import {RabbitConnection} from '@switchboard/rabbitmq';
+import {HubError, type CommandSender} from '@switchboard/hub';
+import {RabbitConnection, type QueueType} from '@switchboard/rabbitmq';
 import {DeadLetterRecorded, shopRegistry} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
-import {uuidOf} from '../derived-id';
-import {withMethod} from '../with-method';
-import type {ServiceContext} from '../services';
+import {ServiceRunner, type RetryPolicy} from '../service-runner';
+import {SERVICE_COMMANDS, type ServiceContext} from '../services';
 import {Outbox} from './outbox';
 import {ProjectionFeed} from './projection-feed';
-import {ServiceQueue, type QueueHandler} from './service-queue';
+import {ServiceQueue, type CommandOutcome, type QueueCommandHandler, type QueueHandler} from './service-queue';
 import {registerShopServices, type ShopServiceSettings} from './shop-services';
 import {declareShopTopology, EXCLUSIVE_SERVICES} from './topology';
 
@@ -21,13 +21,15 @@ export interface RabbitServicesOptions extends ShopServiceSettings {
   /** Shown in the broker's connection list; default `switchboard-shop-services`. */
   readonly name?: string;
   /** Attempts of a failing handler before its event is dead-lettered (with the reason), and the wait between them. Default 3 × 100 ms. */
-  readonly retry?: {readonly attempts: number; readonly backoffMs: number};
+  readonly retry?: RetryPolicy;
   /** Unacknowledged deliveries per service queue; default 20. */
   readonly prefetch?: number;
   /** Longest wait for the projections to include an event before it is handled anyway; default 10 s. */
   readonly catchUpMs?: number;
   /** Larger messages in a service's queue are dead-lettered unread; default 64 KB. */
   readonly maxMessageBytes?: number;
+  /** Type of the shop's queues, as the hub declares them (`AMQP_QUEUE_TYPE`); default `quorum`. */
+  readonly queueType?: QueueType;
 }
 
 /** Defaults of {@link RabbitServicesOptions}. */
@@ -41,7 +43,8 @@ const CONCURRENT: ReadonlySet<string> = new Set(['shipping']);
  * durable RabbitMQ queues: the same handlers as in the hub process, given a {@link ServiceContext}
  * whose `on` consumes the service's queue and whose bus publishes to `shop.services` with confirms.
  * Any number of processes may run it; the broker spreads each queue's events over them (inventory:
- * one at a time, single active consumer). Commands stay with the hub.
+ * one at a time, single active consumer). Commands stay with the hub, but for those a service
+ * decides on its own state (`inventory.restock`): they reach it by RPC through its queue.
  *
  * ```ts
  * const services = new RabbitServices({url: 'amqp://guest:guest@localhost:5672', logger});
@@ -55,18 +58,23 @@ export class RabbitServices {
   readonly #queues = new Map<string, ServiceQueue>();
   readonly #stops: Array<() => void> = [];
   readonly #bus: Bus;
+  readonly #runner: ServiceRunner;
   readonly #logger: Logger;
-  readonly #retry: {readonly attempts: number; readonly backoffMs: number};
-  /** The handling under way: what its handlers publish gets ids `hash(scope, n)` and the handled event as parent. */
-  #scope: {id: string; n: number; parent: Envelope; published: string[]} | undefined;
-  /** Ids published outside a scope (after a wait), by the event they name as parent: its handling waits for their confirms too. */
+  /** Ids published outside a handling (after a wait), by the event they name as parent: its handling waits for their confirms too. */
   readonly #late = new Map<string, string[]>();
   readonly #scoped: Bus;
 
   constructor(options: RabbitServicesOptions) {
     const registry = shopRegistry();
     this.#logger = options.logger;
-    this.#retry = options.retry ?? RABBIT_SERVICES_DEFAULTS.retry;
+    this.#runner = new ServiceRunner({
+      retry: options.retry ?? RABBIT_SERVICES_DEFAULTS.retry,
+      deadLetter: ({service, event, error, attempt}) => {
+        const reason = failureOf(error);
+        options.logger.error({service, id: event.id, type: event.type, error: reason}, 'dead letter');
+        this.#scoped.publish(DeadLetterRecorded, {eventId: event.id, eventType: event.type, subscriber: `service:${service}`, error: reason, attempt}, {source: 'service:dead-letters'});
+      },
+    });
     this.#connection = new RabbitConnection({url: options.url, logger: options.logger, name: options.name ?? 'switchboard-shop-services'});
     this.#feed = new ProjectionFeed(registry, this.#connection, options.logger);
     this.#outbox = new Outbox(this.#connection, options.logger);
@@ -82,32 +90,43 @@ export class RabbitServices {
       connection: this.#connection,
       logger: options.logger,
       run: (service: string, event: Envelope, handlers: readonly QueueHandler[]) => this.#run(service, event, handlers),
+      command: (service: string, command: Envelope, handler: QueueCommandHandler, sender: CommandSender) => this.#command(service, command, handler, sender),
       confirmed: (ids: readonly string[]) => this.#outbox.confirmed(ids),
       drained: () => this.#outbox.drained(),
     };
     this.#scoped = this.#scopedBus();
+    const queueOf = (service: string): ServiceQueue => {
+      let queue = this.#queues.get(service);
+      if (queue === undefined) {
+        queue = new ServiceQueue(service, host, {...queueOptions, concurrent: CONCURRENT.has(service), exclusive: EXCLUSIVE_SERVICES.has(service)});
+        this.#queues.set(service, queue);
+      }
+      return queue;
+    };
     const ctx: ServiceContext = {
       bus: this.#scoped,
-      // Commands (order.place, inventory.restock, settings.change) are answered by the hub.
-      events: {handle: () => () => {}},
+      // A command a service decides on its own state (inventory.restock) comes to its queue by RPC;
+      // the others (order.place, settings.change) are answered by the hub.
+      events: {
+        handle: (contract, handler) => {
+          const service = SERVICE_COMMANDS.get(contract.type);
+          if (service !== undefined) queueOf(service).registerCommand(contract.type, handler as QueueCommandHandler);
+          return () => {};
+        },
+      },
       on: <C extends Contract>(contract: C, service: string, handler: (e: EnvelopeOf<C>) => void | Promise<void>) => {
-        let queue = this.#queues.get(service);
-        if (queue === undefined) {
-          queue = new ServiceQueue(service, host, {...queueOptions, concurrent: CONCURRENT.has(service), exclusive: EXCLUSIVE_SERVICES.has(service)});
-          this.#queues.set(service, queue);
-        }
-        queue.register(contract.type, handler as QueueHandler);
+        queueOf(service).register(contract.type, handler as QueueHandler);
       },
       defer: (stop) => void this.#stops.push(stop),
       project: (target, _name, apply, reset) => this.#feed.add({matches: matcher(target), apply, reset}),
-      newId: (purpose) => (this.#scope === undefined ? randomUUID() : uuidOf(`${this.#scope.id}:id:${purpose}`)),
+      newId: (purpose) => this.#runner.newId(purpose) ?? randomUUID(),
     };
     registerShopServices(ctx, options);
     const types = new Map([...this.#queues].map(([service, queue]) => [service, queue.types] as const));
     this.#connection.use({
       opened: async (model) => {
         const channel = await model.createChannel();
-        await declareShopTopology(channel, types);
+        await declareShopTopology(channel, types, options.queueType);
         await channel.close();
       },
       closed: () => {},
@@ -140,64 +159,43 @@ export class RabbitServices {
 
   /** The bus the services publish on: derived ids, the handled event as parent, and every event to the outbox. */
   #scopedBus(): Bus {
-    const bus = this.#bus;
-    const publish = (contract: Contract, data: unknown, given: {id?: string; parent?: Envelope; source?: string} = {}) => {
-      const scope = this.#scope;
-      const parent = given.parent ?? scope?.parent;
-      const options = parent === undefined ? given : {...given, parent};
-      let id = options.id;
-      // Derived from the handling (or, after a wait, from the named parent), so a redelivery publishes the same ids.
-      if (id === undefined && scope !== undefined) id = uuidOf(`${scope.id}:${scope.n++}`);
-      else if (id === undefined && parent !== undefined) id = uuidOf(`${options.source ?? ''}:${parent.id}:${contract.type}`);
-      const envelope = bus.publish(contract, data as never, id === undefined ? options : {...options, id});
-      if (scope !== undefined) scope.published.push(envelope.id);
-      else if (parent !== undefined) {
+    return this.#runner.bus(this.#bus, (envelope, handling, parent) => {
+      if (handling === undefined && parent !== undefined) {
+        // Published after a wait (shipping), outside the handling: its handling waits for this confirm too.
         this.#late.set(parent.id, [...(this.#late.get(parent.id) ?? []), envelope.id]);
         // Bounded: a publish whose parent is not being handled here is never collected.
         if (this.#late.size > 10_000) this.#late.delete(this.#late.keys().next().value!);
       }
       void this.#outbox.publish(envelope);
-      return envelope;
-    };
-    return withMethod(bus, 'publish', publish as never);
+    });
+  }
+
+  /** Runs a command's handler once, as a handling of its own (ids derived from the command's), and waits for its result. */
+  async #command(service: string, command: Envelope, handler: QueueCommandHandler, sender: CommandSender): Promise<CommandOutcome> {
+    const published: string[] = [];
+    try {
+      const result: unknown = await this.#runner.within(`${service}:command:${command.id}`, () => handler(command, sender), undefined, published);
+      return {ids: published, result};
+    } catch (error) {
+      // A deliberate refusal (HubError) is the page's answer; anything else is the service's fault, logged here.
+      if (error instanceof HubError) return {ids: published, error: error.message};
+      this.#logger.error({err: error, service, type: command.type, id: command.id}, 'a command handler failed');
+      return {ids: published, error: `The ${service} service failed to handle "${command.type}".`};
+    }
   }
 
   /** Runs a service's handlers with retries; the last failure publishes a dead letter. Resolves with the ids published. */
   async #run(service: string, event: Envelope, handlers: readonly QueueHandler[]): Promise<{ids: readonly string[]; failure?: string}> {
-    const published: string[] = [];
-    let failure: string | undefined;
-    for (const [index, handler] of handlers.entries()) {
-      for (let attempt = 1; ; attempt++) {
-        // The scope holds while the handler runs synchronously; what it publishes after a wait names its parent.
-        this.#scope = {id: `${service}:${index}:${event.id}`, n: 0, parent: event, published};
-        try {
-          const result = handler(event);
-          this.#scope = undefined;
-          await result;
-          break;
-        } catch (error) {
-          this.#scope = undefined;
-          if (attempt >= this.#retry.attempts) {
-            failure = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-            this.#logger.error({service, id: event.id, type: event.type, error: failure}, 'dead letter');
-            this.#scope = {id: `${service}:${index}:${event.id}:dead`, n: 0, parent: event, published};
-            try {
-              this.#scoped.publish(DeadLetterRecorded, {eventId: event.id, eventType: event.type, subscriber: `service:${service}`, error: failure, attempt}, {source: 'service:dead-letters'});
-            } finally {
-              this.#scope = undefined;
-            }
-            break;
-          }
-        } finally {
-          this.#scope = undefined;
-        }
-        await new Promise((r) => setTimeout(r, this.#retry.backoffMs * attempt));
-      }
-    }
-    // A publish after a wait (shipping) happens outside the scope: it names the event as parent.
+    const {published, failure} = await this.#runner.run(service, event, handlers);
+    // A publish after a wait (shipping) happens outside the handling: it names the event as parent.
     const late = this.#late.get(event.id) ?? [];
     this.#late.delete(event.id);
     const ids = [...published, ...late];
-    return failure === undefined ? {ids} : {ids, failure};
+    return failure === undefined ? {ids} : {ids, failure: failureOf(failure.error)};
   }
+}
+
+/** A handler's error as a dead letter's reason (bounded like every string of the contracts). */
+function failureOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
 }

@@ -1,12 +1,19 @@
 import type {ChannelModel, ConfirmChannel, ConsumeMessage} from 'amqplib';
 import type {ContractRegistry, Envelope} from '@switchboard/contracts';
-import {DEAD_LETTER_HEADERS, EGRESS_HEADERS, type ConnectionUser, type RabbitConnection} from '@switchboard/rabbitmq';
+import type {CommandSender} from '@switchboard/hub';
+import {DEAD_LETTER_HEADERS, EGRESS_HEADERS, RPC_ERROR_HEADER, RPC_USER_HEADER, type ConnectionUser, type RabbitConnection} from '@switchboard/rabbitmq';
 import type {Logger} from 'pino';
 import type {ProjectionFeed} from './projection-feed';
 import {SHOP_DEAD_LETTERS, serviceQueue} from './topology';
 
 /** A service's handler of one event; one that returns a promise is done when it settles. */
 export type QueueHandler = (e: Envelope) => void | Promise<void>;
+
+/** A service's handler of one command: its result is the answer, a throw the refusal. */
+export type QueueCommandHandler = (command: Envelope, sender: CommandSender) => unknown;
+
+/** How a command's handling ended: the ids published, and the result or the refusal's message. */
+export type CommandOutcome = {readonly ids: readonly string[]} & ({readonly result: unknown} | {readonly error: string});
 
 /** What a {@link ServiceQueue} needs of the process around it. */
 export interface ServiceQueueHost {
@@ -16,6 +23,8 @@ export interface ServiceQueueHost {
   readonly logger: Logger;
   /** Runs the handlers with retries (a dead letter after the last); resolves with the ids of what they published. */
   run(service: string, event: Envelope, handlers: readonly QueueHandler[]): Promise<{ids: readonly string[]; failure?: string}>;
+  /** Runs a command's handler once (a refusal is an answer, not retried); resolves with the ids of what it published. */
+  command(service: string, command: Envelope, handler: QueueCommandHandler, sender: CommandSender): Promise<CommandOutcome>;
   /** Resolves once the events of these ids are confirmed by the broker. */
   confirmed(ids: readonly string[]): Promise<void>;
   /** Resolves once everything published so far is confirmed. */
@@ -50,6 +59,7 @@ export interface ServiceQueueOptions {
 export class ServiceQueue implements ConnectionUser {
   readonly #service: string;
   readonly #handlers = new Map<string, QueueHandler[]>();
+  readonly #commands = new Map<string, QueueCommandHandler>();
   readonly #host: ServiceQueueHost;
   readonly #options: ServiceQueueOptions;
   readonly #queue: string;
@@ -72,6 +82,14 @@ export class ServiceQueue implements ConnectionUser {
   /** The event types this service handles. */
   get types(): readonly string[] {
     return [...this.#handlers.keys()];
+  }
+
+  /**
+   * Answers one command type sent to this queue by RPC (the hub's command route, reply-to and
+   * correlation id): in delivery order with the queue's events, so it decides on the same state.
+   */
+  registerCommand(type: string, handler: QueueCommandHandler): void {
+    this.#commands.set(type, handler);
   }
 
   /** Adds a handler of one event type (before the connection opens). */
@@ -135,9 +153,10 @@ export class ServiceQueue implements ConnectionUser {
     const valid = registry.validate(input);
     if (!valid.ok) return this.#deadLetter(message, generation, `not an event of the shop's contracts: ${valid.error}`);
     const event = valid.value;
+    const command = registry.get(event.type, event.version)?.kind === 'command' ? this.#commands.get(event.type) : undefined;
     const handlers = this.#handlers.get(event.type);
     // Only sent straight to the queue (its bindings are the handled types): not lost in silence.
-    if (handlers === undefined) return this.#deadLetter(message, generation, `the ${this.#service} service does not handle "${event.type}"`);
+    if (handlers === undefined && command === undefined) return this.#deadLetter(message, generation, `the ${this.#service} service does not handle "${event.type}"`);
     const headers = message.properties.headers ?? {};
     const topic = headers[EGRESS_HEADERS.topic];
     const offset = headers[EGRESS_HEADERS.offset];
@@ -151,7 +170,8 @@ export class ServiceQueue implements ConnectionUser {
       if (!caughtUp) logger.warn({service: this.#service}, 'the projections did not catch up in time: handling anyway');
     }
     if (generation !== this.#generation) return; // the channel is gone: the broker delivers it again
-    const {ids, failure} = await this.#host.run(this.#service, event, handlers);
+    if (command !== undefined) return this.#answer(message, generation, event, command);
+    const {ids, failure} = await this.#host.run(this.#service, event, handlers!);
     await this.#host.confirmed(ids);
     // Handled again here after a lost connection, a handler may publish nothing (it remembers the
     // first time); what it published then may still be waiting for its confirm: wait for all.
@@ -162,6 +182,30 @@ export class ServiceQueue implements ConnectionUser {
     this.#channel.ack(message);
     this.handled++;
     logger.debug({service: this.#service, type: event.type, id: event.id, redelivered: message.fields.redelivered}, 'handled');
+  }
+
+  /** Runs a command, waits for the confirms of what it published, replies to its sender (if it named a reply queue), then acknowledges it. */
+  async #answer(message: ConsumeMessage, generation: number, command: Envelope, handler: QueueCommandHandler): Promise<void> {
+    const user = message.properties.headers?.[RPC_USER_HEADER];
+    const userId = Buffer.isBuffer(user) ? user.toString('utf8') : typeof user === 'string' ? user : undefined;
+    const outcome = await this.#host.command(this.#service, command, handler, {principal: userId === undefined ? undefined : {userId}});
+    await this.#host.confirmed(outcome.ids);
+    if (message.fields.redelivered) await this.#host.drained();
+    this.#lastPublished = outcome.ids;
+    const channel = this.#channel;
+    if (generation !== this.#generation || channel === undefined) return;
+    const {replyTo, correlationId} = message.properties;
+    if (typeof replyTo === 'string' && replyTo !== '') {
+      const refused = 'error' in outcome;
+      channel.publish('', replyTo, Buffer.from(refused ? '' : JSON.stringify(outcome.result ?? null)), {
+        ...(correlationId === undefined ? {} : {correlationId}),
+        contentType: 'application/json',
+        headers: refused ? {[RPC_ERROR_HEADER]: outcome.error} : {},
+      });
+    }
+    channel.ack(message);
+    this.handled++;
+    this.#host.logger.debug({service: this.#service, type: command.type, id: command.id, redelivered: message.fields.redelivered}, 'handled');
   }
 
   /** Sends the message to the dead-letter exchange with the reason, confirmed, then acknowledges it. */

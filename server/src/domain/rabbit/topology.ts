@@ -1,7 +1,7 @@
 import type {Channel} from 'amqplib';
 import {shopTopics} from '@switchboard/shop-contracts';
 import {DEPLOYS_TOPIC} from '@switchboard/contracts';
-import {RABBIT_DEFAULTS} from '@switchboard/rabbitmq';
+import {queueArguments, RABBIT_DEFAULTS, type QueueType} from '@switchboard/rabbitmq';
 
 /** Exchange the hub publishes every shop topic to (routing key = event type); the services' queues bind to it. */
 export const SHOP_EVENTS_EXCHANGE = 'shop.events';
@@ -24,7 +24,7 @@ export const EXCLUSIVE_SERVICES: ReadonlySet<string> = new Set(['inventory']);
 
 /** The limits of the shop's queues; every declarer must use the same, or the broker refuses the declare. */
 export const SHOP_QUEUE_LIMITS = {
-  /** Deliveries of one message before the broker dead-letters it (a message that keeps killing its consumer). */
+  /** Deliveries of one message before the broker dead-letters it (a message that keeps killing its consumer); quorum queues only. */
   deliveryLimit: 20,
   /** Bytes the events stream keeps; older segments are dropped. */
   eventsLogBytes: 512 * 1024 * 1024,
@@ -47,15 +47,17 @@ export function topicPatterns(topic: string): readonly string[] {
 
 /**
  * Declares what both sides need, idempotently: the two exchanges, the events stream, the hub's
- * ingest queues (declared as the hub's bridge declares them: quorum, single active consumer), so
- * no event a service publishes is unroutable while the hub is down, and each service's queue bound
- * to the types it handles, so no event the hub publishes is unroutable while services are down.
+ * ingest queues (declared as the hub's bridge declares them: `queueType`, single active consumer),
+ * so no event a service publishes is unroutable while the hub is down, and each service's queue
+ * bound to the types it handles, so no event the hub publishes is unroutable while services are
+ * down. Every queue but the stream is of `queueType` (default quorum; the hub and every services
+ * process must agree, or the broker refuses the second declare).
  */
-export async function declareShopTopology(channel: Channel, services: ReadonlyMap<string, readonly string[]>): Promise<void> {
+export async function declareShopTopology(channel: Channel, services: ReadonlyMap<string, readonly string[]>, queueType: QueueType = 'quorum'): Promise<void> {
   await channel.assertExchange(SHOP_EVENTS_EXCHANGE, 'topic', {durable: true});
   await channel.assertExchange(SHOP_SERVICES_EXCHANGE, 'topic', {durable: true});
   await channel.assertExchange(SHOP_DEAD_LETTERS, 'topic', {durable: true});
-  await channel.assertQueue(SHOP_DEAD_LETTERS, {durable: true, arguments: {'x-queue-type': 'quorum'}});
+  await channel.assertQueue(SHOP_DEAD_LETTERS, {durable: true, arguments: queueArguments(queueType)});
   await channel.bindQueue(SHOP_DEAD_LETTERS, SHOP_DEAD_LETTERS, '#');
   await channel.assertQueue(SHOP_EVENTS_LOG, {
     durable: true,
@@ -64,7 +66,7 @@ export async function declareShopTopology(channel: Channel, services: ReadonlyMa
   await channel.bindQueue(SHOP_EVENTS_LOG, SHOP_EVENTS_EXCHANGE, '#');
   for (const topic of SERVICE_TOPICS) {
     const queue = servicesIngestQueue(topic);
-    await channel.assertQueue(queue, {durable: true, arguments: {'x-queue-type': 'quorum', 'x-single-active-consumer': true}});
+    await channel.assertQueue(queue, {durable: true, arguments: queueArguments(queueType, true)});
     for (const key of topicPatterns(topic)) await channel.bindQueue(queue, SHOP_SERVICES_EXCHANGE, key);
   }
   for (const [service, types] of services) {
@@ -72,11 +74,11 @@ export async function declareShopTopology(channel: Channel, services: ReadonlyMa
     await channel.assertQueue(queue, {
       durable: true,
       arguments: {
-        'x-queue-type': 'quorum',
-        'x-delivery-limit': SHOP_QUEUE_LIMITS.deliveryLimit,
+        ...queueArguments(queueType, EXCLUSIVE_SERVICES.has(service)),
+        // Classic queues count no deliveries: there a message that keeps killing its consumer comes back each time.
+        ...(queueType === 'quorum' ? {'x-delivery-limit': SHOP_QUEUE_LIMITS.deliveryLimit} : {}),
         'x-dead-letter-exchange': SHOP_DEAD_LETTERS,
         'x-dead-letter-routing-key': queue,
-        ...(EXCLUSIVE_SERVICES.has(service) ? {'x-single-active-consumer': true} : {}),
       },
     });
     for (const type of types) await channel.bindQueue(queue, SHOP_EVENTS_EXCHANGE, type);
