@@ -25,11 +25,11 @@ process.env['SB_E2E_ON_REDIS_PORT'] ??= String(await freePort());
 const authSecret = 'e2e-only-secret-of-at-least-32-bytes!';
 process.env['SB_E2E_AUTH_SECRET'] = authSecret;
 process.env['SB_E2E_PRODUCER_TOKEN'] ??= await mintToken(authSecret, {sub: 'e2e-producer', scope: 'publish:orders admin drills', ttlSeconds: 4 * 3600});
-// The servers the run and its specs start, each bundled once here (workers inherit the environment that
+// The servers (and the registry's CLI) the run and its specs start, each bundled once here (workers inherit the environment that
 // names the bundles) rather than compiled by tsx at every start: seconds of CPU each on 2 cores.
 if (process.env['SB_E2E_BUNDLED'] === undefined) {
   process.env['SB_E2E_BUNDLED'] = '1';
-  await bundleTestServers(['demo-server', 'fixture-server', 'redis-server']);
+  await bundleTestServers(['demo-server', 'fixture-server', 'redis-server', 'registry-cli']);
   // These load the build's dist/: without a build they stay on tsx and fail as they would have.
   await bundleTestServers(['demo-server-dist', 'services-dist']).catch(() => undefined);
 }

@@ -5,7 +5,7 @@
  * The bundle holds the repository's own code (the kit's packages from source, as the
  * `switchboard-source` condition gives them); dependencies stay imports of node_modules.
  */
-import {existsSync, mkdirSync, renameSync} from 'node:fs';
+import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
 import {isBuiltin} from 'node:module';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -43,7 +43,15 @@ export const TEST_SERVERS = {
   'fixture-server': {entry: 'e2e/fixture-server.ts', kit: 'source'},
   /** The e2e run's redis-server (AOF on, removed at SIGTERM). */
   'redis-server': {entry: 'e2e/redis-server.ts', kit: 'source'},
-} as const satisfies Record<string, {entry: string; kit: 'source' | 'dist'}>;
+  /** The registry's `switchboard` CLI: it runs only when its file is named like its source (`cli/main.js`). */
+  'registry-cli': {entry: 'packages/registry/src/cli/main.ts', kit: 'source', file: 'registry-cli/cli/main.js'},
+} as const satisfies Record<string, {entry: string; kit: 'source' | 'dist'; file?: string}>;
+
+/** Where test server `name`'s bundle goes, relative to {@link BUNDLE_DIR}. */
+function bundleFile(name: TestServer): string {
+  const server: {entry: string; file?: string} = TEST_SERVERS[name];
+  return server.file ?? `${name}.mjs`;
+}
 
 /** The name of a test server. */
 export type TestServer = keyof typeof TEST_SERVERS;
@@ -80,8 +88,13 @@ export async function bundleTestServers(names: readonly TestServer[] = VITEST_SE
   for (const kit of ['source', 'dist'] as const) {
     const wanted = names.filter((name) => TEST_SERVERS[name].kit === kit);
     if (wanted.length === 0) continue;
+    // A `.js` bundle (the CLI's) is an ES module by the package.json beside it.
+    for (const name of wanted.filter((n) => bundleFile(n).endsWith('.js'))) {
+      mkdirSync(dirname(join(BUNDLE_DIR, bundleFile(name))), {recursive: true});
+      writeFileSync(join(dirname(join(BUNDLE_DIR, bundleFile(name))), 'package.json'), '{"type": "module"}\n');
+    }
     await build({
-      entryPoints: wanted.map((name) => ({in: join(root, TEST_SERVERS[name].entry), out: `${name}${suffix}`})),
+      entryPoints: wanted.map((name) => ({in: join(root, TEST_SERVERS[name].entry), out: `${bundleFile(name).replace(/\.m?js$/, '')}${suffix}`})),
       outdir: BUNDLE_DIR,
       outExtension: {'.js': '.mjs'},
       bundle: true,
@@ -93,7 +106,7 @@ export async function bundleTestServers(names: readonly TestServer[] = VITEST_SE
       logLevel: 'warning',
     });
   }
-  for (const name of names) renameSync(join(BUNDLE_DIR, `${name}${suffix}.mjs`), join(BUNDLE_DIR, `${name}.mjs`));
+  for (const name of names) renameSync(join(BUNDLE_DIR, `${bundleFile(name).replace(/\.m?js$/, '')}${suffix}.mjs`), join(BUNDLE_DIR, bundleFile(name)));
   const ready = new Set([...(process.env[READY] ?? '').split(',').filter((n) => n !== ''), ...names]);
   process.env[READY] = [...ready].join(',');
 }
@@ -107,7 +120,7 @@ export async function bundleTestServers(names: readonly TestServer[] = VITEST_SE
  * ```
  */
 export function testServerArgs(name: TestServer): string[] {
-  const bundle = join(BUNDLE_DIR, `${name}.mjs`);
+  const bundle = join(BUNDLE_DIR, bundleFile(name));
   if ((process.env[READY] ?? '').split(',').includes(name) && existsSync(bundle)) return [bundle];
   const {entry, kit} = TEST_SERVERS[name];
   return [...(kit === 'source' ? ['--conditions=switchboard-source'] : []), '--import', 'tsx', join(root, entry)];
