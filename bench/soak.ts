@@ -133,7 +133,13 @@ await server.close();
 const bound = TOPICS * RETAINED_PER_TOPIC;
 const fullAt = samples.find((s, i) => s.retainedEvents >= bound * 0.99 || (i > 0 && s.retainedEvents > 0 && s.retainedEvents <= samples[i - 1]!.retainedEvents * 1.01))?.minute;
 const warm = samples.find((s) => s.minute * 60 >= WARMUP) ?? samples[0]!;
-const steady = samples.find((s) => s.minute >= Math.max(warm.minute, fullAt ?? Number.POSITIVE_INFINITY));
+// Steady state: the log full and every retained event replaced once since (twice the bound
+// published), so each topic's buffers and id index have reached the size they keep. Until then
+// they still grow by design: measured from the minute the log fills, the first turnover showed as
+// a one-off step (the id index's hash table doubling, since rebuilt so it cannot) that a run of
+// 20 minutes then reports as growth.
+const steady = samples.find((s) => s.minute >= Math.max(warm.minute, fullAt ?? Number.POSITIVE_INFINITY) && s.published >= 2 * bound);
+const full = samples.find((s) => s.minute >= Math.max(warm.minute, fullAt ?? Number.POSITIVE_INFINITY));
 const last = samples[samples.length - 1]!;
 
 /** Least-squares slope in MB per minute of `pick` over `from`..end. */
@@ -172,16 +178,23 @@ if (last.minute > warm.minute) {
   );
   verdicts.push(`RSS after warm-up (minute ${warm.minute} → ${last.minute}): ${pct(warm.rss, last.rss)}`);
 }
+if (full !== undefined && last.minute > full.minute) {
+  console.log(
+    `With the log full (minute ${full.minute} → ${last.minute}): RSS ${mb(full.rss)} → ${mb(last.rss)} MB (${pct(full.rss, last.rss)}), heap used ${pct(full.heapUsed, last.heapUsed)}; ` +
+      `slope RSS ${slope(full, (s) => s.rss).toFixed(2)} MB/min, heap ${slope(full, (s) => s.heapUsed).toFixed(2)} MB/min.`,
+  );
+  verdicts.push(`RSS with the log full (minute ${full.minute} → ${last.minute}): ${pct(full.rss, last.rss)}`);
+}
 if (steady !== undefined && last.minute > steady.minute) {
   const growth = ((last.rss - steady.rss) / steady.rss) * 100;
   console.log(
-    `With the log full (minute ${steady.minute} → ${last.minute}): RSS ${mb(steady.rss)} → ${mb(last.rss)} MB (${pct(steady.rss, last.rss)}), heap used ${pct(steady.heapUsed, last.heapUsed)}; ` +
+    `Steady (the log full and turned over once; minute ${steady.minute} → ${last.minute}): RSS ${mb(steady.rss)} → ${mb(last.rss)} MB (${pct(steady.rss, last.rss)}), heap used ${mb(steady.heapUsed)} → ${mb(last.heapUsed)} MB (${pct(steady.heapUsed, last.heapUsed)}); ` +
       `slope RSS ${slope(steady, (s) => s.rss).toFixed(2)} MB/min, heap ${slope(steady, (s) => s.heapUsed).toFixed(2)} MB/min.`,
   );
-  verdicts.push(`RSS with the log full (minute ${steady.minute} → ${last.minute}): ${pct(steady.rss, last.rss)}`);
-  console.log(`\nVerdict: ${growth < TARGET_PERCENT ? 'PASS' : 'FAIL'} — RSS grew ${growth.toFixed(1)}% once warmed up and the log full (target < ${TARGET_PERCENT}%).`);
+  verdicts.push(`RSS steady (minute ${steady.minute} → ${last.minute}): ${pct(steady.rss, last.rss)}`);
+  console.log(`\nVerdict: ${growth < TARGET_PERCENT ? 'PASS' : 'FAIL'} — RSS grew ${growth.toFixed(1)}% from the steady state to the end (target < ${TARGET_PERCENT}%).`);
 } else {
-  console.log(`\nVerdict: none — the run ended before the warm-up and the log's fill were over (run longer: SOAK_SECONDS).`);
+  console.log(`\nVerdict: none — the run ended before the log had filled and turned over once (run longer: SOAK_SECONDS).`);
 }
 
 if (SAVE) {
@@ -202,7 +215,7 @@ if (SAVE) {
         {name: 'external (Buffers…)', values: toMb((s) => s.external)},
         {name: 'log retained (JSON)', values: toMb((s) => s.retainedBytes)},
       ],
-      ...(fullAt === undefined ? {} : {marker: {x: Math.max(warm.minute, fullAt), label: 'warm-up over, log full'}}),
+      ...(steady === undefined ? {} : {marker: {x: steady.minute, label: 'log full and turned over once'}}),
     }),
   );
   console.log('Wrote docs/bench/soak.json and docs/bench/soak.svg.');

@@ -20,7 +20,9 @@ let run = 0;
 /** Starts `n` nodes of `kind`, each with a fresh key prefix for this run; resolves with them and their ports. */
 export async function startNodes(kind: Kind, redisUrl: string, n: number): Promise<{nodes: ChildProcess[]; ports: number[]}> {
   process.env['BENCH_RUN'] = String(++run);
-  const nodes = Array.from({length: n}, () => spawn('bench/cluster/node.ts', [kind, redisUrl]));
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") adds V8/Node flags to the nodes, for profiling.
+  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const nodes = Array.from({length: n}, () => spawn('bench/cluster/node.ts', [kind, redisUrl], flags));
   const ports = await Promise.all(nodes.map((node) => ask<{port: number}>(node, undefined, 'ready', START_MS).then((r) => r.port)));
   return {nodes, ports};
 }

@@ -66,6 +66,18 @@ describe('MemoryTopicLog bounds', () => {
     expect(ref.deref()).toBeUndefined();
   });
 
+  it('keeps idempotent publish exact across many turnovers (its id index is rebuilt as events leave)', () => {
+    const log = new MemoryTopicLog({maxEvents: 100});
+    const offsets = Array.from({length: 3000}, (_, i) => log.append('t', orderPlaced({id: `e-${i}`})).offset);
+    // The retained ones are duplicates, answered with their first offset…
+    for (let i = 2900; i < 3000; i++) expect(log.append('t', orderPlaced({id: `e-${i}`}))).toEqual({offset: offsets[i], duplicate: true});
+    // …and one that has left the log is a new event again.
+    const again = log.append('t', orderPlaced({id: 'e-0'}));
+    expect(again.duplicate).toBe(false);
+    expect(again.offset).not.toBe(offsets[0]);
+    expect(log.sizes().get('t')).toBe(100);
+  });
+
   it('refuses a new topic past the topic cap, and keeps taking events for existing ones', () => {
     const log = new MemoryTopicLog({maxTopics: 2});
     log.append('a', filler(10) as never);

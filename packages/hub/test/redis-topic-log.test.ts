@@ -8,12 +8,17 @@ import {startRedis, type RedisServer} from './redis-server.js';
 
 let redis: RedisServer;
 let connection: RedisConnection;
+/** A plain client beside the log's, to look at Redis directly. */
+let admin: ReturnType<typeof createClient>;
 beforeAll(async () => {
   redis = await startRedis();
   connection = new RedisConnection({url: redis.url, logger: pino({level: 'silent'})});
   await connection.start();
+  admin = createClient({url: redis.url});
+  await admin.connect();
 });
 afterAll(async () => {
+  admin.destroy();
   await connection.close();
   await redis.stop();
 });
@@ -22,6 +27,9 @@ let n = 0;
 const logOf = (options: {maxEvents?: number; maxAgeMs?: number} = {}) =>
   new RedisTopicLog({connection, keys: new RedisKeys(`t${++n}`), logger: pino({level: 'silent'}), ...options});
 const event = (id: string) => orderPlaced({id, time: '2026-11-23T10:00:00.000Z'}) as unknown as Envelope;
+/** How many times Redis has run `command` (lower case, as INFO names it) since it started. */
+const callsOf = async (command: string) =>
+  Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await admin.info('commandstats'))?.[1] ?? 0);
 
 describe('the Redis Streams topic log', () => {
   it('appends with offsets <epoch>:<seq> and reads them back in order, in pages', async () => {
@@ -99,9 +107,7 @@ describe('the Redis Streams topic log', () => {
 
   it('sends the appends to a topic made in one turn as one script call, answering each caller in call order', async () => {
     const log = logOf();
-    const admin = createClient({url: redis.url});
-    await admin.connect();
-    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const scriptCalls = () => callsOf('evalsha');
     await log.append('orders', event('warm'));
     const before = await scriptCalls();
     // A turn's appends, with a duplicate id among them, then a batch call and one more append.
@@ -110,7 +116,6 @@ describe('the Redis Streams topic log', () => {
     const last = log.append('orders', event('f'));
     const results = [...(await Promise.all(single)), ...(await many), await last];
     const calls = (await scriptCalls()) - before;
-    admin.destroy();
     const epoch = results[0]!.offset.split(':')[0]!;
     expect(results).toEqual([
       {offset: `${epoch}:2`, duplicate: false},
@@ -126,30 +131,58 @@ describe('the Redis Streams topic log', () => {
     expect((await log.read('orders', null, 10)).entries.map((e) => e.event.id)).toEqual(['warm', 'a', 'b', 'c', 'd', 'e', 'f']);
   });
 
+  it('answers exists() from memory after an append or a head read, and from Redis for a topic it has not seen', async () => {
+    const log = logOf();
+    const reads = () => callsOf('hmget');
+    let before = await reads();
+    expect(await log.exists('orders')).toBe(false);
+    expect((await reads()) - before).toBe(1);
+    await log.append('orders', event('a'));
+    before = await reads();
+    expect(await log.exists('orders')).toBe(true);
+    expect(await log.exists('orders')).toBe(true);
+    expect((await reads()) - before).toBe(0);
+    // Another process's topic: read once, then remembered.
+    await logOf().append('elsewhere', event('b'));
+    const other = new RedisTopicLog({connection, keys: new RedisKeys(`t${n}`), logger: pino({level: 'silent'})});
+    before = await reads();
+    expect(await other.exists('elsewhere')).toBe(true);
+    expect(await other.exists('elsewhere')).toBe(true);
+    expect((await reads()) - before).toBe(1);
+  });
+
+  it('hears a batch announcement line by line, skipping an unreadable line without losing the others', async () => {
+    const keys = new RedisKeys(`t${++n}`);
+    const log = new RedisTopicLog({connection, keys, logger: pino({level: 'silent'})});
+    const heard: string[] = [];
+    const stop = log.watch({topics: ['orders'], appended: (e) => void heard.push(`${e.offset} ${e.event.id}`)});
+    await new Promise((r) => setTimeout(r, 50));
+    const line = (offset: string, id: string) => `${offset} ${JSON.stringify(event(id))}`;
+    await admin.publish(keys.topicChannel('orders'), [line('e:1', 'a'), 'no-space-here', line('e:2', 'b')].join('\n'));
+    const deadline = Date.now() + 5000;
+    while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop();
+    expect(heard).toEqual(['e:1 a', 'e:2 b']);
+  });
+
   it('splits a turn of more than 256 appends into calls of at most 256 events', async () => {
     const log = logOf();
-    const admin = createClient({url: redis.url});
-    await admin.connect();
-    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const scriptCalls = () => callsOf('evalsha');
     await log.append('orders', event('warm'));
     const before = await scriptCalls();
     const results = await Promise.all(Array.from({length: 300}, (_, i) => log.append('orders', event(`e-${i}`))));
     const calls = (await scriptCalls()) - before;
-    admin.destroy();
     expect(results.map((r) => Number(r.offset.split(':')[1]))).toEqual(Array.from({length: 300}, (_, i) => i + 2));
     expect(calls).toBe(2);
   });
 
   it('refuses every append of a turn together when Redis refuses their script call, storing none', async () => {
     const log = logOf();
-    const admin = createClient({url: redis.url});
-    await admin.connect();
     // A wrong-type key where the topic's meta hash belongs makes the script fail.
     await admin.set(new RedisKeys(`t${n}`).meta('orders'), 'not a hash');
     const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => log.append('orders', event(id))));
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(await admin.exists(new RedisKeys(`t${n}`).stream('orders'))).toBe(0);
-    admin.destroy();
     const unreadable = {
       get id(): string {
         throw new Error('unreadable');
@@ -180,10 +213,7 @@ describe('the Redis Streams topic log', () => {
     const keys = new RedisKeys(`t${++n}`);
     const log = new RedisTopicLog({connection, keys, logger: pino({level: 'silent'})});
     const old = (await log.append('orders', event('a'))).offset;
-    const admin = createClient({url: redis.url});
-    await admin.connect();
     await admin.del([keys.stream('orders'), keys.meta('orders'), keys.seen('orders', 'a')]);
-    admin.destroy();
     const fresh = (await log.append('orders', event('b'))).offset;
     expect(fresh.split(':')[0]).not.toBe(old.split(':')[0]);
     expect(fresh.endsWith(':1')).toBe(true);

@@ -278,7 +278,8 @@ export class EventService {
    */
   async #admitTopic(topic: string, appender: Appender): Promise<boolean> {
     if (appender.kind === 'server') return false;
-    const exists = this.#log.has !== undefined ? this.#log.has(topic) : (await this.#log.head(topic)) !== null;
+    const log = this.#log;
+    const exists = log.has !== undefined ? log.has(topic) : log.exists !== undefined ? await log.exists(topic) : (await log.head(topic)) !== null;
     if (exists) return false;
     if (!this.#budget.allows(appender)) throw new TopicBudgetError(this.#budget.quotaOf(appender));
     return true;

@@ -63,6 +63,12 @@ export interface TopicLog {
   sizes?(): Map<string, number>;
   /** Whether `topic` has a log now (metrics give only such topics their own series; optional). */
   has?(topic: string): boolean;
+  /**
+   * Whether `topic` holds events, for the topic budget's "does this publish create a topic"
+   * (optional: `head` otherwise). May answer `true` from a few seconds' memory of an append or a
+   * read, so a publish to a busy topic costs no round trip.
+   */
+  exists?(topic: string): Promise<boolean>;
   /** Tells a log that forgets idle topics which ones have subscribers, so it keeps them (optional). */
   setTopicInUse?(inUse: (topic: string) => boolean): void;
   /** Releases the engine's connections. */

@@ -9,3 +9,4 @@ export {DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS} from './timed-comma
 export type {Listener, RedisConnectionOptions, RedisHealth} from './redis-connection.js';
 export type {CommandOptions} from './timed-commands.js';
 export {RedisKeys} from './keys.js';
+export {refuseLate} from './scripts.js';

@@ -23,6 +23,10 @@ export interface RedisTopicLogOptions extends Retention {
 const MAX_BATCH_EVENTS = 256;
 const MAX_BATCH_BYTES = 1 << 20;
 
+/** How long an append or a head read lets {@link RedisTopicLog.exists} answer from memory, and for how many topics. */
+const KNOWN_MS = 5000;
+const MAX_KNOWN = 10_000;
+
 /** Appends to one topic gathered in one turn, sent as one script call. */
 interface Batch {
   readonly ids: string[];
@@ -54,6 +58,8 @@ export class RedisTopicLog implements TopicLog {
   readonly #follows = new Map<string, {count: number; readonly subscribed: Promise<void>}>();
   /** Appends of this turn not yet sent, per topic. */
   readonly #batches = new Map<string, Batch>();
+  /** Topics seen holding events, until when (ms): {@link exists} answers from it. */
+  readonly #known = new Map<string, number>();
 
   constructor(options: RedisTopicLogOptions) {
     this.#redis = options.connection;
@@ -146,6 +152,7 @@ export class RedisTopicLog implements TopicLog {
     );
     const results: AppendResult[] = [];
     for (let i = 0; i < flat.length; i += 2) results.push({offset: String(flat[i]), duplicate: flat[i + 1] === 1});
+    this.#remember(topic);
     return results;
   }
 
@@ -171,7 +178,26 @@ export class RedisTopicLog implements TopicLog {
 
   async head(topic: string): Promise<string | null> {
     const [epoch, top] = await this.#redis.command<[string | null, string | null]>(['HMGET', this.#keys.meta(topic), 'e', 's']);
-    return epoch === null || top === null || top === '0' ? null : `${epoch}:${top}`;
+    const head = epoch === null || top === null || top === '0' ? null : `${epoch}:${top}`;
+    if (head !== null) this.#remember(topic);
+    return head;
+  }
+
+  /**
+   * Whether `topic` holds events: from memory for {@link KNOWN_MS} after an append to it or a
+   * head read of it (a client publishing to a busy topic then costs one round trip, the append,
+   * not two), else from Redis. A topic emptied within that time (trimmed by age) still answers
+   * `true`, so a client re-creating it then is not charged for it against its topic budget.
+   */
+  async exists(topic: string): Promise<boolean> {
+    const until = this.#known.get(topic);
+    if (until !== undefined && until > Date.now()) return true;
+    return (await this.head(topic)) !== null;
+  }
+
+  #remember(topic: string): void {
+    if (this.#known.size >= MAX_KNOWN && !this.#known.has(topic)) this.#known.clear();
+    this.#known.set(topic, Date.now() + KNOWN_MS);
   }
 
   isOffset(offset: string): boolean {
@@ -238,20 +264,34 @@ export class RedisTopicLog implements TopicLog {
     for (const watcher of this.#followers) this.#tell(watcher, message, channel);
   };
 
-  /** Hands one announcement to a watcher, parsing the event only if the watcher reads it. */
+  /**
+   * Hands an announcement to a watcher: one line per event appended by one script call, each
+   * `<offset> <event JSON>`; the event is parsed only if the watcher reads it.
+   */
   #tell(watcher: LogWatcher, message: string, channel: string): void {
-    const space = message.indexOf(' ');
-    let event: Envelope | undefined;
-    try {
-      watcher.appended({
-        topic: this.#keys.topicOf(channel),
-        offset: message.slice(0, space),
-        get event() {
-          return (event ??= JSON.parse(message.slice(space + 1)) as Envelope);
-        },
-      });
-    } catch (error) {
-      this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+    const topic = this.#keys.topicOf(channel);
+    for (let start = 0; start < message.length; ) {
+      let end = message.indexOf('\n', start);
+      if (end < 0) end = message.length;
+      const space = message.indexOf(' ', start);
+      const line = start;
+      start = end + 1;
+      if (space < 0 || space > end) {
+        this.#logger.warn({channel}, 'unreadable topic announcement');
+        continue;
+      }
+      let event: Envelope | undefined;
+      try {
+        watcher.appended({
+          topic,
+          offset: message.slice(line, space),
+          get event() {
+            return (event ??= JSON.parse(message.slice(space + 1, end)) as Envelope);
+          },
+        });
+      } catch (error) {
+        this.#logger.warn({err: error, channel}, 'unreadable topic announcement');
+      }
     }
   }
 

@@ -1,9 +1,27 @@
 /**
+ * A Lua fragment that ends a write script, storing nothing, when it runs past `deadlineVar` (a Lua
+ * variable holding ms on Redis's clock, 0 for none; see `RedisConnection.writeDeadline`): an
+ * `SBLATE` error naming `what` and how late. Scripts of other packages sharing the hub's
+ * connection (the deploy registry's commit) begin with it too.
+ */
+export function refuseLate(deadlineVar: string, what: string): string {
+  return `if ${deadlineVar} > 0 then
+  local clock = redis.call('time')
+  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - ${deadlineVar}
+  if late > 0 then
+    return redis.error_reply('SBLATE ${what} ran ' .. late .. ' ms after its deadline; nothing was changed')
+  end
+end`;
+}
+
+/**
  * Appends a batch of events to one topic, atomically (after centrifugal/centrifuge's
  * broker_history_add_stream.lua): creates the epoch if the topic has none; for each event refuses
  * an envelope id seen within the dedupe window (answering its first offset; an id twice in the
  * batch is appended once), takes the next sequence number with HINCRBY, XADDs the event under
- * that number as its explicit id, and PUBLISHes `<offset> <event>` to the topic's channel; then
+ * that number as its explicit id; then PUBLISHes one message to the topic's channel announcing
+ * every new event of the batch, one `<offset> <event>` line each (event JSON holds no raw newline),
+ * so a batch costs Redis one pub/sub send per listening node, not one per event; then
  * trims by count and by age (reading only the oldest entry unless it is too old). One script
  * call, so a batch is appended whole or (Redis unreachable) not at all.
  *
@@ -21,19 +39,14 @@ export const APPEND = `
 local stream, meta = KEYS[1], KEYS[2]
 local max_events, max_age, channel, new_epoch, dedupe_ttl, now, deadline =
   ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-if deadline > 0 then
-  local clock = redis.call('time')
-  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - deadline
-  if late > 0 then
-    return redis.error_reply('SBLATE the append ran ' .. late .. ' ms after its deadline')
-  end
-end
+${refuseLate('deadline', 'the append')}
 local epoch = redis.call('hget', meta, 'e')
 if not epoch then
   epoch = new_epoch
   redis.call('hset', meta, 'e', epoch)
 end
 local results = {}
+local announced = {}
 for i = 3, #KEYS do
   local seen, payload = KEYS[i], ARGV[i + 5]
   local first = redis.call('get', seen)
@@ -45,11 +58,12 @@ for i = 3, #KEYS do
     local offset = epoch .. ':' .. seq
     redis.call('xadd', stream, 'MAXLEN', max_events, seq .. '-0', 'd', payload, 't', ARGV[6])
     redis.call('set', seen, offset, 'EX', dedupe_ttl)
-    redis.call('publish', channel, offset .. ' ' .. payload)
+    announced[#announced + 1] = offset .. ' ' .. payload
     results[#results + 1] = offset
     results[#results + 1] = 0
   end
 end
+if #announced > 0 then redis.call('publish', channel, table.concat(announced, '\\n')) end
 local function at_of(entry)
   local fields = entry[2]
   for i = 1, #fields, 2 do if fields[i] == 't' then return tonumber(fields[i + 1]) end end

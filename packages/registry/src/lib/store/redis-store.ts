@@ -1,4 +1,4 @@
-import {createLogger, RedisConnection, type RedisConnectionOptions} from '@switchboard/hub';
+import {createLogger, RedisConnection, refuseLate, type RedisConnectionOptions} from '@switchboard/hub';
 import {EMPTY_STATE, type Change, type RegistryState} from '../records.js';
 import type {CommitResult, RegistryStore} from './store.js';
 
@@ -10,13 +10,7 @@ import type {CommitResult, RegistryStore} from './store.js';
  */
 const COMMIT = `
 local deadline = tonumber(ARGV[5])
-if deadline > 0 then
-  local clock = redis.call('time')
-  local late = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) - deadline
-  if late > 0 then
-    return redis.error_reply('SBLATE the commit ran ' .. late .. ' ms after its deadline; nothing was changed')
-  end
-end
+${refuseLate('deadline', 'the commit')}
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if current ~= tonumber(ARGV[1]) then return current end
 redis.call('SET', KEYS[1], ARGV[2])
