@@ -15,7 +15,7 @@
  * Exits non-zero on the first failure.
  */
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -77,19 +77,9 @@ try {
   const checks = join(app, 'checks');
   cpSync(join(root, 'scripts/consumer'), checks, {recursive: true});
   const versionOf = (pkg: string) => (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as {version: string}).version;
-  // One `npm install` for all of them: each install resolves the whole tree again (~20 s here).
-  const manifestPath = join(app, 'package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, Record<string, string> | undefined>;
-  const publishedVersion = (name: string) => published.find((p) => p.name === name)?.version ?? 'latest';
-  const pin = (names: readonly string[]) => Object.fromEntries(names.map((p) => [p, versionOf(p)]));
-  manifest['dependencies'] = {
-    ...manifest['dependencies'],
-    ...Object.fromEntries(['@switchboard/shell', '@switchboard/react', '@switchboard/vue'].map((p) => [p, `^${publishedVersion(p)}`])),
-    ...pin(['react', 'react-dom', 'vue']),
-  };
-  manifest['devDependencies'] = {...manifest['devDependencies'], ...pin(['@types/node', '@microsoft/signalr', '@types/react', '@types/react-dom'])};
-  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  npm(['install'], app);
+  npm(['install', '-D', `@types/node@${versionOf('@types/node')}`, `@microsoft/signalr@${versionOf('@microsoft/signalr')}`], app);
+  npm(['install', '@switchboard/shell', '@switchboard/react', '@switchboard/vue', ...['react', 'react-dom', 'vue'].map((p) => `${p}@${versionOf(p)}`)], app);
+  npm(['install', '-D', ...['@types/react', '@types/react-dom'].map((p) => `${p}@${versionOf(p)}`)], app);
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   for (const config of ['tsconfig.nodenext.json', 'tsconfig.bundler.json']) {
     execFileSync(process.execPath, [tsc, '-p', config], {cwd: checks, env, stdio: 'inherit'});
