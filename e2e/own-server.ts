@@ -7,6 +7,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import {createServer} from 'node:net';
 import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {testServerArgs} from '../scripts/test-servers';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -65,8 +66,7 @@ export class OwnServer {
   /** Starts the process and resolves once every ready path answers (a busy machine gets 60 s). */
   async start(): Promise<void> {
     if (this.#child !== undefined) return;
-    const conditions = this.options.fromSource === true ? ['--conditions=switchboard-source'] : [];
-    const child = spawn(process.execPath, [...conditions, '--import', 'tsx', 'server/src/main.ts'], {
+    const child = spawn(process.execPath, testServerArgs(this.options.fromSource === true ? 'demo-server' : 'demo-server-dist'), {
       cwd: root,
       env: {...process.env, PORT: String(this.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHIPPING_DELAY_MS: '100', ...this.env},
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url';
 import {expect, test} from '@playwright/test';
 import amqp, {type ChannelModel} from 'amqplib';
 import {startRabbit, type RabbitServer} from '../packages/rabbitmq/test/rabbitmq-server';
+import {testServerArgs} from '../scripts/test-servers';
 import {freePort} from './own-server';
 import {placeOrder, shellReady, tracked} from './support';
 
@@ -20,7 +21,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 async function startDemo(env: Record<string, string>): Promise<{url: string; stop(): Promise<void>}> {
   const port = await freePort();
   const url = `http://localhost:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const child = spawn(process.execPath, testServerArgs('demo-server-dist'), {
     cwd: root,
     env: {...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SHIPPING_DELAY_MS: '100', ...env},
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -106,7 +107,7 @@ test('with SHOP_SERVICES=external the page\'s order waits for the services, and 
     // No services anywhere yet: the order is placed and its event waits in the services' queues.
     const own = await placeOrder(page, 'tea-oolong', 1);
     await expect(tracked(page, own)).toHaveAttribute('data-status', 'placed');
-    services = spawn(process.execPath, ['--import', 'tsx', 'server/src/services-main.ts'], {
+    services = spawn(process.execPath, testServerArgs('services-dist'), {
       cwd: root,
       env: {...process.env, AMQP_URL: url, PAYMENT_FAILURE_RATE: '0', SHIPPING_DELAY_MS: '100', LOG_LEVEL: 'warn'},
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -125,7 +126,7 @@ test('with SHOP_SERVICES=external the page\'s order waits for the services, and 
 test('a wrong AMQP_URL stops npm start with a clear message', async () => {
   const wrong = new URL(rabbit.url);
   wrong.password = 'wrong';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const child = spawn(process.execPath, testServerArgs('demo-server-dist'), {
     cwd: root,
     env: {...process.env, PORT: '0', LOG_LEVEL: 'silent', AMQP_URL: wrong.toString()},
     stdio: ['ignore', 'ignore', 'pipe'],

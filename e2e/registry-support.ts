@@ -11,6 +11,7 @@ import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {expect, type Page} from '@playwright/test';
+import {testServerArgs} from '../scripts/test-servers';
 import {OwnServer} from './own-server';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,7 +34,7 @@ export function startDemo(env: Readonly<Record<string, string>>): Promise<OwnSer
 /** Runs `switchboard <args>` (the package's CLI) against `server`; its exit code and output. */
 export function cli(server: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'packages/registry/src/cli/main.ts', ...args, '--server', server], {cwd: root, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn(process.execPath, [...testServerArgs('registry-cli'), ...args, '--server', server], {cwd: root, stdio: ['ignore', 'pipe', 'pipe']});
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

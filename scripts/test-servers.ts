@@ -5,7 +5,7 @@
  * The bundle holds the repository's own code (the kit's packages from source, as the
  * `switchboard-source` condition gives them); dependencies stay imports of node_modules.
  */
-import {existsSync, mkdirSync, renameSync} from 'node:fs';
+import {existsSync, mkdirSync, renameSync, writeFileSync} from 'node:fs';
 import {isBuiltin} from 'node:module';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -20,21 +20,44 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 export const BUNDLE_DIR = join(root, 'node_modules', '.switchboard-test');
 
-/** The environment variable that tells tests the bundles of this run are ready in {@link BUNDLE_DIR}. */
+/** The environment variable naming (comma-separated) the test servers this run bundled into {@link BUNDLE_DIR}. */
 const READY = 'SWITCHBOARD_TEST_BUNDLES';
 
-/** Each test server by name: its entry module, relative to the repository root. */
+/**
+ * Each test server by name: its entry module, relative to the repository root, and where the kit's
+ * packages come from: `source` (the `switchboard-source` condition, as Vitest and `npm start` use
+ * them) or `dist` (their built output, as a server started without the condition loads them).
+ */
 export const TEST_SERVERS = {
   /** The hostile tests' server under attack. */
-  'victim-server': 'packages/hub/test/hostile/victim-server.ts',
+  'victim-server': {entry: 'packages/hub/test/hostile/victim-server.ts', kit: 'source'},
   /** A hub in its own process (body limits over real TCP). */
-  'child-server': 'packages/hub/test/child-server.ts',
+  'child-server': {entry: 'packages/hub/test/child-server.ts', kit: 'source'},
   /** The demo's server, as `npm start` runs it. */
-  'demo-server': 'server/src/main.ts',
-} as const;
+  'demo-server': {entry: 'server/src/main.ts', kit: 'source'},
+  /** The demo's server on the built packages (e2e's own servers, `node --import tsx server/src/main.ts`). */
+  'demo-server-dist': {entry: 'server/src/main.ts', kit: 'dist'},
+  /** The shop's services on their own (`npm run services`), on the built packages. */
+  'services-dist': {entry: 'server/src/services-main.ts', kit: 'dist'},
+  /** The e2e page of another origin that embeds the demo's apps. */
+  'fixture-server': {entry: 'e2e/fixture-server.ts', kit: 'source'},
+  /** The e2e run's redis-server (AOF on, removed at SIGTERM). */
+  'redis-server': {entry: 'e2e/redis-server.ts', kit: 'source'},
+  /** The registry's `switchboard` CLI: it runs only when its file is named like its source (`cli/main.js`). */
+  'registry-cli': {entry: 'packages/registry/src/cli/main.ts', kit: 'source', file: 'registry-cli/cli/main.js'},
+} as const satisfies Record<string, {entry: string; kit: 'source' | 'dist'; file?: string}>;
+
+/** Where test server `name`'s bundle goes, relative to {@link BUNDLE_DIR}. */
+function bundleFile(name: TestServer): string {
+  const server: {entry: string; file?: string} = TEST_SERVERS[name];
+  return server.file ?? `${name}.mjs`;
+}
 
 /** The name of a test server. */
 export type TestServer = keyof typeof TEST_SERVERS;
+
+/** What Vitest's tests start; the others are Playwright's (some need the build's dist/, which Vitest does not). */
+const VITEST_SERVERS: readonly TestServer[] = ['victim-server', 'child-server', 'demo-server'];
 
 /**
  * Keeps every dependency but the kit's own packages external, imported by the absolute path it has
@@ -54,42 +77,54 @@ const dependenciesExternal: Plugin = {
 };
 
 /**
- * Bundles every test server into {@link BUNDLE_DIR} and marks them ready for this process and the
- * test workers it starts (Vitest's global setup calls it).
+ * Bundles test servers `names` (by default those Vitest's tests start) into {@link BUNDLE_DIR} and
+ * marks them ready for this process and the test processes it starts (Vitest's global setup and the
+ * Playwright config call it).
  */
-export async function bundleTestServers(): Promise<void> {
+export async function bundleTestServers(names: readonly TestServer[] = VITEST_SERVERS): Promise<void> {
   mkdirSync(BUNDLE_DIR, {recursive: true});
   // A temporary name first: a run in progress elsewhere never starts half a file.
   const suffix = `.${process.pid}.tmp`;
-  await build({
-    entryPoints: Object.entries(TEST_SERVERS).map(([name, entry]) => ({in: join(root, entry), out: `${name}${suffix}`})),
-    outdir: BUNDLE_DIR,
-    outExtension: {'.js': '.mjs'},
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['switchboard-source'],
-    plugins: [dependenciesExternal],
-    logLevel: 'warning',
-  });
-  for (const name of Object.keys(TEST_SERVERS)) renameSync(join(BUNDLE_DIR, `${name}${suffix}.mjs`), join(BUNDLE_DIR, `${name}.mjs`));
-  process.env[READY] = '1';
+  for (const kit of ['source', 'dist'] as const) {
+    const wanted = names.filter((name) => TEST_SERVERS[name].kit === kit);
+    if (wanted.length === 0) continue;
+    // A `.js` bundle (the CLI's) is an ES module by the package.json beside it.
+    for (const name of wanted.filter((n) => bundleFile(n).endsWith('.js'))) {
+      mkdirSync(dirname(join(BUNDLE_DIR, bundleFile(name))), {recursive: true});
+      writeFileSync(join(dirname(join(BUNDLE_DIR, bundleFile(name))), 'package.json'), '{"type": "module"}\n');
+    }
+    await build({
+      entryPoints: wanted.map((name) => ({in: join(root, TEST_SERVERS[name].entry), out: `${bundleFile(name).replace(/\.m?js$/, '')}${suffix}`})),
+      outdir: BUNDLE_DIR,
+      outExtension: {'.js': '.mjs'},
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: kit === 'source' ? ['switchboard-source'] : [],
+      plugins: [dependenciesExternal],
+      logLevel: 'warning',
+    });
+  }
+  for (const name of names) renameSync(join(BUNDLE_DIR, `${bundleFile(name).replace(/\.m?js$/, '')}${suffix}.mjs`), join(BUNDLE_DIR, bundleFile(name)));
+  const ready = new Set([...(process.env[READY] ?? '').split(',').filter((n) => n !== ''), ...names]);
+  process.env[READY] = [...ready].join(',');
 }
 
 /**
  * The Node arguments that start test server `name`: its bundle when this run made one, else its
- * source through `tsx` (a test started outside Vitest's setup).
+ * source through `tsx` (a test started outside Vitest's setup or the Playwright config).
  *
  * ```ts
  * spawn(process.execPath, ['--expose-gc', ...testServerArgs('victim-server'), JSON.stringify(options)]);
  * ```
  */
 export function testServerArgs(name: TestServer): string[] {
-  const bundle = join(BUNDLE_DIR, `${name}.mjs`);
-  if (process.env[READY] === '1' && existsSync(bundle)) return [bundle];
-  return ['--conditions=switchboard-source', '--import', 'tsx', join(root, TEST_SERVERS[name])];
+  const bundle = join(BUNDLE_DIR, bundleFile(name));
+  if ((process.env[READY] ?? '').split(',').includes(name) && existsSync(bundle)) return [bundle];
+  const {entry, kit} = TEST_SERVERS[name];
+  return [...(kit === 'source' ? ['--conditions=switchboard-source'] : []), '--import', 'tsx', join(root, entry)];
 }
 
 /** Vitest's global setup (vitest.config.ts): the bundles are ready before any test file starts. */
-export const setup = bundleTestServers;
+export const setup = (): Promise<void> => bundleTestServers();
