@@ -122,4 +122,23 @@ describe('a paused Redis (SIGSTOP)', () => {
     // The deadline leaves the caller a margin to hear the answer before it gives up.
     expect(connection.writeDeadline(1000)).toBeLessThanOrEqual(Date.now() + 800 + 5);
   });
+
+  it('a command still unwritten when Redis stalls (its socket full) is dropped: refused, and never run when Redis wakes', async () => {
+    redis = await startRedis();
+    let engine: RedisEngine;
+    ({server, engine} = await startNode(redis.url));
+    const {connection} = engine;
+    redis.pause();
+    // 48 MB of values fill the kernel's socket buffers to the paused Redis; the marker queues behind them, unwritten.
+    const filler = 'x'.repeat(1 << 20);
+    const fills = Array.from({length: 48}, (_, i) => timed(connection.command(['SET', `fill-${i}`, filler])));
+    const marker = timed(connection.command(['SET', 'marker', '1']));
+    const settled = await Promise.all([...fills, marker]);
+    expect(settled.every((r) => r.error instanceof TopicLogUnavailableError)).toBe(true);
+    expect(String((await marker).error)).toMatch(/Redis did not (take a command|answer) within 1500 ms/);
+    redis.resume();
+    await until(() => engine.connection.isReady, 20_000, 'Redis to answer again');
+    // Whatever reached Redis's socket ran when it woke; the marker, never written, did not.
+    expect(await connection.command(['EXISTS', 'marker'])).toBe(0);
+  }, 40_000);
 });

@@ -1,5 +1,5 @@
 import type {Logger} from 'pino';
-import {TimeoutError, type RedisClientType} from 'redis';
+import {AbortError, TimeoutError, type RedisClientType} from 'redis';
 import {TopicLogUnavailableError} from '../../log/async-topic-log.js';
 
 /**
@@ -43,6 +43,8 @@ export class TimedCommands {
   #closed = false;
   /** Redis's clock minus ours (ms), and how far off that estimate may be. */
   #clock = {offset: 0, error: 0};
+  /** Per timeout: the abort signal the commands sent lately share (see #unwrittenBy). */
+  readonly #windows = new Map<number, {controller: AbortController; opened: number; count: number}>();
 
   constructor(client: RedisClientType, logger: Logger, onAnswering: () => void) {
     this.#client = client;
@@ -65,7 +67,7 @@ export class TimedCommands {
   send<T>(args: readonly string[], timeoutMs: number): Promise<T> {
     const stalled = this.#stalled;
     if (stalled !== undefined) return Promise.reject(new TopicLogUnavailableError(`Redis is not answering (${stalled.reason}, ${Date.now() - stalled.since} ms ago)`));
-    const sent = this.#client.sendCommand<T>([...args], {timeout: timeoutMs});
+    const sent = this.#client.sendCommand<T>([...args], {abortSignal: this.#unwrittenBy(timeoutMs)});
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const fail = (reason: string): void => {
@@ -93,7 +95,7 @@ export class TimedCommands {
           settled = true;
           clearTimeout(timer);
           // Never written: the socket did not drain (Redis stopped reading), a stall too.
-          if (error instanceof TimeoutError) fail(`Redis did not take a command within ${timeoutMs} ms`);
+          if (error instanceof AbortError || error instanceof TimeoutError) fail(`Redis did not take a command within ${timeoutMs} ms`);
           else reject(error);
         },
       );
@@ -125,6 +127,26 @@ export class TimedCommands {
     } catch (error) {
       this.#logger.debug({err: error}, 'could not read the Redis clock');
     }
+  }
+
+  /**
+   * The signal that drops a command node-redis has not written yet once `timeoutMs` has passed, so
+   * a command refused to its caller never runs later. Commands sent within 20 ms of each other (at
+   * most 64) share one signal and one timer, which fires up to 20 ms before a command's own
+   * timeout: node-redis's own `timeout` option made an `AbortSignal.timeout` per command, whose
+   * timer fired later for every command already answered and built a `DOMException` each time,
+   * about a tenth of a busy publishing node's CPU.
+   */
+  #unwrittenBy(timeoutMs: number): AbortSignal {
+    const now = Date.now();
+    let window = this.#windows.get(timeoutMs);
+    if (window === undefined || window.count >= 64 || now - window.opened >= 20) {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), timeoutMs).unref();
+      this.#windows.set(timeoutMs, (window = {controller, opened: now, count: 0}));
+    }
+    window.count++;
+    return window.controller.signal;
   }
 
   /** Stops waiting for a stalled Redis. */
