@@ -3,7 +3,7 @@ import {dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {randomUUID} from 'node:crypto';
 import {redisEngine, type SwitchboardServer} from '@switchboard/hub';
-import {PRODUCTS} from '@switchboard/shop-contracts';
+import {OrderPlaced, PRODUCTS} from '@switchboard/shop-contracts';
 import type {QueueType, RabbitBridge} from '@switchboard/rabbitmq';
 import {pino} from 'pino';
 import {Shop} from '../src/domain/shop';
@@ -114,4 +114,18 @@ export async function startServicesProcess(amqpUrl: string, env: Record<string, 
 /** The stock each product should have after `reserved` units were taken of it, starting from the default 20. */
 export function stockAfter(reserved: ReadonlyMap<string, number>): Record<string, number> {
   return Object.fromEntries(PRODUCTS.map((p) => [p.sku, 20 - (reserved.get(p.sku) ?? 0)]));
+}
+
+/** Places `n` orders of one unit on `hub`, spread over the products, as the `order.place` command does; returns their ids and the units per sku. */
+export function placeOrders(hub: RabbitHub, n: number): {ids: string[]; reserved: Map<string, number>} {
+  const ids: string[] = [];
+  const reserved = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const sku = PRODUCTS[i % PRODUCTS.length]!.sku;
+    const orderId = `o-${randomUUID()}`;
+    hub.shop.bus.publish(OrderPlaced, {orderId, sku, quantity: 1}, {source: 'service:orders'});
+    ids.push(orderId);
+    reserved.set(sku, (reserved.get(sku) ?? 0) + 1);
+  }
+  return {ids, reserved};
 }

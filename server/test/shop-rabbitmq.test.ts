@@ -5,7 +5,7 @@ import type {Envelope} from '@switchboard/contracts';
 import {OrderPlaced, PRODUCTS} from '@switchboard/shop-contracts';
 import {startRabbit, type RabbitServer} from '../../packages/rabbitmq/test/rabbitmq-server.js';
 import {effects, everything, ONCE_EACH, until} from './shop-nodes';
-import {startRabbitHub, startServicesProcess, stockAfter, type RabbitHub, type ServicesProcess} from './shop-rabbit';
+import {placeOrders, startRabbitHub, startServicesProcess, stockAfter, type RabbitHub, type ServicesProcess} from './shop-rabbit';
 
 // One broker, one hub and two `npm run services` processes for the whole file (each starts in
 // seconds, on a loaded machine in tens of seconds); each test places orders of its own. The kill
@@ -60,20 +60,6 @@ async function setFailureRate(rate: number): Promise<void> {
   }
 }
 
-/** Places `n` orders of one unit, spread over the products, as the `order.place` command does; returns their ids and units per sku. */
-function placeOrders(n: number): {ids: string[]; reserved: Map<string, number>} {
-  const ids: string[] = [];
-  const reserved = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const sku = PRODUCTS[i % PRODUCTS.length]!.sku;
-    const orderId = `o-${randomUUID()}`;
-    hub.shop.bus.publish(OrderPlaced, {orderId, sku, quantity: 1}, {source: 'service:orders'});
-    ids.push(orderId);
-    reserved.set(sku, (reserved.get(sku) ?? 0) + 1);
-  }
-  return {ids, reserved};
-}
-
 /** An `order.placed` envelope as the orders service makes it. */
 function placedEnvelope(): Envelope {
   const id = randomUUID();
@@ -105,7 +91,7 @@ function levels(): Record<string, number> {
 
 describe('the shop\'s services on RabbitMQ, in their own processes', () => {
   it('two service processes share the work and each order reaches its final state exactly once', async () => {
-    const {ids, reserved} = placeOrders(15);
+    const {ids, reserved} = placeOrders(hub, 15);
     const byOrder = await settle(ids, 'order.shipped');
     for (const id of ids) expect(byOrder.get(id), id).toEqual(ONCE_EACH);
     // Competing consumers: both processes handled some of the deliveries.
@@ -146,7 +132,7 @@ describe('the shop\'s services on RabbitMQ, in their own processes', () => {
       await until(async () => (await recorded()).length > 0, 20_000, 'the dead letter in the notifications topic');
       expect((await recorded()).map((e) => e.data)).toEqual([expect.objectContaining({eventId: bad.id, subscriber: 'service:inventory', attempt: 3})]);
       // And the services go on: the next order ships.
-      const {ids, reserved} = placeOrders(1);
+      const {ids, reserved} = placeOrders(hub, 1);
       const byOrder = await settle(ids, 'order.shipped');
       expect(byOrder.get(ids[0]!)).toEqual(ONCE_EACH);
       took(reserved);
@@ -158,7 +144,7 @@ describe('the shop\'s services on RabbitMQ, in their own processes', () => {
   it('the saga compensates failed payments (rate 1 through the settings API): stock released, order cancelled, each once', async () => {
     await setFailureRate(1);
     try {
-      const {ids} = placeOrders(6);
+      const {ids} = placeOrders(hub, 6);
       const byOrder = await settle(ids, 'order.cancelled');
       for (const id of ids) {
         expect(byOrder.get(id), id).toEqual({
@@ -210,7 +196,7 @@ describe('the shop\'s services on RabbitMQ, in their own processes', () => {
 
   it('a service process killed with SIGKILL mid-flow loses nothing and doubles nothing', async () => {
     const handledBefore = a.handled();
-    const {ids, reserved} = placeOrders(30);
+    const {ids, reserved} = placeOrders(hub, 30);
     await until(async () => {
       const byOrder = await effects(hub.server);
       return ids.filter((id) => byOrder.get(id)?.['order.confirmed'] === 1).length >= 8;
