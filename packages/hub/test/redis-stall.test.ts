@@ -142,3 +142,23 @@ describe('a paused Redis (SIGSTOP)', () => {
     expect(await connection.command(['EXISTS', 'marker'])).toBe(0);
   }, 40_000);
 });
+
+describe('commands sharing an abort signal', () => {
+  it('64 commands in one turn share one signal without a listener-leak warning', async () => {
+    redis = await startRedis();
+    let engine: RedisEngine;
+    ({server, engine} = await startNode(redis.url));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const replies = await Promise.all(Array.from({length: 64}, (_, i) => engine.connection.command(['SET', `shared-${i}`, String(i)])));
+      expect(replies.every((r) => r === 'OK')).toBe(true);
+      // Node emits the warning on a later tick.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 30_000);
+});

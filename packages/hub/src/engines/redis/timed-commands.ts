@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import type {Logger} from 'pino';
 import {AbortError, TimeoutError, type RedisClientType} from 'redis';
 import {TopicLogUnavailableError} from '../../log/async-topic-log.js';
@@ -10,6 +11,9 @@ import {TopicLogUnavailableError} from '../../log/async-topic-log.js';
 export const DEFAULT_COMMAND_TIMEOUT_MS = 1500;
 /** Default of `readTimeoutMs`: 5 s. A read changes nothing when it runs late, and a page of large events takes longer than an append. */
 export const DEFAULT_READ_TIMEOUT_MS = 5000;
+
+/** How many commands at most share one abort signal (see `#unwrittenBy`). */
+const SHARED_BY = 64;
 
 /** Per-command settings of `RedisConnection.command` and `RedisConnection.script`. */
 export interface CommandOptions {
@@ -140,8 +144,10 @@ export class TimedCommands {
   #unwrittenBy(timeoutMs: number): AbortSignal {
     const now = Date.now();
     let window = this.#windows.get(timeoutMs);
-    if (window === undefined || window.count >= 64 || now - window.opened >= 20) {
+    if (window === undefined || window.count >= SHARED_BY || now - window.opened >= 20) {
       const controller = new AbortController();
+      // node-redis adds a listener per command: up to SHARED_BY, not a leak (Node warns past 10).
+      setMaxListeners(SHARED_BY, controller.signal);
       setTimeout(() => controller.abort(), timeoutMs).unref();
       this.#windows.set(timeoutMs, (window = {controller, opened: now, count: 0}));
     }
