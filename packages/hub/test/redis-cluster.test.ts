@@ -99,6 +99,29 @@ describe('two hub nodes on one Redis', () => {
     }
   });
 
+  it('pushes live events to MessagePack and JSON clients alike (JSON clients get the announced text as it is)', async () => {
+    const [a, b] = await twoNodes();
+    const received = new Map<string, unknown[]>();
+    for (const [name, protocol] of [['msgpack', new MessagePackHubProtocol()], ['json', undefined]] as const) {
+      const builder = new signalR.HubConnectionBuilder().withUrl(`${b}/hubs/events`, {transport: signalR.HttpTransportType.WebSockets}).configureLogging(signalR.LogLevel.None);
+      const c = (protocol === undefined ? builder : builder.withHubProtocol(protocol)).build();
+      opened.push(c);
+      const got: unknown[] = [];
+      received.set(name, got);
+      c.on('event', (e: unknown) => void got.push(e));
+      await c.start();
+      await c.invoke('subscribe', 'live', null);
+    }
+    const events = [orderPlaced({id: 'l-0'}), orderPlaced({id: 'l-1', data: {orderId: 'o-é', sku: 'tea-sencha', quantity: 3}})];
+    const offsets: string[] = [];
+    for (const event of events) offsets.push(((await (await postEvent(a, 'live', event)).json()) as {offset: string}).offset);
+    const expected = events.map((event, i) => ({topic: 'live', offset: offsets[i], event}));
+    for (const got of received.values()) {
+      await until(() => got.length === 2);
+      expect(got).toEqual(expected);
+    }
+  });
+
   it('delivers group, user and single-connection sends made on one node to connections on the other', async () => {
     const [a] = await twoNodes();
     const onA = await connect(a, {transport: signalR.HttpTransportType.WebSockets, accessTokenFactory: () => 'ann'});

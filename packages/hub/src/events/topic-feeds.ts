@@ -1,4 +1,5 @@
-import {HubTargets, type TopicEvent} from '@switchboard/contracts';
+import {HubTargets, type Envelope, type TopicEvent} from '@switchboard/contracts';
+import type {Audience} from '../backplane/index.js';
 import type {Logger} from 'pino';
 import type {Hub, HubConnection} from '../hub/index.js';
 import {MessageType} from '../protocol/index.js';
@@ -256,12 +257,11 @@ export class TopicFeeds {
     const {topic, offset} = appended;
     const feed = this.#feeds.get(topic);
     if (feed === undefined) return;
-    const {event} = appended;
     if (feed.replaying.size === 0 && this.#o.hub.groupSize(this.#o.groupOf(topic)) === 0) {
       this.#drop(topic);
       return;
     }
-    const entry = {offset, event};
+    const entry = liveEntry(appended);
     if (feed.recovering) {
       feed.held.push(entry);
       return;
@@ -325,9 +325,21 @@ export class TopicFeeds {
     }
     for (const me of feed.replaying.values()) this.#hold(me, entry);
     const group = this.#o.groupOf(topic);
-    this.#o.hub.sendLocal(except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except}, HubTargets.event, [
-      {topic, offset: entry.offset, event: entry.event} satisfies TopicEvent,
-    ]);
+    const audience: Audience = except.length === 0 ? {kind: 'groups', names: [group]} : {kind: 'groups', names: [group], except};
+    // The announced text goes to JSON clients as it is; the event is read (parsed, for an entry
+    // from Redis) only if another protocol's client needs the object.
+    const {json} = entry;
+    const argumentsJson = json === undefined ? undefined : `[{"topic":${JSON.stringify(topic)},"offset":${JSON.stringify(entry.offset)},"event":${json}}]`;
+    const args: TopicEvent[] = [
+      {
+        topic,
+        offset: entry.offset,
+        get event() {
+          return entry.event;
+        },
+      },
+    ];
+    this.#o.hub.sendLocal(audience, HubTargets.event, args, argumentsJson);
     this.#o.delivered?.(topic, this.#o.hub.groupSize(group) - except.length);
   }
 }
@@ -335,4 +347,18 @@ export class TopicFeeds {
 /** Lets timers and I/O run before the next page. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * A live event as a log entry: the event stays unparsed until read, and the text the log announced
+ * (if any) rides along, not enumerable, as on entries read from the log.
+ */
+function liveEntry(appended: AppendedEvent): LogEntry {
+  const entry = {
+    offset: appended.offset,
+    get event(): Envelope {
+      return appended.event;
+    },
+  };
+  return appended.json === undefined ? entry : Object.defineProperty(entry, 'json', {value: appended.json, enumerable: false});
 }

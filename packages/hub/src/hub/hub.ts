@@ -211,9 +211,11 @@ export class Hub implements ConnectionHandler {
   /**
    * Sends to this process's connections in `audience` only, bypassing the backplane: for what every
    * process hears by itself (topic events from the log's feed), which the backplane would repeat.
+   * `argumentsJson`, when given, is `args` already as JSON text: JSON-protocol connections get it as
+   * it is, so `args` is serialized only for other protocols.
    */
-  sendLocal(audience: Audience, target: string, args: readonly unknown[]): void {
-    this.#lifetime.deliver({audience, target, arguments: args});
+  sendLocal(audience: Audience, target: string, args: readonly unknown[], argumentsJson?: string): void {
+    this.#lifetime.deliver({audience, target, arguments: args}, argumentsJson);
   }
 
   /**

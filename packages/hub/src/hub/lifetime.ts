@@ -111,15 +111,23 @@ export class HubLifetime {
     return this.#groups.get(group)?.size ?? 0;
   }
 
-  /** Delivers a backplane message to this process's open connections in its audience, serialized once per protocol. */
-  deliver({audience, target, arguments: args}: BackplaneMessage): void {
+  /**
+   * Delivers a backplane message to this process's open connections in its audience, serialized
+   * once per protocol; `argumentsJson` (its arguments as JSON text) spares text protocols that can
+   * take it the serialization.
+   */
+  deliver({audience, target, arguments: args}: BackplaneMessage, argumentsJson?: string): void {
     const message: HubMessage = {type: MessageType.Invocation, target, arguments: args};
     const serialized = new Map<HubProtocol, Uint8Array>();
     for (const session of this.#audience(audience)) {
       const c = session.connection;
       if (c.phase !== 'open' || c.protocol === undefined) continue;
       let payload = serialized.get(c.protocol);
-      if (payload === undefined) serialized.set(c.protocol, (payload = c.protocol.writeMessage(message)));
+      if (payload === undefined) {
+        const {protocol} = c;
+        payload = argumentsJson !== undefined && protocol.writeInvocationJson !== undefined ? protocol.writeInvocationJson(target, argumentsJson) : protocol.writeMessage(message);
+        serialized.set(protocol, payload);
+      }
       c.sendSerialized(payload, true);
     }
   }

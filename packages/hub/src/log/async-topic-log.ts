@@ -6,6 +6,12 @@ export interface AppendedEvent {
   readonly topic: string;
   readonly offset: string;
   readonly event: Envelope;
+  /**
+   * The event as the log announced it (JSON text), when the log has it: forwarded as it is to
+   * JSON-protocol clients, as replays forward stored events, so a live event is not parsed and
+   * re-serialized on every process.
+   */
+  readonly json?: string;
 }
 
 /** What a log tells its watchers: appended events, and that some may have been missed. */

@@ -281,12 +281,14 @@ export class RedisTopicLog implements TopicLog {
         continue;
       }
       let event: Envelope | undefined;
+      const json = message.slice(space + 1, end);
       try {
         watcher.appended({
           topic,
           offset: message.slice(line, space),
+          json,
           get event() {
-            return (event ??= JSON.parse(message.slice(space + 1, end)) as Envelope);
+            return (event ??= JSON.parse(json) as Envelope);
           },
         });
       } catch (error) {
