@@ -37,6 +37,10 @@ export const TEST_SERVERS = {
   'demo-server': {entry: 'server/src/main.ts', kit: 'source'},
   /** The demo's server on the built packages (e2e's own servers, `node --import tsx server/src/main.ts`). */
   'demo-server-dist': {entry: 'server/src/main.ts', kit: 'dist'},
+  /** The shop's services on their own (`npm run services`), on the kit's sources (the RabbitMQ shop tests' processes). */
+  services: {entry: 'server/src/services-main.ts', kit: 'source'},
+  /** A hub node on Redis with a RabbitMQ ingest binding (the bridge's kill -9 tests). */
+  'rabbitmq-hub-node': {entry: 'packages/rabbitmq/test/hub-node.ts', kit: 'source'},
   /** The shop's services on their own (`npm run services`), on the built packages. */
   'services-dist': {entry: 'server/src/services-main.ts', kit: 'dist'},
   /** The e2e page of another origin that embeds the demo's apps. */
@@ -57,7 +61,7 @@ function bundleFile(name: TestServer): string {
 export type TestServer = keyof typeof TEST_SERVERS;
 
 /** What Vitest's tests start; the others are Playwright's (some need the build's dist/, which Vitest does not). */
-const VITEST_SERVERS: readonly TestServer[] = ['victim-server', 'child-server', 'demo-server'];
+const VITEST_SERVERS: readonly TestServer[] = ['victim-server', 'child-server', 'demo-server', 'services', 'rabbitmq-hub-node'];
 
 /**
  * Keeps every dependency but the kit's own packages external, imported by the absolute path it has

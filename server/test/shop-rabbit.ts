@@ -8,6 +8,7 @@ import type {QueueType, RabbitBridge} from '@switchboard/rabbitmq';
 import {pino} from 'pino';
 import {Shop} from '../src/domain/shop';
 import {declareShopQueues, shopBridge} from '../src/rabbitmq';
+import {testServerArgs} from '../../scripts/test-servers.js';
 import {startServer} from './helpers';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -75,7 +76,7 @@ export interface ServicesProcess {
 
 /** Starts `server/src/services-main.ts` against `amqpUrl`; resolves once it consumes. */
 export async function startServicesProcess(amqpUrl: string, env: Record<string, string> = {}): Promise<ServicesProcess> {
-  const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'server/src/services-main.ts'], {
+  const child = spawn(process.execPath, testServerArgs('services'), {
     cwd: root,
     env: {...process.env, AMQP_URL: amqpUrl, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', SHIPPING_DELAY_MS: '0', PAYMENT_FAILURE_RATE: '0', ...env},
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,8 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
 import amqp, {type ChannelModel, type ConfirmChannel} from 'amqplib';
 import {redisEngine, type TopicLog} from '@switchboard/hub';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {testServerArgs} from '../../../scripts/test-servers.js';
 import {startRedis, type RedisServer} from '../../hub/test/redis-server.js';
 import {startHub, stockChanged, unique, until} from './fixtures.js';
 import {startRabbit, type RabbitServer} from './rabbitmq-server.js';
@@ -39,7 +39,7 @@ function count(published: readonly string[], logged: readonly string[]): {lost: 
 
 /** A hub node process (kill -9 able) on the shared Redis with one ingest binding. */
 async function startNodeProcess(options: Record<string, unknown>): Promise<{url: string; child: ChildProcess}> {
-  const child = spawn(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', fileURLToPath(new URL('./hub-node.ts', import.meta.url)), JSON.stringify(options)], {
+  const child = spawn(process.execPath, [...testServerArgs('rabbitmq-hub-node'), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
