@@ -39,7 +39,7 @@ let registry: LocalRegistry | undefined;
 try {
   registry = await startLocalRegistry();
   step(`a local registry runs at ${registry.url}`);
-  const {published} = release({registry: registry.url, env: registry.env, log: () => {}});
+  const {published} = await release({registry: registry.url, env: registry.env, log: () => {}});
   step(`npm run release built and published ${published.map((p) => p.name).join(', ')}`);
 
   /** Children run as a user's would: without this repository's `switchboard-source` condition, npm configured for the local registry. */

@@ -1,6 +1,7 @@
 /**
- * `npm run release`: builds every public package and publishes each one, in dependency order, to
- * the registry npm is configured for, or to `--registry <url>`. A version already on that registry
+ * `npm run release`: builds every public package and publishes each one, in dependency order (those
+ * independent of each other concurrently), to the registry npm is configured for, or to
+ * `--registry <url>`. A version already on that registry
  * is skipped, so a release that stopped half way can simply be run again. Versions and changelogs
  * come from Changesets first (`npx changeset`, then `npx changeset version`).
  *
@@ -8,7 +9,7 @@
  *   npm run release -- --registry http://127.0.0.1:4873 --tag next
  *   npm run release -- --dry-run                       # pack and check, publish nothing
  */
-import {spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
@@ -39,38 +40,86 @@ export interface ReleaseResult {
 /** How registries refuse a version they already have. */
 const ALREADY_PUBLISHED = /EPUBLISHCONFLICT|E409|previously published|cannot publish over|already present/i;
 
-/** Builds and publishes every public package; throws on the first npm failure with npm's output. */
-export function release(options: ReleaseOptions = {}): ReleaseResult {
+/**
+ * How many `npm publish` processes run at once. Each is mostly npm's own start-up (about a second of
+ * CPU), so a few at a time overlap one's waits on the registry with another's work.
+ */
+const PARALLEL_PUBLISHES = 4;
+
+/**
+ * Builds and publishes every public package; throws on the first npm failure with npm's output.
+ * A package is published only after every kit package it depends on (so an install that starts
+ * mid-release never finds a package whose dependency is missing); packages that do not depend on
+ * each other are published concurrently.
+ */
+export async function release(options: ReleaseOptions = {}): Promise<ReleaseResult> {
   const log = options.log ?? console.log;
   const env = {...(options.env ?? process.env), NODE_OPTIONS: '', npm_config_node_options: ''};
   const registryArgs = options.registry === undefined ? [] : ['--registry', options.registry];
-  const npm = (args: string[], cwd: string) => spawnSync('npm', [...args, ...registryArgs, '--no-audit', '--no-fund'], {cwd, env, encoding: 'utf8'});
+  const npm = (args: string[], cwd: string) =>
+    new Promise<{status: number | null; output: string}>((resolveRun, reject) => {
+      const child = spawn('npm', [...args, ...registryArgs, '--no-audit', '--no-fund'], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']});
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (status) => resolveRun({status, output}));
+    });
   if (options.skipBuild !== true) buildPackages();
-  const published: PublicPackage[] = [];
-  const skipped: PublicPackage[] = [];
-  for (const pkg of publicPackages()) {
+  const packages = publicPackages();
+  const outcome = new Map<string, 'published' | 'skipped'>();
+  const publish = async (pkg: PublicPackage): Promise<void> => {
     const spec = `${pkg.name}@${pkg.version}`;
     const args = ['publish', '--access', 'public', ...(options.tag === undefined ? [] : ['--tag', options.tag]), ...(options.dryRun ? ['--dry-run'] : [])];
-    const run = npm(args, pkg.path);
-    const output = `${run.stdout}${run.stderr}`;
+    const {status, output} = await npm(args, pkg.path);
     // One npm call per package: asking first would double the calls, and the registry answers a
     // republished version with a conflict anyway (npmjs 403, Verdaccio 409).
-    if (run.status !== 0 && ALREADY_PUBLISHED.test(output)) {
+    if (status !== 0 && ALREADY_PUBLISHED.test(output)) {
       log(`release: ${spec} is already on the registry, skipped`);
-      skipped.push(pkg);
-      continue;
+      outcome.set(pkg.name, 'skipped');
+      return;
     }
-    if (run.status !== 0) throw new Error(`npm publish failed for ${spec}:\n${output}`);
+    if (status !== 0) throw new Error(`npm publish failed for ${spec}:\n${output}`);
     log(`release: ${options.dryRun ? 'checked' : 'published'} ${spec}`);
-    published.push(pkg);
+    outcome.set(pkg.name, 'published');
+  };
+  // publicPackages() lists dependencies first, so a package whose dependencies are all done can start.
+  const waiting = [...packages];
+  const running = new Map<string, Promise<void>>();
+  let failure: unknown;
+  while ((waiting.length > 0 || running.size > 0) && failure === undefined) {
+    for (let i = 0; i < waiting.length && running.size < PARALLEL_PUBLISHES; ) {
+      const pkg = waiting[i]!;
+      if (!pkg.internal.every((dependency) => outcome.has(dependency))) {
+        i++;
+        continue;
+      }
+      waiting.splice(i, 1);
+      running.set(
+        pkg.name,
+        publish(pkg).then(
+          () => void running.delete(pkg.name),
+          (error: unknown) => {
+            running.delete(pkg.name);
+            failure ??= error;
+          },
+        ),
+      );
+    }
+    if (running.size === 0 && waiting.length > 0) throw new Error(`release: no package can start (${waiting.map((p) => p.name).join(', ')} wait on each other)`);
+    await Promise.race(running.values());
   }
-  return {published, skipped};
+  // Let publishes already under way finish before reporting the failure: none is left half done.
+  await Promise.all(running.values());
+  if (failure !== undefined) throw failure;
+  const inOrder = (kind: 'published' | 'skipped') => packages.filter((pkg) => outcome.get(pkg.name) === kind);
+  return {published: inOrder('published'), skipped: inOrder('skipped')};
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const {values} = parseArgs({options: {registry: {type: 'string'}, tag: {type: 'string'}, 'dry-run': {type: 'boolean'}}});
   try {
-    const {published, skipped} = release({
+    const {published, skipped} = await release({
       ...(values.registry === undefined ? {} : {registry: values.registry}),
       ...(values.tag === undefined ? {} : {tag: values.tag}),
       dryRun: values['dry-run'] === true,

@@ -127,7 +127,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   try {
-    const {published} = release({registry: registry.url, env: registry.env});
+    const {published} = await release({registry: registry.url, env: registry.env});
     console.log(`\nA local registry runs at ${registry.url} with ${published.map((p) => `${p.name}@${p.version}`).join(', ')}.`);
     console.log(`In your project: npm config set registry ${registry.url} --location=project`);
     console.log('Ctrl-C stops it and deletes what was published.');
