@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startRedis, type RedisServer} from '../../packages/hub/test/redis-server.js';
 import {startRabbit, type RabbitServer} from '../../packages/rabbitmq/test/rabbitmq-server.js';
 import {effects, ONCE_EACH, until} from './shop-nodes';
+import {testServerArgs} from '../../scripts/test-servers.js';
 import {placeOrders, startRabbitHub, startServicesProcess, stockAfter, type RabbitHub, type ServicesProcess} from './shop-rabbit';
 
 // The services' path across failures of the parts around it: the hub, the broker. One broker for
@@ -78,7 +79,7 @@ async function brokerAwayMidFlow(stop: () => Promise<void>, queueType?: 'classic
 
 describe('the shop\'s services on RabbitMQ when the hub or the broker goes away', () => {
   it('a services process refuses a queue type other than quorum or classic, before it connects', () => {
-    const run = spawnSync(process.execPath, ['--conditions=switchboard-source', '--import', 'tsx', 'server/src/services-main.ts'], {
+    const run = spawnSync(process.execPath, testServerArgs('services'), {
       cwd: resolve(dirname(fileURLToPath(import.meta.url)), '../..'),
       env: {...process.env, AMQP_URL: rabbit.url, AMQP_QUEUE_TYPE: 'stream'},
       encoding: 'utf8',
