@@ -45,13 +45,17 @@ export async function checkScaffolds(options: ScaffoldCheckOptions): Promise<str
       const parent = join(workDir, template);
       mkdirSync(parent, {recursive: true});
       // npm asks before fetching a create-* package unless told yes (this machine's npm config says `yes=false`).
+      const began = Date.now();
+      const seconds = (from: number, to = Date.now()) => `${((to - from) / 1000).toFixed(1)} s`;
       await run(command.argv, parent, {...env, npm_config_yes: 'true'});
       const name = command.argv[command.argv.findIndex((word) => word.startsWith('switchboard@')) + 1]!;
       const project = join(parent, name);
       if (!existsSync(join(project, 'package.json'))) throw new Error(`"${command.line}" wrote no ${name}/package.json`);
+      const created = Date.now();
       await run(['npm', 'install', '--prefer-offline'], project, env);
+      const installed = Date.now();
       await run(['npm', 'test'], project, env);
-      step(`npm create switchboard (${template}): its own npm test passed`);
+      step(`npm create switchboard (${template}): its own npm test passed (create ${seconds(began, created)}, install ${seconds(created, installed)}, test ${seconds(installed)})`);
     });
   }
   const pool = async () => {

@@ -36,6 +36,7 @@ const INSTALL_PAGE = 'docs/getting-started/install.md';
 const project = mkdtempSync(join(tmpdir(), 'switchboard-consumer-'));
 let server: ChildProcess | undefined;
 let registry: LocalRegistry | undefined;
+let scaffolds: Promise<string[]> | undefined;
 try {
   registry = await startLocalRegistry();
   step(`a local registry runs at ${registry.url}`);
@@ -44,6 +45,11 @@ try {
 
   /** Children run as a user's would: without this repository's `switchboard-source` condition, npm configured for the local registry. */
   const env = {...process.env, NODE_OPTIONS: '', npm_config_node_options: '', npm_config_registry: registry.url, CHROMIUM_PATH: findChromium()};
+  // (c) starts now, beside (a) and (b): the projects share nothing with the walk's, and much of
+  // each lane is npm waiting on the registry (and the registry on its upstream), which the other
+  // lanes' work fills.
+  scaffolds = checkScaffolds({root, workDir: join(project, 'created'), env, published: new Set(published.map((p) => p.name)), step});
+  scaffolds.catch(() => {}); // awaited below; a failure must not be unhandled while (a) and (b) run
   const npm = (args: readonly string[], cwd: string) =>
     execFileSync('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {cwd, env, stdio: ['ignore', 'pipe', 'inherit']}).toString();
 
@@ -103,7 +109,7 @@ try {
   server.kill('SIGTERM');
 
   // (c) The scaffolder: each template's docs line, then the project's own npm test.
-  const notRun = await checkScaffolds({root, workDir: join(project, 'created'), env, published: new Set(published.map((p) => p.name)), step});
+  const notRun = await scaffolds;
   for (const why of notRun) console.log(`consumer: NOT RUN: the ${why} template`);
   console.log(`consumer: passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {
@@ -112,6 +118,8 @@ try {
   process.exitCode = 1;
 } finally {
   server?.kill('SIGTERM');
+  // Its projects' processes end before the registry they install from goes away.
+  await scaffolds?.catch(() => undefined);
   await registry?.stop();
   if (process.exitCode !== 1) rmSync(project, {recursive: true, force: true});
 }
