@@ -57,10 +57,16 @@ export async function startCluster(options: {port?: number; log?: (line: string)
       await waitForLine(child, 'Switchboard is running', 60_000);
       return child;
     };
-    for (const name of ['a', 'b']) {
+    // Both nodes start at once: a node's start-up is seconds of CPU, mostly waiting on nothing but itself.
+    const ports = [await freePort()];
+    // Nothing holds the first port yet, so the second probe could be handed it again.
+    while (ports.length < 2) {
       const port = await freePort();
-      nodes.push({name, url: `http://127.0.0.1:${port}`, process: await launch(name, port), port});
+      if (!ports.includes(port)) ports.push(port);
     }
+    const started = await Promise.allSettled(['a', 'b'].map(async (name, i) => ({name, url: `http://127.0.0.1:${ports[i]!}`, process: await launch(name, ports[i]!), port: ports[i]!})));
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
+    for (const result of started) if (result.status === 'fulfilled') nodes.push(result.value);
     const port = options.port ?? (await freePort());
     const conf = readFileSync(join(root, 'deploy/nginx.conf'), 'utf8')
       .replaceAll('{{DIR}}', dir)
