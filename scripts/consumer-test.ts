@@ -83,9 +83,9 @@ try {
   const checks = join(app, 'checks');
   cpSync(join(root, 'scripts/consumer'), checks, {recursive: true});
   const versionOf = (pkg: string) => (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as {version: string}).version;
-  npm(['install', '-D', `@types/node@${versionOf('@types/node')}`, `@microsoft/signalr@${versionOf('@microsoft/signalr')}`], app);
+  // Two installs (each a resolution of the whole tree, seconds here), one per dependency kind.
+  npm(['install', '-D', ...['@types/node', '@microsoft/signalr', '@types/react', '@types/react-dom'].map((p) => `${p}@${versionOf(p)}`)], app);
   npm(['install', '@switchboard/shell', '@switchboard/react', '@switchboard/vue', ...['react', 'react-dom', 'vue'].map((p) => `${p}@${versionOf(p)}`)], app);
-  npm(['install', '-D', ...['@types/react', '@types/react-dom'].map((p) => `${p}@${versionOf(p)}`)], app);
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   for (const config of ['tsconfig.nodenext.json', 'tsconfig.bundler.json']) {
     execFileSync(process.execPath, [tsc, '-p', config], {cwd: checks, env, stdio: 'inherit'});
