@@ -81,7 +81,7 @@ describe.each(['WebSockets', 'ServerSentEvents', 'LongPolling'] as const)('resum
     await until(() => received.length >= total).catch((error: unknown) => {
       const id = hub.connection.connectionId;
       const c = id === null ? undefined : server!.hub.connection(id);
-      throw new Error(`${transport}: received ${received.length} of ${total} after ${drops} drops; status ${hub.status}; last ${received.at(-1)}; missing ${Array.from({length: total}, (_, n) => `e-${n}`).filter((x) => !received.includes(x)).join(' ')}; dup ${received.length - new Set(received).size}; group ${server!.hub.groupSize('topic:orders')}; conn ${c === undefined ? 'none' : `${c.phase} buffered ${c.bufferedBytes} groups ${[...c.groups].join(',')}`}; server conns ${server!.hub.connectionCount}; following ${hub.following.join(',')}; ${String(error)}`);
+      throw new Error(`${transport}: received ${received.length} of ${total} after ${drops} drops; status ${hub.status}; last ${received.at(-1)}; first missing ${Array.from({length: total}, (_, n) => `e-${n}`).filter((x) => !received.includes(x)).slice(0, 5).join(' ')}; dup ${received.length - new Set(received).size}; group ${server!.hub.groupSize('topic:orders')}; conn ${c === undefined ? 'none' : `${c.phase} buffered ${c.bufferedBytes} groups ${[...c.groups].join(',')}`}; server conns ${server!.hub.connectionCount}; following ${hub.following.join(',')}; ${String(error)}`);
     });
     await sleep(100);
     expect(received).toEqual(Array.from({length: total}, (_, n) => `e-${n}`));
