@@ -74,7 +74,7 @@ describe('JWT authentication on every door', () => {
 
     const connection = connect(url, () => alice);
     await connection.start();
-    expect(await connection.invoke('subscribe', 'orders', null)).toEqual({topic: 'orders', offset: null, truncated: false});
+    expect(await connection.invoke('subscribe', 'orders', null)).toEqual({topic: 'orders', offset: expect.stringMatching(/:0$/), truncated: false});
   });
 
   it('refuses an expired token, and one without a subject', async () => {

@@ -27,7 +27,7 @@ async function stillServes(bystander: RawSocket): Promise<void> {
   expect(await bystander.nextMessage(3)).toEqual({
     type: 3,
     invocationId: 'alive',
-    result: {topic: 'orders', offset: null, truncated: false},
+    result: {topic: 'orders', offset: expect.stringMatching(/:0$/), truncated: false},
   });
 }
 

@@ -124,6 +124,22 @@ describe('idle topics are forgotten', () => {
     expect(log.read('new', `${log.epoch}:1`, 10).truncated).toBe(true);
   });
 
+  it('hands a topic with no events a position a reader resumes from without missing the first ones, even after other topics were forgotten', () => {
+    let now = 0;
+    const log = new MemoryTopicLog({idleTopicMs: 1000, maxAgeMs: 500, now: () => now});
+    expect(log.position('fresh')).toBe(`${log.epoch}:0`);
+    log.append('gone', filler(10, 'g1') as never);
+    now = 3000;
+    log.append('other', filler(10, 'o1') as never);
+    expect(log.has('gone')).toBe(false);
+    const start = log.position('fresh');
+    expect(log.read('fresh', start, 10)).toEqual({entries: [], truncated: false, next: start});
+    log.append('fresh', filler(10, 'x1') as never);
+    log.append('fresh', filler(10, 'x2') as never);
+    expect(log.read('fresh', start, 10)).toMatchObject({truncated: false, entries: [{event: {id: 'x1'}}, {event: {id: 'x2'}}]});
+    expect(log.position('fresh')).toBe(log.head('fresh'));
+  });
+
   it('never forgets with idleTopicMs Infinity, and refuses a bad setting', () => {
     let now = 0;
     const log = new MemoryTopicLog({maxTopics: 1, idleTopicMs: Number.POSITIVE_INFINITY, maxAgeMs: 10, now: () => now});

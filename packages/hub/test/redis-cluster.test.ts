@@ -99,6 +99,21 @@ describe('two hub nodes on one Redis', () => {
     }
   });
 
+  it('answers a subscribe to a topic never published to with a position another node resumes from, missing nothing', async () => {
+    const [a, b] = await twoNodes();
+    const first = await connect(b, {transport: signalR.HttpTransportType.WebSockets});
+    const {offset} = (await first.invoke('subscribe', 'empty-yet', null)) as {offset: string | null};
+    expect(offset).not.toBeNull();
+    const events = [orderPlaced({id: 'z-0'}), orderPlaced({id: 'z-1'})];
+    for (const event of events) expect((await postEvent(a, 'empty-yet', event)).status).toBe(202);
+    const later = await connect(a, {transport: signalR.HttpTransportType.WebSockets});
+    const got: Array<{event: {id: string}}> = [];
+    later.on('event', (e: {event: {id: string}}) => void got.push(e));
+    expect(await later.invoke('subscribe', 'empty-yet', offset)).toMatchObject({truncated: false});
+    await until(() => got.length === 2);
+    expect(got.map((e) => e.event.id)).toEqual(['z-0', 'z-1']);
+  });
+
   it('pushes live events to MessagePack and JSON clients alike (JSON clients get the announced text as it is)', async () => {
     const [a, b] = await twoNodes();
     const received = new Map<string, unknown[]>();

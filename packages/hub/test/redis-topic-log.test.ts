@@ -47,6 +47,29 @@ describe('the Redis Streams topic log', () => {
     expect(await log.head('nothing')).toBeNull();
   });
 
+  it('gives a topic never appended to a position that a reader resumes from without missing its first events', async () => {
+    const log = logOf();
+    const start = await log.position('orders');
+    expect(log.isOffset(start)).toBe(true);
+    expect(await log.read('orders', start, 10)).toEqual({entries: [], truncated: false, next: start});
+    const offsets: string[] = [];
+    for (let i = 0; i < 3; i++) offsets.push((await log.append('orders', event(`p-${i}`))).offset);
+    const after = await log.read('orders', start, 10);
+    expect(after.entries.map((e) => e.offset)).toEqual(offsets);
+    expect(after.truncated).toBe(false);
+    // Once the topic exists, its position is its head.
+    expect(await log.position('orders')).toBe(offsets[2]);
+  });
+
+  it('reads a never-appended topic\'s position as truncated once retention dropped its first events', async () => {
+    const log = logOf({maxEvents: 2});
+    const start = await log.position('orders');
+    for (let i = 0; i < 4; i++) await log.append('orders', event(`q-${i}`));
+    const after = await log.read('orders', start, 10);
+    expect(after.entries.map((e) => e.event.id)).toEqual(['q-2', 'q-3']);
+    expect(after.truncated).toBe(true);
+  });
+
   it('appends an envelope id once: a second append returns the first offset', async () => {
     const log = logOf();
     const first = await log.append('orders', event('same'));

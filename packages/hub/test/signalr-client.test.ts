@@ -36,7 +36,7 @@ describe('the official @microsoft/signalr client (Node build) over WebSockets + 
     expect(connection.state).toBe(signalR.HubConnectionState.Connected);
 
     const subscribed = await connection.invoke('subscribe', 'orders', null);
-    expect(subscribed).toEqual({topic: 'orders', offset: null, truncated: false});
+    expect(subscribed).toEqual({topic: 'orders', offset: expect.stringMatching(/:0$/), truncated: false});
 
     const received = collect<TopicEvent>((push) => connection.on('event', push), 1);
     const envelope = orderPlaced();

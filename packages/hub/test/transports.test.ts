@@ -94,7 +94,7 @@ describe('long polling', () => {
     await post(hub, connectionToken, `{"type":1,"invocationId":"1","target":"subscribe","arguments":["orders",null]}${RS}`);
     const answer = await newer;
     expect(answer.status).toBe(200);
-    expect(JSON.parse((await answer.text()).split(RS)[0]!)).toEqual({type: 3, invocationId: '1', result: {topic: 'orders', offset: null, truncated: false}});
+    expect(JSON.parse((await answer.text()).split(RS)[0]!)).toEqual({type: 3, invocationId: '1', result: {topic: 'orders', offset: expect.stringMatching(/:0$/), truncated: false}});
   });
 
   it('ends a poll with 200 and no body at the poll timeout', async () => {
@@ -183,7 +183,7 @@ describe('MessagePack over a raw WebSocket', () => {
     ws.send(writeLengthPrefixed(encode([1, {}, '7', 'subscribe', ['orders', null]])));
     while (frames.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(messagePackHubProtocol.parseMessages(new Uint8Array(frames[0]!))).toEqual([
-      {type: 3, invocationId: '7', result: {topic: 'orders', offset: null, truncated: false}},
+      {type: 3, invocationId: '7', result: {topic: 'orders', offset: expect.stringMatching(/:0$/), truncated: false}},
     ]);
     ws.close();
   });

@@ -1,8 +1,7 @@
-import type {IncomingMessage, ServerResponse} from 'node:http';
 import {randomUUID} from 'node:crypto';
 import {Bus, matcher, type DeadLetter} from '@switchboard/bus';
 import {DEPLOYS_TOPIC, type Contract, type Envelope, type EnvelopeOf} from '@switchboard/contracts';
-import {grantsOf, matchesAny, readBody, sendJson, TopicLogUnavailableError, type Appender, type EventService, type Principal, type RouteContext, type SwitchboardServerOptions} from '@switchboard/hub';
+import type {EventService, Principal, SwitchboardServerOptions} from '@switchboard/hub';
 import {DeadLetterRecorded, INVENTORY_TOPIC, NOTIFICATIONS_TOPIC, ORDERS_TOPIC, PRODUCTS, SETTINGS_TOPIC, SettingsChanged, shopTopics} from '@switchboard/shop-contracts';
 import type {Logger} from 'pino';
 import {inventoryService} from './inventory';
@@ -14,6 +13,8 @@ import {readModels, type ReadModels, type StockLevel} from './read-models';
 import {SERVICE_COMMANDS, type ServiceContext} from './services';
 import {settingsService} from './settings';
 import {shippingService} from './shipping';
+import {shopRoutes} from './shop-routes';
+import {REMEMBERED, ShopTopicBridge} from './shop-topics';
 import {ShopOnStreams, type ShopStreams} from './shop-streams';
 
 export type {StockLevel} from './read-models';
@@ -79,13 +80,7 @@ export interface ShopOptions {
   readonly runServices?: boolean;
 }
 
-/** Orders one `GET /api/orders` returns unless `limit` says otherwise. */
-export const DEFAULT_ORDERS_PAGE = 50;
-/** The largest `limit` of `GET /api/orders`. */
-export const MAX_ORDERS_PAGE = 200;
 
-/** Ids of events the topics gave the server bus, remembered so the bridge does not store them again. */
-const REMEMBERED = 100_000;
 
 /**
  * The demo shop: its services (orders, inventory, payments, shipping, notifications; one file
@@ -104,21 +99,15 @@ export class Shop {
   readonly #events: EventService;
   readonly #logger: Logger;
   readonly #stops: Array<() => void> = [];
-  readonly #topicOf: Array<{topic: string; matches: (type: string) => boolean}>;
   readonly #store: OrderStore;
   readonly #views: ReadModels;
   readonly #canChangeSettings: (principal: Principal | undefined) => boolean;
   readonly #onStreams: ShopOnStreams | undefined;
-  readonly #fromTopics = new Set<string>();
   readonly #runServices: boolean;
-  /** With the services elsewhere: ids this shop appended itself (already on its bus), so its listener skips them. */
-  readonly #ownAppends = new Set<string>();
+  readonly #topics: ShopTopicBridge;
   /** The projections services keep, for a rebuild from the topics. */
   readonly #projections: Array<{matches: (type: string) => boolean; handler: (e: Envelope) => void; reset: (() => void) | undefined}> = [];
   readonly #initialRate: number;
-  /** Appends to topics run one after another, retried while the engine is down, so none is lost or reordered. */
-  #storing: Promise<void> = Promise.resolve();
-  #closed = false;
 
   constructor(options: ShopOptions) {
     this.#events = options.events;
@@ -126,7 +115,6 @@ export class Shop {
     this.paymentFailureRate = this.#initialRate = options.paymentFailureRate ?? 0.2;
     this.#canChangeSettings = options.canChangeSettings ?? (() => true);
     this.#runServices = options.runServices ?? true;
-    this.#topicOf = Object.entries(shopTopics).flatMap(([topic, patterns]) => patterns.map((p) => ({topic, matches: matcher(p)})));
     this.bus = new Bus({
       registry: options.events.registry,
       source: 'server',
@@ -149,7 +137,7 @@ export class Shop {
             deadLetter: (letter) => this.#deadLetter(letter),
             apply: (topic, event) => this.#project(topic, event),
             rebuild: (events) => this.#rebuild(events),
-            stored: () => this.#storing,
+            stored: () => this.#topics.stored,
           }));
     const scopedEvents = onStreams?.scopedEvents(this.#events) ?? this.#events;
     const ctx: ServiceContext = {
@@ -170,7 +158,8 @@ export class Shop {
       },
     };
     const stock = new Map<string, number>(PRODUCTS.map((p) => [p.sku, options.initialStock?.[p.sku] ?? 20]));
-    this.#bridgeTopics();
+    this.#topics = new ShopTopicBridge({bus: this.bus, events: this.#events, logger: this.#logger, onStreams: onStreams !== undefined, runServices: this.#runServices});
+    this.#stops.push(this.#topics.start());
     this.#store = ordersService(ctx, options.maxOrders);
     inventoryService(ctx, stock);
     paymentsService(ctx, () => this.paymentFailureRate, options.random ?? Math.random);
@@ -221,50 +210,16 @@ export class Shop {
    * model answers with its data and `offsets`, the topics' offsets it reflects: a page loads it,
    * then follows the topics from exactly there (`projection()` in `@switchboard/signalr`).
    */
-  readonly routes = async (req: IncomingMessage, res: ServerResponse, url: URL, context?: RouteContext): Promise<boolean> => {
-    if (req.method === 'GET' && url.pathname === '/api/orders') {
-      const limitParam = url.searchParams.get('limit');
-      const limit = limitParam === null ? DEFAULT_ORDERS_PAGE : Number(limitParam);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ORDERS_PAGE) {
-        return void sendJson(res, 400, {error: `limit must be a whole number from 1 to ${MAX_ORDERS_PAGE}`}), true;
-      }
-      // Order state folds events of both topics (a reservation is an inventory event). Data and
-      // offsets are taken in the same synchronous step.
-      const {orders, next} = this.#views.ordersPage(url.searchParams.get('after'), limit);
-      return void sendJson(res, 200, {orders, next, offsets: await this.offsets(ORDERS_TOPIC, INVENTORY_TOPIC)}), true;
-    }
-    const one = /^\/api\/orders\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'GET' && one !== null) {
-      const order = this.order(decodeURIComponent(one[1]!));
-      sendJson(res, order === undefined ? 404 : 200, order ?? {error: 'no such order'});
-      return true;
-    }
-    if (req.method === 'GET' && url.pathname === '/api/inventory') {
-      const products = this.inventory();
-      return void sendJson(res, 200, {products, offsets: await this.offsets(INVENTORY_TOPIC)}), true;
-    }
-    if (url.pathname === '/api/settings') {
-      if (req.method === 'PUT') {
-        if (!this.#canChangeSettings(context?.principal)) return void sendJson(res, 403, {error: 'Forbidden: changing settings needs a token with the "admin" scope.'}), true;
-        let body: unknown;
-        try {
-          body = JSON.parse((await readBody(req, 1024)).toString('utf8'));
-        } catch {
-          return void sendJson(res, 400, {error: 'body must be JSON'}), true;
-        }
-        const rate = (body as {paymentFailureRate?: unknown} | null)?.paymentFailureRate;
-        if (typeof rate !== 'number' || rate < 0 || rate > 1) return void sendJson(res, 400, {error: 'paymentFailureRate must be a number from 0 to 1'}), true;
-        // A thin wrapper over the settings.changed event, which every page follows.
-        this.changeSettings(rate);
-        // On streams the setting follows the topic: answer once this node has it.
-        await this.#onStreams?.caughtUp();
-      }
-      const rate = this.paymentFailureRate;
-      sendJson(res, 200, {paymentFailureRate: rate, offsets: await this.offsets(SETTINGS_TOPIC)});
-      return true;
-    }
-    return false;
-  };
+  readonly routes = shopRoutes({
+    ordersPage: (after, limit) => this.#views.ordersPage(after, limit),
+    order: (orderId) => this.order(orderId),
+    inventory: () => this.inventory(),
+    offsets: (...topics) => this.offsets(...topics),
+    canChangeSettings: (principal) => this.#canChangeSettings(principal),
+    changeSettings: (rate) => this.changeSettings(rate),
+    caughtUp: async () => this.#onStreams?.caughtUp(),
+    paymentFailureRate: () => this.paymentFailureRate,
+  });
 
   /** On streams: rebuilds the read models from them and starts consuming. Nothing to do in memory. */
   async start(): Promise<void> {
@@ -273,16 +228,9 @@ export class Shop {
 
   /** Stops the services' timers and subscriptions. */
   close(): void {
-    this.#closed = true;
+    this.#topics.close();
     this.#onStreams?.close();
     for (const stop of this.#stops.splice(0)) stop();
-  }
-
-  /** Hands an event a topic received to the server bus (remembering it came from there). */
-  #ingest(topic: string, event: Envelope): void {
-    this.#fromTopics.add(event.id);
-    if (this.#fromTopics.size > REMEMBERED) this.#fromTopics.delete(this.#fromTopics.values().next().value!);
-    this.bus.ingest(event, `topic:${topic}`);
   }
 
   /**
@@ -308,70 +256,6 @@ export class Shop {
     for (const {topic, event} of events) this.#project(topic, event);
   }
 
-  /** Appends a service's event to its topic, after those before it; retried while the engine is unreachable. */
-  #storeInTopic(topic: string, event: Envelope): void {
-    if (this.#onStreams === undefined) {
-      if (!this.#runServices) {
-        this.#ownAppends.add(event.id);
-        if (this.#ownAppends.size > REMEMBERED) this.#ownAppends.delete(this.#ownAppends.values().next().value!);
-      }
-      // In memory the append is done before publish returns: nothing to wait for or retry.
-      this.#events.append(topic, event).catch((error: unknown) => this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic'));
-      return;
-    }
-    const store = async (): Promise<void> => {
-      for (;;) {
-        try {
-          await this.#events.append(topic, event);
-          return;
-        } catch (error) {
-          // The engine reports a Redis that is unreachable or still loading its AOF as unavailable: try again.
-          const transient = error instanceof TopicLogUnavailableError;
-          if (!transient || this.#closed) {
-            this.#logger.error({err: error, topic, id: event.id}, 'event not stored in its topic');
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-    };
-    this.#storing = this.#storing.then(store);
-  }
-
-  /** Server bus ⇄ topics: what services publish is appended to its topic; what topics get from outside reaches the services. */
-  #bridgeTopics(): void {
-    this.#stops.push(
-      this.bus.subscribe(
-        '*',
-        (e) => {
-          const topic = this.#topicOf.find((t) => t.matches(e.type))?.topic;
-          if (topic === undefined || this.bus.registry.get(e.type, e.version)?.kind === 'command') return;
-          if (!this.#fromTopics.has(e.id)) this.#storeInTopic(topic, e);
-        },
-        {name: 'switchboard:topics'},
-      ),
-    );
-    // In memory, what this process appends is all there is; on streams the log's feed (every node's
-    // appends) is followed instead. The server's own events are on the bus already; of the rest, the
-    // services trust only a granted producer's (the topic policies refuse the others' anyway).
-    if (this.#onStreams === undefined) {
-      this.#stops.push(
-        this.#events.onAppended((topic, _offset, event, by) => {
-          // With the services elsewhere, their events are appended by the server's RabbitMQ binding: this shop's projections need them.
-          if (by.kind === 'server') {
-            if (!this.#runServices && !this.#ownAppends.has(event.id)) this.#ingest(topic, event);
-            return;
-          }
-          if (!isGrantedProducer(topic, by)) {
-            this.#logger.warn({topic, type: event.type, id: event.id}, 'event from an ungranted client kept away from the services');
-            return;
-          }
-          this.#ingest(topic, event);
-        }),
-      );
-    }
-  }
-
   /** A service gave up on an event: record it on the dead-letter topic, where the timeline shows it. */
   #deadLetter(letter: DeadLetter): void {
     // Bounded like every string of the contracts: a long exception message must not make the dead letter itself invalid.
@@ -388,9 +272,4 @@ export class Shop {
 /** `events` that leaves the commands of {@link SERVICE_COMMANDS} to the services (they are routed to them over RabbitMQ). */
 function hubOnly(events: Pick<EventService, 'handle'>): Pick<EventService, 'handle'> {
   return {handle: (contract, handler) => (SERVICE_COMMANDS.has(contract.type) ? () => {} : events.handle(contract, handler))};
-}
-
-/** A client whose token grants publishing on `topic`: the only outsider whose events the services act on. */
-function isGrantedProducer(topic: string, by: Appender): boolean {
-  return by.kind === 'client' && by.principal !== undefined && matchesAny(grantsOf(by.principal).publish, topic);
 }

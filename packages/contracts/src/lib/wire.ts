@@ -37,7 +37,11 @@ export type HubTarget = (typeof HubTargets)[keyof typeof HubTargets];
 /** What `subscribe` returns. */
 export const subscribeResultSchema = z.object({
   topic: z.string(),
-  /** The topic's head at subscribe time; `null` for an empty topic. */
+  /**
+   * The topic's position at subscribe time: its head, or for an empty topic an offset before its
+   * first event, so a client that has received nothing yet resumes from it without missing any.
+   * `null` only from a hub whose log cannot tell.
+   */
   offset: z.string().nullable(),
   /** True when events after the requested offset were already dropped by retention. */
   truncated: z.boolean(),

@@ -354,7 +354,10 @@ export class EventService {
           }
           const {truncated, replayed} = await unavailableAsHubError(this.#feeds.subscribe(caller, topic, fromOffset));
           if (fromOffset !== null) this.#observer.replayed?.(topic, replayed);
-          return {topic, offset: await unavailableAsHubError(this.#log.head(topic)), truncated};
+          // The position, not just the head: for an empty topic an offset before its first event, so a
+          // client that drops before receiving one resumes from it instead of from whenever it is back.
+          const offset = await unavailableAsHubError(this.#log.position?.(topic) ?? this.#log.head(topic));
+          return {topic, offset, truncated};
         },
       })
       .method(HubMethods.unsubscribe, {

@@ -53,6 +53,13 @@ export interface TopicLog {
   read(topic: string, after: string | null, limit: number): Promise<ReadResult>;
   /** The offset of the newest event, or `null` for an empty topic. */
   head(topic: string): Promise<string | null>;
+  /**
+   * The topic's position now (see `SyncTopicLog.position`): the head's offset, or, for an empty topic, an offset before its next
+   * event. A reader that has seen nothing of the topic yet resumes from it and misses nothing (a
+   * `null` offset would mean "from whenever I reconnect"). Optional: without it, `subscribe`
+   * answers the head, `null` for an empty topic.
+   */
+  position?(topic: string): Promise<string>;
   /** Whether `offset` could have been produced by this log (so bad client input is refused early). */
   isOffset(offset: string): boolean;
   /** Hears every event appended to any topic, by this process or another sharing the log; returns a function that stops it. */
@@ -129,6 +136,7 @@ export function asyncTopicLog(log: SyncTopicLog): TopicLog {
     },
     read: async (topic, after, limit) => log.read(topic, after, limit),
     head: async (topic) => log.head(topic),
+    ...(log.position === undefined ? {} : {position: async (topic: string) => log.position!(topic)}),
     isOffset: (offset) => log.isOffset(offset),
     watch(watcher) {
       watchers.add(watcher);

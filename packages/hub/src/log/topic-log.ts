@@ -51,6 +51,13 @@ export interface SyncTopicLog {
   read(topic: string, after: string | null, limit: number): ReadResult;
   /** The offset of the newest event, or `null` for an empty topic. */
   head(topic: string): string | null;
+  /**
+   * The topic's position now: the head's offset, or, for an empty topic, an offset before its next
+   * event. A reader that has seen nothing of the topic yet resumes from it and misses nothing (a
+   * `null` offset would mean "from whenever I reconnect"). Optional: without it, `subscribe`
+   * answers the head, `null` for an empty topic.
+   */
+  position?(topic: string): string;
   /** Whether `offset` could have been produced by this log (so bad client input is refused early). */
   isOffset(offset: string): boolean;
   /** Events retained now per topic, for metrics (optional). */
@@ -282,13 +289,20 @@ export class MemoryTopicLog implements SyncTopicLog {
     const parsed = parseOffset(after);
     const headSeq = ring === undefined ? 0 : ring.next - 1;
     // Another epoch's offset (a restart), or one this log never handed out: numbers below it may
-    // be new events, so start from the oldest retained and say so.
-    const honest = parsed !== undefined && parsed.epoch === this.epoch && parsed.seq <= headSeq;
+    // be new events, so start from the oldest retained and say so. A topic with no ring honours
+    // the position it hands out (#floor - 1, see position()).
+    const honest = parsed !== undefined && parsed.epoch === this.epoch && (parsed.seq <= headSeq || (ring === undefined && parsed.seq === this.#floor - 1));
     if (ring === undefined) return honest ? {entries: [], truncated: false, next: after} : {entries: [], truncated: true, next: null};
     this.#expire(ring);
     if (!honest) return this.#page(ring, 0, true, null, limit);
     // Events first..next-1 are retained; anything in (from, first) is lost.
     return this.#page(ring, parsed.seq, parsed.seq + 1 < ring.first, after, limit);
+  }
+
+  position(topic: string): string {
+    const ring = this.#topics.get(topic);
+    // A topic with no ring yet numbers its first event #floor.
+    return formatOffset(this.epoch, ring === undefined ? this.#floor - 1 : ring.next - 1);
   }
 
   head(topic: string): string | null {

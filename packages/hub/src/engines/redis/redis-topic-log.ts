@@ -39,6 +39,13 @@ interface Batch {
 const OFFSET = /^[0-9a-f]{1,32}:(0|[1-9][0-9]{0,15})$/;
 
 /**
+ * The epoch of a topic that has no meta hash yet: `position` of a topic never appended to is
+ * `<ORIGIN>:0`, and a read after it starts at the topic's first event, whatever epoch the topic
+ * gets at its first append (truncated only if retention already dropped some).
+ */
+const ORIGIN_EPOCH = '0000000000000000';
+
+/**
  * Topic logs on Redis Streams, shared by every hub process on the same Redis (Centrifugo's design):
  * per topic a stream whose entry ids are the topic's sequence numbers, and a meta hash with the
  * epoch and the top sequence number. Append is one Lua script (dedupe, number, add, trim,
@@ -165,15 +172,22 @@ export class RedisTopicLog implements TopicLog {
       [start, String(Math.max(1, limit))],
       {timeoutMs: this.#redis.timeouts.read},
     );
+    const fromOrigin = from !== undefined && from.epoch === ORIGIN_EPOCH && from.seq === 0;
+    if (fromOrigin && epoch === '') return {entries: [], truncated: false, next: after};
     // Another epoch (or a position past the top) means the client's offset is of a log that is gone:
     // say so, and hand it the log from its start.
-    if (from !== undefined && (from.epoch !== epoch || from.seq > top)) {
+    if (from !== undefined && !fromOrigin && (from.epoch !== epoch || from.seq > top)) {
       const fresh: ReadResult = epoch === '' ? {entries: [], truncated: true, next: after} : await this.read(topic, null, limit);
       return {...fresh, truncated: true};
     }
     const entries = raw.map(([id, fields]) => this.#entry(epoch, id, fields)).filter((e): e is LogEntry => e !== undefined);
     const truncated = from !== undefined && from.seq < top && (first === 0 || first > from.seq + 1);
     return {entries, truncated, next: entries.length > 0 ? entries[entries.length - 1]!.offset : after};
+  }
+
+  async position(topic: string): Promise<string> {
+    const [epoch, top] = await this.#redis.command<[string | null, string | null]>(['HMGET', this.#keys.meta(topic), 'e', 's']);
+    return epoch === null ? `${ORIGIN_EPOCH}:0` : `${epoch}:${top ?? '0'}`;
   }
 
   async head(topic: string): Promise<string | null> {
