@@ -1,5 +1,5 @@
-import {request} from 'node:http';
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {Agent, request} from 'node:http';
+import {appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {brotliDecompressSync, gunzipSync} from 'node:zlib';
@@ -76,6 +76,58 @@ describe('static files served like a production web server', () => {
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
     expect((await get(`${url}/manifest.json`, {'if-none-match': 'W/"other"'})).status).toBe(200);
+  });
+
+  it('sends no more than the announced length when the file grows while it is streamed, so the next response on the connection is intact', async () => {
+    const big = Buffer.alloc(8 << 20, 'a');
+    writeFileSync(join(dir, 'growing.bin'), big);
+    const agent = new Agent({keepAlive: true, maxSockets: 1});
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      request(`${url}/growing.bin`, {agent}, (res) => {
+        // Read nothing for a while: the server's read of the file stalls on the full socket.
+        res.pause();
+        setTimeout(() => {
+          appendFileSync(join(dir, 'growing.bin'), Buffer.alloc(1 << 20, 'b'));
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.resume();
+        }, 200);
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(body.equals(big)).toBe(true);
+    // The same keep-alive connection answers the next request cleanly.
+    const next = await new Promise<number>((resolve, reject) => {
+      request(`${url}/manifest.json`, {agent}, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+        .on('error', reject)
+        .end();
+    });
+    agent.destroy();
+    expect(next).toBe(200);
+  });
+
+  it('closes the connection, rather than leave the client waiting, when the file shrinks while it is streamed', async () => {
+    writeFileSync(join(dir, 'shrinking.bin'), Buffer.alloc(8 << 20, 'a'));
+    const outcome = await new Promise<string>((resolve) => {
+      request(`${url}/shrinking.bin`, {agent: false}, (res) => {
+        res.pause();
+        setTimeout(() => {
+          writeFileSync(join(dir, 'shrinking.bin'), 'short');
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.complete ? 'complete' : 'cut'));
+          res.on('error', () => resolve('cut'));
+          res.resume();
+        }, 200);
+      })
+        .on('error', () => resolve('cut'))
+        .end();
+    });
+    expect(outcome).toBe('cut');
   });
 
   it('serves a file changed under the running server whole, with its new length and ETag', async () => {

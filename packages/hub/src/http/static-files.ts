@@ -69,6 +69,7 @@ function answerVanishedFiles(res: ServerResponse): void {
     return this;
   } as ServerResponse['writeHead'];
   res.once('pipe', (source: Readable) => {
+    boundToLength(source as Readable & {start?: number; end?: number}, held?.[1]);
     source.once('open', () => {
       if (held !== undefined) res.writeHead(...held);
       held = undefined;
@@ -82,6 +83,19 @@ function answerVanishedFiles(res: ServerResponse): void {
       res.end(JSON.stringify({error: 'not found'}));
     });
   });
+}
+
+/**
+ * sirv sends `Content-Length` from the file's `stat` and then streams the file to its end. A file
+ * that grows in between (a deploy writing it in place) sent more bytes than announced, which a
+ * keep-alive client read as the start of its next response ("Parse Error: Expected HTTP/"). The
+ * stream now stops at the announced length. (A file that shrank ends the response short, and Node
+ * closes that connection itself: tested.)
+ */
+function boundToLength(source: Readable & {start?: number; end?: number}, headers: OutgoingHttpHeaders | undefined): void {
+  const length = Number(headers?.['Content-Length'] ?? headers?.['content-length']);
+  // Set before the first read (the pipe starts reading once the file is open); a range has its end.
+  if (Number.isSafeInteger(length) && source.end === Number.POSITIVE_INFINITY) source.end = (source.start ?? 0) + length - 1;
 }
 
 function decodePath(url: string): string {
