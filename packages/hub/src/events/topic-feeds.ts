@@ -151,7 +151,7 @@ export class TopicFeeds {
     const send = (entry: LogEntry): void => {
       if (raw !== undefined && entry.json !== undefined) {
         // The stored JSON goes out as it is: no parse, no re-serialization (most of a replay's cost).
-        connection.sendSerialized(raw(HubTargets.event, `[{"topic":${topicJson},"offset":${JSON.stringify(entry.offset)},"event":${entry.json}}]`), true);
+        connection.sendSerialized(raw(HubTargets.event, eventArgumentsJson(topicJson, entry.offset, entry.json)), true);
       } else {
         connection.send({type: MessageType.Invocation, target: HubTargets.event, arguments: [{topic, offset: entry.offset, event: entry.event} satisfies TopicEvent]});
       }
@@ -329,7 +329,7 @@ export class TopicFeeds {
     // The announced text goes to JSON clients as it is; the event is read (parsed, for an entry
     // from Redis) only if another protocol's client needs the object.
     const {json} = entry;
-    const argumentsJson = json === undefined ? undefined : `[{"topic":${JSON.stringify(topic)},"offset":${JSON.stringify(entry.offset)},"event":${json}}]`;
+    const argumentsJson = json === undefined ? undefined : eventArgumentsJson(JSON.stringify(topic), entry.offset, json);
     const args: TopicEvent[] = [
       {
         topic,
@@ -347,6 +347,11 @@ export class TopicFeeds {
 /** Lets timers and I/O run before the next page. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The `event` invocation's arguments as JSON text, around an event's stored JSON (not parsed). */
+function eventArgumentsJson(topicJson: string, offset: string, eventJson: string): string {
+  return `[{"topic":${topicJson},"offset":${JSON.stringify(offset)},"event":${eventJson}}]`;
 }
 
 /**

@@ -186,15 +186,20 @@ export class RedisTopicLog implements TopicLog {
   }
 
   async position(topic: string): Promise<string> {
-    const [epoch, top] = await this.#redis.command<[string | null, string | null]>(['HMGET', this.#keys.meta(topic), 'e', 's']);
+    const [epoch, top] = await this.#meta(topic);
     return epoch === null ? `${ORIGIN_EPOCH}:0` : `${epoch}:${top ?? '0'}`;
   }
 
   async head(topic: string): Promise<string | null> {
-    const [epoch, top] = await this.#redis.command<[string | null, string | null]>(['HMGET', this.#keys.meta(topic), 'e', 's']);
+    const [epoch, top] = await this.#meta(topic);
     const head = epoch === null || top === null || top === '0' ? null : `${epoch}:${top}`;
     if (head !== null) this.#remember(topic);
     return head;
+  }
+
+  /** The topic's epoch and top sequence number from its meta hash (null where it has none). */
+  #meta(topic: string): Promise<[string | null, string | null]> {
+    return this.#redis.command<[string | null, string | null]>(['HMGET', this.#keys.meta(topic), 'e', 's']);
   }
 
   /**
